@@ -1,0 +1,48 @@
+/**
+ * Password hashing: argon2id (m=19 MiB, t=2, p=1) as a PHC string, computed
+ * on libuv's thread pool by `@node-rs/argon2`, never on the event loop.
+ *
+ * @module
+ */
+
+import { type Algorithm, hash, verify } from "@node-rs/argon2";
+
+/** `Algorithm.Argon2id` (a const enum, which isolated modules cannot read). */
+const ARGON2ID = 2 as Algorithm;
+
+/** Parameters of every new hash (OWASP's first recommendation for argon2id). */
+export const ARGON2_PARAMS = {
+  algorithm: ARGON2ID,
+  memoryCost: 19456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+/** Hashes a password into a PHC string such as `$argon2id$v=19$m=19456,t=2,p=1$...`. */
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, ARGON2_PARAMS);
+}
+
+/**
+ * Whether `password` matches the PHC string `phc`. A malformed hash is a
+ * mismatch, not an exception.
+ */
+export async function verifyPassword(phc: string, password: string): Promise<boolean> {
+  try {
+    return await verify(phc, password);
+  } catch {
+    return false;
+  }
+}
+
+let dummy: Promise<string> | undefined;
+
+/**
+ * Spends the same time as a real verification, for logins naming an unknown
+ * user, so that response times do not reveal which usernames exist.
+ */
+export async function verifyNothing(password: string): Promise<false> {
+  dummy ??= hashPassword("causerie-timing-equalizer");
+  await verifyPassword(await dummy, password);
+  return false;
+}

@@ -1,0 +1,165 @@
+/**
+ * Configuration from the environment, validated once at start-up.
+ *
+ * Every variable is optional; a value that is present but wrong stops the
+ * process with one line naming the variable and what it expects.
+ *
+ * @module
+ */
+
+import { passwordProblem } from "../protocol/names.ts";
+import { DEFAULT_SALONS, parseSalons, type SalonConfig } from "./salons.ts";
+
+/** Log levels, most verbose first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** The validated configuration of one server process. */
+export interface Config {
+  /** Interface to listen on. */
+  host: string;
+  /** TCP port to listen on; 0 picks a free one. */
+  port: number;
+  /** Database URL: `sqlite:PATH`, `sqlite::memory:` or `mysql://user:pass@host:port/db`. */
+  db: string;
+  /** Path of the local admin Unix socket. */
+  adminSocket: string;
+  /** Password for the bootstrap `admin` account, if given. Never logged. */
+  adminPassword: string | undefined;
+  /** Default kick length, minutes. */
+  kickMinutes: number;
+  /** Default shutdown countdown, seconds. */
+  shutdownSeconds: number;
+  /** Configured salons. */
+  salons: SalonConfig[];
+  /** Token bucket refill rate for `say` and `direct`, per second. */
+  ratePerSecond: number;
+  /** Token bucket size. */
+  rateBurst: number;
+  /** Longest message text, in characters. */
+  maxText: number;
+  /** Most concurrent WebSocket sessions per user. */
+  maxSessions: number;
+  /** Log verbosity. */
+  logLevel: LogLevel;
+}
+
+/** A configuration problem: names the variable and what it expects. */
+export class ConfigError extends Error {
+  /** The environment variable at fault. */
+  readonly variable: string;
+
+  /** Builds the one-line explanation `VARIABLE: what is expected`. */
+  constructor(variable: string, expected: string) {
+    super(`${variable}: ${expected}`);
+    this.name = "ConfigError";
+    this.variable = variable;
+  }
+}
+
+/** Every variable this module reads, with its default and meaning (the README table). */
+export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; meaning: string }> = [
+  { name: "CAUSERIE_HOST", default: "127.0.0.1", meaning: "interface to listen on" },
+  { name: "CAUSERIE_PORT", default: "8080", meaning: "TCP port (0 picks a free one)" },
+  { name: "CAUSERIE_DB", default: "sqlite:data/causerie.db", meaning: "database URL" },
+  { name: "CAUSERIE_ADMIN_SOCKET", default: "data/admin.sock", meaning: "admin Unix socket" },
+  { name: "CAUSERIE_ADMIN_PASSWORD", default: "(none)", meaning: "bootstrap admin password" },
+  { name: "CAUSERIE_KICK_MINUTES", default: "5", meaning: "default kick length" },
+  { name: "CAUSERIE_SHUTDOWN_SECONDS", default: "10", meaning: "shutdown countdown" },
+  { name: "CAUSERIE_SALONS", default: DEFAULT_SALONS, meaning: "salons and policies" },
+  { name: "CAUSERIE_RATE_PER_SECOND", default: "5", meaning: "say/direct refill rate" },
+  { name: "CAUSERIE_RATE_BURST", default: "10", meaning: "say/direct bucket size" },
+  { name: "CAUSERIE_MAX_TEXT", default: "2000", meaning: "longest message" },
+  { name: "CAUSERIE_MAX_SESSIONS", default: "5", meaning: "sessions per user" },
+  { name: "CAUSERIE_LOG_LEVEL", default: "info", meaning: "debug, info, warn or error" },
+];
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === "" ? undefined : v.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function positive(env: Env, name: string, fallback: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d*\.?\d+$/.test(raw) || !(n > 0) || n > max) {
+    throw new ConfigError(name, `expected a positive number up to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function database(env: Env): string {
+  const raw = read(env, "CAUSERIE_DB") ?? "sqlite:data/causerie.db";
+  if (raw === "sqlite::memory:") return raw;
+  if (raw.startsWith("sqlite:")) {
+    if (raw.length === "sqlite:".length) {
+      throw new ConfigError("CAUSERIE_DB", "expected sqlite:PATH with a file path after sqlite:");
+    }
+    return raw;
+  }
+  if (raw.startsWith("mysql://")) {
+    try {
+      const url = new URL(raw);
+      if (!url.hostname || url.pathname.length <= 1) throw new Error("incomplete");
+    } catch {
+      throw new ConfigError("CAUSERIE_DB", "expected mysql://user:password@host:3306/database");
+    }
+    return raw;
+  }
+  throw new ConfigError(
+    "CAUSERIE_DB",
+    "expected sqlite:PATH, sqlite::memory: or mysql://user:password@host:3306/database",
+  );
+}
+
+/**
+ * Reads and validates the configuration. Throws {@link ConfigError} on the
+ * first bad value.
+ */
+export function loadConfig(env: Env): Config {
+  const logLevel = (read(env, "CAUSERIE_LOG_LEVEL") ?? "info").toLowerCase();
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+    throw new ConfigError("CAUSERIE_LOG_LEVEL", `expected debug, info, warn or error`);
+  }
+  const adminPassword = env["CAUSERIE_ADMIN_PASSWORD"];
+  if (adminPassword !== undefined && adminPassword !== "") {
+    const problem = passwordProblem(adminPassword, "the password");
+    if (problem) throw new ConfigError("CAUSERIE_ADMIN_PASSWORD", problem);
+  }
+  let salons: SalonConfig[];
+  try {
+    salons = parseSalons(read(env, "CAUSERIE_SALONS") ?? DEFAULT_SALONS);
+  } catch (e) {
+    throw new ConfigError("CAUSERIE_SALONS", (e as Error).message);
+  }
+  const host = read(env, "CAUSERIE_HOST") ?? "127.0.0.1";
+  if (/\s|\//.test(host)) {
+    throw new ConfigError("CAUSERIE_HOST", `expected a host name or IP address, got "${host}"`);
+  }
+  return {
+    host,
+    port: integer(env, "CAUSERIE_PORT", 8080, 0, 65535),
+    db: database(env),
+    adminSocket: read(env, "CAUSERIE_ADMIN_SOCKET") ?? "data/admin.sock",
+    adminPassword: adminPassword === "" ? undefined : adminPassword,
+    kickMinutes: positive(env, "CAUSERIE_KICK_MINUTES", 5, 525600),
+    shutdownSeconds: integer(env, "CAUSERIE_SHUTDOWN_SECONDS", 10, 1, 3600),
+    salons,
+    ratePerSecond: positive(env, "CAUSERIE_RATE_PER_SECOND", 5, 10000),
+    rateBurst: integer(env, "CAUSERIE_RATE_BURST", 10, 1, 100000),
+    maxText: integer(env, "CAUSERIE_MAX_TEXT", 2000, 1, 16000),
+    maxSessions: integer(env, "CAUSERIE_MAX_SESSIONS", 5, 1, 1000),
+    logLevel: logLevel as LogLevel,
+  };
+}

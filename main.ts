@@ -1,0 +1,128 @@
+/**
+ * Composition root: configuration -> store -> services -> Hono app -> Deno.serve.
+ *
+ * Run with `deno task start`. Configuration comes from CAUSERIE_* environment
+ * variables (README.md lists them); a bad value stops start-up with one line
+ * naming the variable.
+ *
+ * @module
+ */
+
+import { Accounts } from "./auth/accounts.ts";
+import { ensureAdmin, NO_ADMIN_HINT } from "./auth/bootstrap.ts";
+import { type Config, ConfigError, loadConfig } from "./config/config.ts";
+import { createLogger, type Logger } from "./lib/log.ts";
+import { createApp } from "./routes/app.ts";
+import { openStore } from "./store/open.ts";
+import type { Store } from "./store/store.ts";
+
+/** A running server. */
+export interface RunningServer {
+  /** The port actually listened on (useful with `CAUSERIE_PORT=0`). */
+  port: number;
+  /** The host listened on. */
+  hostname: string;
+  /** The database, open until {@link RunningServer.stop}. */
+  store: Store;
+  /** Stops listening, then closes the database. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Hides the password of a database URL, for messages. */
+export function redactDbUrl(url: string): string {
+  return url.replace(/^(mysql:\/\/[^:/@]*:)[^@]*@/, "$1***@");
+}
+
+/**
+ * Starts a server for `config`: opens and migrates the store, syncs the
+ * salons, bootstraps the admin, listens. Throws with a one-line message that
+ * says what to fix.
+ */
+export async function start(config: Config, log: Logger): Promise<RunningServer> {
+  let store: Store;
+  try {
+    store = await openStore(config.db);
+  } catch (e) {
+    throw new Error(`cannot open database ${redactDbUrl(config.db)}: ${(e as Error).message}`);
+  }
+  try {
+    await store.syncSalons(config.salons, Date.now());
+    const admin = await ensureAdmin(store, config.adminPassword, Date.now());
+    if (admin === "missing") log.warn(NO_ADMIN_HINT);
+    if (admin === "created") log.info("created user 'admin' from CAUSERIE_ADMIN_PASSWORD");
+    if (admin === "promoted") {
+      log.info("gave user 'admin' the admin role and CAUSERIE_ADMIN_PASSWORD");
+    }
+
+    const accounts = new Accounts({ store });
+    const app = createApp({ store, accounts, log });
+    const listening = Promise.withResolvers<Deno.NetAddr>();
+    let server: Deno.HttpServer<Deno.NetAddr>;
+    try {
+      server = Deno.serve({
+        hostname: config.host,
+        port: config.port,
+        onListen: (addr) => listening.resolve(addr),
+      }, app.fetch);
+    } catch (e) {
+      if (e instanceof Deno.errors.AddrInUse) {
+        throw new Error(
+          `CAUSERIE_PORT: port ${config.port} on ${config.host} is already in use; stop the other process or choose another port`,
+        );
+      }
+      if (e instanceof Deno.errors.AddrNotAvailable) {
+        throw new Error(`CAUSERIE_HOST: ${config.host} is not an address of this machine`);
+      }
+      throw e;
+    }
+    const addr = await listening.promise;
+    let stopping: Promise<void> | undefined;
+    return {
+      port: addr.port,
+      hostname: addr.hostname,
+      store,
+      stop() {
+        stopping ??= (async () => {
+          await server.shutdown();
+          await store.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(Deno.env.toObject());
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`causerie: ${e.message}`);
+      Deno.exit(1);
+    }
+    throw e;
+  }
+  const log = createLogger(config.logLevel);
+  let server: RunningServer;
+  try {
+    server = await start(config, log);
+  } catch (e) {
+    console.error(`causerie: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+  const shown = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
+  log.info(`Causerie listening on http://${shown}:${server.port} (database ${server.store.kind})`);
+  const stop = async () => {
+    log.info("stopping");
+    await server.stop();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+if (import.meta.main) await main();

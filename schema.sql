@@ -1,0 +1,103 @@
+-- Causerie schema, MySQL 8 / MariaDB 10.11 dialect (SQLite's is store/sqlite_schema.sql).
+-- Times are BIGINT milliseconds since the Unix epoch, UTC.
+-- *_key columns hold names after NFC and lower-casing, compared byte for byte
+-- (utf8mb4_bin): the database's own case- and accent-folding must not decide
+-- that "General" and "Général" are the same name.
+-- Each "-- migration: N" block is applied once, in order, at start-up.
+
+-- migration: 1
+CREATE TABLE users (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  username VARCHAR(32) NOT NULL,
+  username_key VARCHAR(32) NOT NULL,
+  alias VARCHAR(255) NOT NULL,
+  alias_key VARCHAR(255) NOT NULL,
+  password_hash VARCHAR(255) NOT NULL,
+  role VARCHAR(16) NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE KEY users_username_key (username_key),
+  UNIQUE KEY users_alias_key (alias_key),
+  KEY users_role (role)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE salons (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  name VARCHAR(255) NOT NULL,
+  name_key VARCHAR(255) NOT NULL,
+  policy VARCHAR(16) NOT NULL,
+  last_message_id BIGINT NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  UNIQUE KEY salons_name_key (name_key)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE memberships (
+  salon_id BIGINT NOT NULL,
+  user_id BIGINT NOT NULL,
+  joined_at BIGINT NOT NULL,
+  PRIMARY KEY (salon_id, user_id),
+  KEY memberships_user (user_id),
+  CONSTRAINT memberships_salon_fk FOREIGN KEY (salon_id) REFERENCES salons (id),
+  CONSTRAINT memberships_user_fk FOREIGN KEY (user_id) REFERENCES users (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE join_requests (
+  salon_id BIGINT NOT NULL,
+  user_id BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (salon_id, user_id),
+  KEY join_requests_user (user_id),
+  CONSTRAINT join_requests_salon_fk FOREIGN KEY (salon_id) REFERENCES salons (id),
+  CONSTRAINT join_requests_user_fk FOREIGN KEY (user_id) REFERENCES users (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE messages (
+  salon_id BIGINT NOT NULL,
+  id BIGINT NOT NULL,
+  user_id BIGINT NOT NULL,
+  text MEDIUMTEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (salon_id, id),
+  KEY messages_user (user_id),
+  CONSTRAINT messages_salon_fk FOREIGN KEY (salon_id) REFERENCES salons (id),
+  CONSTRAINT messages_user_fk FOREIGN KEY (user_id) REFERENCES users (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE direct_messages (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  from_user_id BIGINT NOT NULL,
+  to_user_id BIGINT NOT NULL,
+  pair_low BIGINT NOT NULL,
+  pair_high BIGINT NOT NULL,
+  text MEDIUMTEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  KEY direct_messages_pair (pair_low, pair_high, id),
+  KEY direct_messages_to (to_user_id),
+  CONSTRAINT direct_messages_from_fk FOREIGN KEY (from_user_id) REFERENCES users (id),
+  CONSTRAINT direct_messages_to_fk FOREIGN KEY (to_user_id) REFERENCES users (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE sanctions (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  user_id BIGINT NOT NULL,
+  kind VARCHAR(8) NOT NULL,
+  until_at BIGINT NULL,
+  reason TEXT NOT NULL,
+  by_user_id BIGINT NULL,
+  created_at BIGINT NOT NULL,
+  lifted_at BIGINT NULL,
+  KEY sanctions_user (user_id, lifted_at),
+  CONSTRAINT sanctions_user_fk FOREIGN KEY (user_id) REFERENCES users (id),
+  CONSTRAINT sanctions_by_fk FOREIGN KEY (by_user_id) REFERENCES users (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE sessions (
+  token_hash CHAR(64) NOT NULL PRIMARY KEY,
+  user_id BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_used_at BIGINT NOT NULL,
+  KEY sessions_user (user_id, last_used_at),
+  CONSTRAINT sessions_user_fk FOREIGN KEY (user_id) REFERENCES users (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE audit_log (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  at BIGINT NOT NULL,
+  actor VARCHAR(64) NOT NULL,
+  action VARCHAR(32) NOT NULL,
+  target VARCHAR(255) NOT NULL,
+  reason TEXT NOT NULL,
+  via VARCHAR(16) NOT NULL,
+  KEY audit_log_at (at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -1,0 +1,371 @@
+/**
+ * The SQLite adapter of {@link Store}, on `node:sqlite`: WAL journal, foreign
+ * keys on, `synchronous=FULL`, every write in an explicit `BEGIN IMMEDIATE`
+ * transaction, every statement prepared once with bound parameters.
+ *
+ * @module
+ */
+
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { SalonConfig, SalonPolicy } from "../config/salons.ts";
+import { nameKey } from "../protocol/names.ts";
+import { parseMigrations } from "./migrations.ts";
+import {
+  ConflictError,
+  type NewUser,
+  type Role,
+  type SalonRecord,
+  type SanctionRecord,
+  type SessionLookup,
+  type Store,
+  type UserRecord,
+} from "./store.ts";
+
+type Row = Record<string, unknown>;
+
+const USER_COLUMNS = "id, username, alias, role, password_hash, created_at";
+
+function toUser(row: Row | undefined): UserRecord | undefined {
+  if (!row) return undefined;
+  return {
+    id: Number(row.id),
+    username: String(row.username),
+    alias: String(row.alias),
+    role: row.role as Role,
+    passwordHash: String(row.password_hash),
+    createdAt: Number(row.created_at),
+  };
+}
+
+function toSalon(row: Row): SalonRecord {
+  return { id: Number(row.id), name: String(row.name), policy: row.policy as SalonPolicy };
+}
+
+function toSanction(row: Row | undefined): SanctionRecord | undefined {
+  if (!row) return undefined;
+  return {
+    id: Number(row.id),
+    userId: Number(row.user_id),
+    kind: row.kind as "kick" | "ban",
+    until: row.until_at === null ? null : Number(row.until_at),
+    reason: String(row.reason),
+    createdAt: Number(row.created_at),
+  };
+}
+
+/** Options of {@link openSqliteStore}. */
+export interface SqliteOptions {
+  /** Migration SQL; defaults to `sqlite_schema.sql` beside this file. */
+  schema?: string;
+}
+
+/**
+ * Opens (creating if needed) a SQLite database at `path` (`:memory:` for a
+ * private in-memory one) and applies pending migrations.
+ */
+export async function openSqliteStore(path: string, opts: SqliteOptions = {}): Promise<Store> {
+  const schema = opts.schema ??
+    await Deno.readTextFile(new URL("./sqlite_schema.sql", import.meta.url));
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path);
+  try {
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA foreign_keys = ON");
+    migrate(db, schema);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return new SqliteStore(db);
+}
+
+function migrate(db: DatabaseSync, schema: string): void {
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+  );
+  const applied = new Set(
+    db.prepare("SELECT version FROM schema_migrations").all().map((r) => Number(r.version)),
+  );
+  for (const m of parseMigrations(schema)) {
+    if (applied.has(m.version)) continue;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const s of m.statements) db.exec(s);
+      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
+        .run(m.version, Date.now());
+      db.exec("COMMIT");
+    } catch (e) {
+      db.exec("ROLLBACK");
+      throw new Error(`migration ${m.version} failed: ${(e as Error).message}`);
+    }
+  }
+}
+
+class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  #db: DatabaseSync;
+  #statements = new Map<string, StatementSync>();
+  #closed = false;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  #q(sql: string): StatementSync {
+    let st = this.#statements.get(sql);
+    if (!st) {
+      st = this.#db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
+  }
+
+  #tx<T>(fn: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (e) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  ping(): Promise<void> {
+    this.#q("SELECT 1").get();
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#statements.clear();
+      this.#db.close();
+    }
+    return Promise.resolve();
+  }
+
+  syncSalons(salons: SalonConfig[], now: number): Promise<SalonRecord[]> {
+    this.#tx(() => {
+      const auto = salons.find((s) => s.policy === "auto");
+      for (const s of salons) {
+        const key = nameKey(s.name);
+        const existing = this.#q("SELECT id FROM salons WHERE name_key = ?").get(key);
+        if (existing) {
+          this.#q("UPDATE salons SET name = ?, policy = ? WHERE id = ?")
+            .run(s.name, s.policy, Number(existing.id));
+        } else {
+          this.#q("INSERT INTO salons (name, name_key, policy, created_at) VALUES (?, ?, ?, ?)")
+            .run(s.name, key, s.policy, now);
+        }
+      }
+      if (auto) {
+        const autoId = Number(
+          this.#q("SELECT id FROM salons WHERE name_key = ?").get(nameKey(auto.name))!.id,
+        );
+        this.#q("UPDATE salons SET policy = 'open' WHERE policy = 'auto' AND id <> ?").run(autoId);
+        this.#q(
+          "INSERT OR IGNORE INTO memberships (salon_id, user_id, joined_at) SELECT ?, id, ? FROM users",
+        ).run(autoId, now);
+        this.#q("DELETE FROM join_requests WHERE salon_id = ?").run(autoId);
+      }
+    });
+    return this.listSalons();
+  }
+
+  listSalons(): Promise<SalonRecord[]> {
+    return Promise.resolve(
+      this.#q("SELECT id, name, policy FROM salons ORDER BY id").all().map(toSalon),
+    );
+  }
+
+  createUser(user: NewUser, now: number): Promise<UserRecord> {
+    const usernameKey = nameKey(user.username);
+    const aliasKey = nameKey(user.alias);
+    try {
+      const id = this.#tx(() => {
+        if (this.#q("SELECT 1 FROM users WHERE username_key = ?").get(usernameKey)) {
+          throw new ConflictError("username");
+        }
+        if (this.#q("SELECT 1 FROM users WHERE alias_key = ?").get(aliasKey)) {
+          throw new ConflictError("alias");
+        }
+        const result = this.#q(
+          `INSERT INTO users (username, username_key, alias, alias_key, password_hash, role, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        ).run(user.username, usernameKey, user.alias, aliasKey, user.passwordHash, user.role, now);
+        const userId = Number(result.lastInsertRowid);
+        this.#q(
+          `INSERT INTO memberships (salon_id, user_id, joined_at)
+           SELECT id, ?, ? FROM salons WHERE policy = 'auto'`,
+        ).run(userId, now);
+        return userId;
+      });
+      return Promise.resolve({
+        id,
+        username: user.username,
+        alias: user.alias,
+        role: user.role,
+        passwordHash: user.passwordHash,
+        createdAt: now,
+      });
+    } catch (e) {
+      if (e instanceof ConflictError) return Promise.reject(e);
+      const message = (e as Error).message ?? "";
+      if (message.includes("users.username_key")) {
+        return Promise.reject(new ConflictError("username"));
+      }
+      if (message.includes("users.alias_key")) return Promise.reject(new ConflictError("alias"));
+      return Promise.reject(e);
+    }
+  }
+
+  userByName(username: string): Promise<UserRecord | undefined> {
+    return Promise.resolve(
+      toUser(
+        this.#q(`SELECT ${USER_COLUMNS} FROM users WHERE username_key = ?`).get(
+          nameKey(username),
+        ),
+      ),
+    );
+  }
+
+  userById(id: number): Promise<UserRecord | undefined> {
+    return Promise.resolve(
+      toUser(this.#q(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`).get(id)),
+    );
+  }
+
+  hasAdmin(): Promise<boolean> {
+    return Promise.resolve(
+      this.#q("SELECT 1 FROM users WHERE role = 'admin' LIMIT 1").get() !== undefined,
+    );
+  }
+
+  setRole(userId: number, role: Role): Promise<void> {
+    this.#tx(() => this.#q("UPDATE users SET role = ? WHERE id = ?").run(role, userId));
+    return Promise.resolve();
+  }
+
+  setPassword(userId: number, passwordHash: string): Promise<void> {
+    this.#tx(() => {
+      this.#q("UPDATE users SET password_hash = ? WHERE id = ?").run(passwordHash, userId);
+      this.#q("DELETE FROM sessions WHERE user_id = ?").run(userId);
+    });
+    return Promise.resolve();
+  }
+
+  createSession(
+    userId: number,
+    tokenHash: string,
+    opts: SessionLookup & { maxPerUser: number },
+  ): Promise<void> {
+    this.#tx(() => {
+      this.#q("DELETE FROM sessions WHERE user_id = ? AND last_used_at < ?")
+        .run(userId, opts.now - opts.maxIdleMs);
+      this.#q(
+        `DELETE FROM sessions WHERE user_id = ? AND token_hash NOT IN (
+           SELECT token_hash FROM sessions WHERE user_id = ?
+           ORDER BY last_used_at DESC, created_at DESC LIMIT ?)`,
+      ).run(userId, userId, Math.max(0, opts.maxPerUser - 1));
+      this.#q(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_used_at) VALUES (?, ?, ?, ?)",
+      ).run(tokenHash, userId, opts.now, opts.now);
+    });
+    return Promise.resolve();
+  }
+
+  sessionUser(tokenHash: string, opts: SessionLookup): Promise<UserRecord | undefined> {
+    const row = this.#q(
+      `SELECT s.last_used_at AS last_used_at, u.id AS id, u.username AS username, u.alias AS alias,
+              u.role AS role, u.password_hash AS password_hash, u.created_at AS created_at
+       FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`,
+    ).get(tokenHash);
+    if (!row) return Promise.resolve(undefined);
+    const lastUsed = Number(row.last_used_at);
+    if (opts.now - lastUsed > opts.maxIdleMs) {
+      this.#tx(() => this.#q("DELETE FROM sessions WHERE token_hash = ?").run(tokenHash));
+      return Promise.resolve(undefined);
+    }
+    if (opts.now - lastUsed >= 60_000) {
+      this.#tx(() =>
+        this.#q("UPDATE sessions SET last_used_at = ? WHERE token_hash = ?").run(
+          opts.now,
+          tokenHash,
+        )
+      );
+    }
+    return Promise.resolve(toUser(row));
+  }
+
+  deleteSession(tokenHash: string): Promise<boolean> {
+    const result = this.#tx(() =>
+      this.#q("DELETE FROM sessions WHERE token_hash = ?").run(tokenHash)
+    );
+    return Promise.resolve(Number(result.changes) > 0);
+  }
+
+  deleteUserSessions(userId: number): Promise<void> {
+    this.#tx(() => this.#q("DELETE FROM sessions WHERE user_id = ?").run(userId));
+    return Promise.resolve();
+  }
+
+  memberSalonIds(userId: number): Promise<number[]> {
+    return Promise.resolve(
+      this.#q("SELECT salon_id FROM memberships WHERE user_id = ? ORDER BY salon_id").all(userId)
+        .map((r) => Number(r.salon_id)),
+    );
+  }
+
+  pendingSalonIds(userId: number): Promise<number[]> {
+    return Promise.resolve(
+      this.#q("SELECT salon_id FROM join_requests WHERE user_id = ? ORDER BY salon_id").all(userId)
+        .map((r) => Number(r.salon_id)),
+    );
+  }
+
+  addSanction(
+    sanction: Omit<SanctionRecord, "id">,
+    byUserId: number | null,
+  ): Promise<SanctionRecord> {
+    const result = this.#tx(() =>
+      this.#q(
+        `INSERT INTO sanctions (user_id, kind, until_at, reason, by_user_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(
+        sanction.userId,
+        sanction.kind,
+        sanction.until,
+        sanction.reason,
+        byUserId,
+        sanction.createdAt,
+      )
+    );
+    return Promise.resolve({ ...sanction, id: Number(result.lastInsertRowid) });
+  }
+
+  activeSanction(userId: number, now: number): Promise<SanctionRecord | undefined> {
+    return Promise.resolve(toSanction(
+      this.#q(
+        `SELECT id, user_id, kind, until_at, reason, created_at FROM sanctions
+         WHERE user_id = ? AND lifted_at IS NULL AND (until_at IS NULL OR until_at > ?)
+         ORDER BY (until_at IS NULL) DESC, until_at DESC LIMIT 1`,
+      ).get(userId, now),
+    ));
+  }
+
+  liftSanctions(userId: number, now: number): Promise<number> {
+    const result = this.#tx(() =>
+      this.#q(
+        `UPDATE sanctions SET lifted_at = ?
+         WHERE user_id = ? AND lifted_at IS NULL AND (until_at IS NULL OR until_at > ?)`,
+      ).run(now, userId, now)
+    );
+    return Promise.resolve(Number(result.changes));
+  }
+}

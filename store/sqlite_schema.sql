@@ -1,0 +1,86 @@
+-- Causerie schema, SQLite dialect (the MySQL/MariaDB one is ../schema.sql).
+-- Times are INTEGER milliseconds since the Unix epoch, UTC.
+-- *_key columns hold names after NFC and lower-casing: the uniqueness rule.
+
+-- migration: 1
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  username TEXT NOT NULL,
+  username_key TEXT NOT NULL UNIQUE,
+  alias TEXT NOT NULL,
+  alias_key TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('member', 'moderator', 'admin')),
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX users_role ON users (role);
+CREATE TABLE salons (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  name_key TEXT NOT NULL UNIQUE,
+  policy TEXT NOT NULL CHECK (policy IN ('auto', 'open', 'approval')),
+  last_message_id INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE memberships (
+  salon_id INTEGER NOT NULL REFERENCES salons (id),
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  joined_at INTEGER NOT NULL,
+  PRIMARY KEY (salon_id, user_id)
+);
+CREATE INDEX memberships_user ON memberships (user_id);
+CREATE TABLE join_requests (
+  salon_id INTEGER NOT NULL REFERENCES salons (id),
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (salon_id, user_id)
+);
+CREATE INDEX join_requests_user ON join_requests (user_id);
+CREATE TABLE messages (
+  salon_id INTEGER NOT NULL REFERENCES salons (id),
+  id INTEGER NOT NULL,
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  text TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (salon_id, id)
+);
+CREATE INDEX messages_user ON messages (user_id);
+CREATE TABLE direct_messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  from_user_id INTEGER NOT NULL REFERENCES users (id),
+  to_user_id INTEGER NOT NULL REFERENCES users (id),
+  pair_low INTEGER NOT NULL,
+  pair_high INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX direct_messages_pair ON direct_messages (pair_low, pair_high, id);
+CREATE INDEX direct_messages_to ON direct_messages (to_user_id);
+CREATE TABLE sanctions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  kind TEXT NOT NULL CHECK (kind IN ('kick', 'ban')),
+  until_at INTEGER,
+  reason TEXT NOT NULL DEFAULT '',
+  by_user_id INTEGER REFERENCES users (id),
+  created_at INTEGER NOT NULL,
+  lifted_at INTEGER
+);
+CREATE INDEX sanctions_user ON sanctions (user_id, lifted_at);
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id, last_used_at);
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  via TEXT NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log (at);
