@@ -1,7 +1,7 @@
 -- Causerie schema, MySQL 8 / MariaDB 10.11 dialect (SQLite's is store/sqlite_schema.sql).
 -- Times are BIGINT milliseconds since the Unix epoch, UTC.
--- *_key columns hold names after NFC and lower-casing, compared byte for byte
--- (utf8mb4_bin): the database's own case- and accent-folding must not decide
+-- *_key columns hold names after NFC and lower-casing, as VARBINARY so they are
+-- compared byte for byte (no collation, no pad-space): the database must not decide
 -- that "General" and "Général" are the same name.
 -- Each "-- migration: N" block is applied once, in order, at start-up.
 
@@ -9,9 +9,9 @@
 CREATE TABLE users (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   username VARCHAR(32) NOT NULL,
-  username_key VARCHAR(32) NOT NULL,
+  username_key VARBINARY(128) NOT NULL,
   alias VARCHAR(255) NOT NULL,
-  alias_key VARCHAR(255) NOT NULL,
+  alias_key VARBINARY(1024) NOT NULL,
   password_hash VARCHAR(255) NOT NULL,
   role VARCHAR(16) NOT NULL,
   created_at BIGINT NOT NULL,
@@ -22,7 +22,7 @@ CREATE TABLE users (
 CREATE TABLE salons (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   name VARCHAR(255) NOT NULL,
-  name_key VARCHAR(255) NOT NULL,
+  name_key VARBINARY(1024) NOT NULL,
   policy VARCHAR(16) NOT NULL,
   last_message_id BIGINT NOT NULL DEFAULT 0,
   created_at BIGINT NOT NULL,

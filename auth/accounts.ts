@@ -129,19 +129,22 @@ export class Accounts {
         { retryAfterSeconds: wait },
       );
     }
+    // Count the attempt as a failure before the slow check, so that guesses
+    // sent in parallel cannot all slip under the limit; take it back on success.
+    this.#byUsername.fail(userKey, now);
+    this.#byAddress.fail(clientAddress, now);
     const user = await this.#store.userByName(input.username);
     const ok = user
       ? await verifyPassword(user.passwordHash, input.password)
       : await verifyNothing(input.password);
     if (!user || !ok) {
-      this.#byUsername.fail(userKey, this.#now());
-      this.#byAddress.fail(clientAddress, this.#now());
       throw new ProtocolError(
         "bad_credentials",
         401,
         "unknown username or wrong password; check both and try again",
       );
     }
+    this.#byAddress.forgive(clientAddress, now);
     this.#byUsername.reset(userKey);
     return user;
   }

@@ -61,6 +61,18 @@ export class Throttle {
     }
   }
 
+  /**
+   * Takes back one failure of `key` recorded at `at` (an attempt counted in
+   * advance that turned out to succeed).
+   */
+  forgive(key: string, at: number): void {
+    const list = this.#failures.get(key);
+    if (!list) return;
+    const i = list.lastIndexOf(at);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#failures.delete(key);
+  }
+
   /** Forgets the failures of `key` (after a success). */
   reset(key: string): void {
     this.#failures.delete(key);

@@ -47,9 +47,13 @@ export function charCount(text: string): number {
 /**
  * Characters no display name may contain: C0/C1 controls, line and paragraph
  * separators, lone surrogates, unassigned code points, and the bidirectional
- * overrides and isolates that let a name render as something else.
+ * marks, overrides and isolates that let a name render as something else.
  */
-const FORBIDDEN_IN_NAMES = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\p{Cn}\u202A-\u202E\u2066-\u2069]/u;
+const FORBIDDEN_IN_NAMES =
+  /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\p{Cn}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+
+/** A character that shows something: not a format character, separator or lone mark. */
+const VISIBLE = /[^\p{Cf}\p{Z}\p{M}\p{Cc}]/u;
 
 /**
  * Why an alias or salon name is not acceptable, or `undefined` when it is.
@@ -68,6 +72,7 @@ export function displayNameProblem(
     return `${field} must not contain control, separator or bidirectional-override characters`;
   }
   if (text.trim() !== text) return `${field} must not start or end with whitespace`;
+  if (!VISIBLE.test(text)) return `${field} must contain at least one visible character`;
   return undefined;
 }
 

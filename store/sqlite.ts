@@ -14,12 +14,17 @@ import { nameKey } from "../protocol/names.ts";
 import { parseMigrations } from "./migrations.ts";
 import {
   ConflictError,
+  type HistoryPage,
+  type HistoryQuery,
+  type NewMessage,
   type NewUser,
   type Role,
   type SalonRecord,
+  type SalonUserRow,
   type SanctionRecord,
   type SessionLookup,
   type Store,
+  type StoredMessage,
   type UserRecord,
 } from "./store.ts";
 
@@ -53,6 +58,38 @@ function toSanction(row: Row | undefined): SanctionRecord | undefined {
     reason: String(row.reason),
     createdAt: Number(row.created_at),
   };
+}
+
+function toSalonUser(row: Row): SalonUserRow {
+  return {
+    salonId: Number(row.salon_id),
+    since: Number(row.since),
+    user: {
+      id: Number(row.user_id),
+      username: String(row.username),
+      alias: String(row.alias),
+      role: row.role as Role,
+    },
+  };
+}
+
+function toMessage(row: Row): StoredMessage {
+  const message: StoredMessage = {
+    id: Number(row.id),
+    from: { username: String(row.from_username), alias: String(row.from_alias) },
+    text: String(row.text),
+    at: Number(row.created_at),
+  };
+  if (row.to_username !== undefined) {
+    message.to = { username: String(row.to_username), alias: String(row.to_alias) };
+  }
+  return message;
+}
+
+function page(rows: Row[], limit: number): HistoryPage {
+  const more = rows.length > limit;
+  const messages = rows.slice(0, limit).map(toMessage).reverse();
+  return { messages, more };
 }
 
 /** Options of {@link openSqliteStore}. */
@@ -367,5 +404,117 @@ class SqliteStore implements Store {
       ).run(now, userId, now)
     );
     return Promise.resolve(Number(result.changes));
+  }
+
+  appendMessages(batch: NewMessage[]): Promise<number[]> {
+    if (batch.length === 0) return Promise.resolve([]);
+    const ids = this.#tx(() =>
+      batch.map((m) => {
+        if (m.kind === "salon") {
+          const row = this.#q(
+            "UPDATE salons SET last_message_id = last_message_id + 1 WHERE id = ? RETURNING last_message_id",
+          ).get(m.salonId);
+          if (!row) throw new Error(`salon ${m.salonId} does not exist`);
+          const id = Number(row.last_message_id);
+          this.#q(
+            "INSERT INTO messages (salon_id, id, user_id, text, created_at) VALUES (?, ?, ?, ?, ?)",
+          ).run(m.salonId, id, m.userId, m.text, m.at);
+          return id;
+        }
+        const result = this.#q(
+          `INSERT INTO direct_messages (from_user_id, to_user_id, pair_low, pair_high, text, created_at)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+        ).run(
+          m.fromUserId,
+          m.toUserId,
+          Math.min(m.fromUserId, m.toUserId),
+          Math.max(m.fromUserId, m.toUserId),
+          m.text,
+          m.at,
+        );
+        return Number(result.lastInsertRowid);
+      })
+    );
+    return Promise.resolve(ids);
+  }
+
+  salonHistory(salonId: number, query: HistoryQuery): Promise<HistoryPage> {
+    const rows = this.#q(
+      `SELECT m.id AS id, m.text AS text, m.created_at AS created_at,
+              u.username AS from_username, u.alias AS from_alias
+       FROM messages m JOIN users u ON u.id = m.user_id
+       WHERE m.salon_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`,
+    ).all(salonId, query.before ?? Number.MAX_SAFE_INTEGER, query.limit + 1);
+    return Promise.resolve(page(rows, query.limit));
+  }
+
+  directHistory(userA: number, userB: number, query: HistoryQuery): Promise<HistoryPage> {
+    const rows = this.#q(
+      `SELECT d.id AS id, d.text AS text, d.created_at AS created_at,
+              f.username AS from_username, f.alias AS from_alias,
+              t.username AS to_username, t.alias AS to_alias
+       FROM direct_messages d
+       JOIN users f ON f.id = d.from_user_id JOIN users t ON t.id = d.to_user_id
+       WHERE d.pair_low = ? AND d.pair_high = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?`,
+    ).all(
+      Math.min(userA, userB),
+      Math.max(userA, userB),
+      query.before ?? Number.MAX_SAFE_INTEGER,
+      query.limit + 1,
+    );
+    return Promise.resolve(page(rows, query.limit));
+  }
+
+  listMemberships(): Promise<SalonUserRow[]> {
+    return Promise.resolve(
+      this.#q(
+        `SELECT m.salon_id AS salon_id, m.joined_at AS since, u.id AS user_id,
+                u.username AS username, u.alias AS alias, u.role AS role
+         FROM memberships m JOIN users u ON u.id = m.user_id ORDER BY m.salon_id, m.joined_at`,
+      ).all().map(toSalonUser),
+    );
+  }
+
+  listJoinRequests(): Promise<SalonUserRow[]> {
+    return Promise.resolve(
+      this.#q(
+        `SELECT r.salon_id AS salon_id, r.created_at AS since, u.id AS user_id,
+                u.username AS username, u.alias AS alias, u.role AS role
+         FROM join_requests r JOIN users u ON u.id = r.user_id ORDER BY r.created_at, r.salon_id`,
+      ).all().map(toSalonUser),
+    );
+  }
+
+  addMember(salonId: number, userId: number, now: number): Promise<void> {
+    this.#tx(() => {
+      this.#q("INSERT OR IGNORE INTO memberships (salon_id, user_id, joined_at) VALUES (?, ?, ?)")
+        .run(salonId, userId, now);
+      this.#q("DELETE FROM join_requests WHERE salon_id = ? AND user_id = ?").run(salonId, userId);
+    });
+    return Promise.resolve();
+  }
+
+  removeMember(salonId: number, userId: number): Promise<boolean> {
+    const result = this.#tx(() =>
+      this.#q("DELETE FROM memberships WHERE salon_id = ? AND user_id = ?").run(salonId, userId)
+    );
+    return Promise.resolve(Number(result.changes) > 0);
+  }
+
+  addJoinRequest(salonId: number, userId: number, now: number): Promise<void> {
+    this.#tx(() =>
+      this.#q(
+        "INSERT OR IGNORE INTO join_requests (salon_id, user_id, created_at) VALUES (?, ?, ?)",
+      )
+        .run(salonId, userId, now)
+    );
+    return Promise.resolve();
+  }
+
+  removeJoinRequest(salonId: number, userId: number): Promise<boolean> {
+    const result = this.#tx(() =>
+      this.#q("DELETE FROM join_requests WHERE salon_id = ? AND user_id = ?").run(salonId, userId)
+    );
+    return Promise.resolve(Number(result.changes) > 0);
   }
 }

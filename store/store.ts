@@ -70,6 +70,63 @@ export interface SanctionRecord {
   createdAt: number;
 }
 
+/** A message to commit: in a salon, or between two users. */
+export type NewMessage =
+  | { kind: "salon"; salonId: number; userId: number; text: string; at: number }
+  | { kind: "direct"; fromUserId: number; toUserId: number; text: string; at: number };
+
+/** A stored message with its author (and recipient for a direct message). */
+export interface StoredMessage {
+  /** Id: grows within a salon, or within a direct conversation. */
+  id: number;
+  /** Author. */
+  from: { username: string; alias: string };
+  /** Recipient of a direct message. */
+  to?: { username: string; alias: string };
+  /** Text. */
+  text: string;
+  /** Commit time, epoch ms. */
+  at: number;
+}
+
+/** A page of history: oldest first, and whether older messages exist. */
+export interface HistoryPage {
+  /** Messages, oldest first. */
+  messages: StoredMessage[];
+  /** Whether messages older than the first one exist. */
+  more: boolean;
+}
+
+/** Which page of history: at most `limit` messages with ids below `before`. */
+export interface HistoryQuery {
+  /** Only ids strictly below this; absent: from the newest. */
+  before?: number;
+  /** Most messages returned. */
+  limit: number;
+}
+
+/** A user as the live server keeps it in memory. */
+export interface UserSummary {
+  /** Internal id. */
+  id: number;
+  /** Username as registered. */
+  username: string;
+  /** Alias as registered. */
+  alias: string;
+  /** Role. */
+  role: Role;
+}
+
+/** A membership or a pending join request, with the user's names. */
+export interface SalonUserRow {
+  /** Salon id. */
+  salonId: number;
+  /** The user. */
+  user: UserSummary;
+  /** When the membership or request began, epoch ms. */
+  since: number;
+}
+
 /** Raised when a unique name is already taken. */
 export class ConflictError extends Error {
   /** Which name collided. */
@@ -141,7 +198,8 @@ export interface Store {
   ): Promise<void>;
   /**
    * The user owning a token hash, or `undefined` when unknown or idle longer
-   * than `maxIdleMs` (an expired token is deleted). Marks the token as used.
+   * than `maxIdleMs` (an expired token is deleted). Marks the token as used;
+   * the use is recorded at most once a minute, so idle time is known to the minute.
    */
   sessionUser(tokenHash: string, opts: SessionLookup): Promise<UserRecord | undefined>;
   /** Revokes one token. Returns whether it existed. */
@@ -166,4 +224,28 @@ export interface Store {
   activeSanction(userId: number, now: number): Promise<SanctionRecord | undefined>;
   /** Lifts every sanction in force for a user; returns how many were lifted. */
   liftSanctions(userId: number, now: number): Promise<number>;
+
+  /**
+   * Commits a batch of messages in one transaction and returns their ids, in
+   * order. Salon ids come from a per-salon counter that never goes back, so
+   * an id is never reused, even after a purge.
+   */
+  appendMessages(batch: NewMessage[]): Promise<number[]>;
+  /** A page of a salon's history. */
+  salonHistory(salonId: number, query: HistoryQuery): Promise<HistoryPage>;
+  /** A page of the direct conversation between two users (in either direction). */
+  directHistory(userA: number, userB: number, query: HistoryQuery): Promise<HistoryPage>;
+
+  /** Every membership, with the member's names (loaded once at start-up). */
+  listMemberships(): Promise<SalonUserRow[]>;
+  /** Every pending join request, with the requester's names. */
+  listJoinRequests(): Promise<SalonUserRow[]>;
+  /** Makes a user a member (idempotent) and closes any pending request of theirs there. */
+  addMember(salonId: number, userId: number, now: number): Promise<void>;
+  /** Ends a membership; returns whether there was one. */
+  removeMember(salonId: number, userId: number): Promise<boolean>;
+  /** Records a pending join request (idempotent). */
+  addJoinRequest(salonId: number, userId: number, now: number): Promise<void>;
+  /** Removes a pending join request; returns whether there was one. */
+  removeJoinRequest(salonId: number, userId: number): Promise<boolean>;
 }

@@ -1,0 +1,22 @@
+# Causerie: one Deno process. Build: docker build -t causerie .
+# Run:   docker run -p 8080:8080 -v causerie-data:/data -e CAUSERIE_ADMIN_PASSWORD=... causerie
+FROM denoland/deno:2.9.6
+
+WORKDIR /app
+COPY deno.json deno.lock ./
+COPY . .
+# Install the locked npm dependencies into node_modules and type-check once.
+RUN deno install --frozen --entrypoint main.ts \
+  && mkdir -p /data \
+  && chown -R deno:deno /data /app
+
+ENV CAUSERIE_HOST=0.0.0.0 \
+    CAUSERIE_PORT=8080 \
+    CAUSERIE_DB=sqlite:/data/causerie.db \
+    CAUSERIE_ADMIN_SOCKET=/data/admin.sock
+VOLUME /data
+EXPOSE 8080
+USER deno
+HEALTHCHECK --interval=30s --timeout=3s \
+  CMD deno eval "const r = await fetch('http://127.0.0.1:8080/healthz'); Deno.exit(r.ok ? 0 : 1)"
+CMD ["task", "start"]

@@ -1,0 +1,459 @@
+/**
+ * One actor per WebSocket: the handshake (hello or register within the hello
+ * timeout), then the authenticated session: the `say`/`direct` token bucket,
+ * flood detection, and the routing of each request to its salon or to the
+ * server. Delivery of messages does not pass through here: salons write to
+ * the session directly.
+ *
+ * Pure: the socket, the clock and every effect come in through input.
+ *
+ * @module
+ */
+
+import { and, assign, enqueueActions, fromPromise, not, raise, setup } from "xstate";
+import { ProtocolError } from "../protocol/errors.ts";
+import { errorEvent, pongEvent } from "../protocol/events.ts";
+import { type ClientFrame, type HandshakeFrame, HISTORY_DEFAULT } from "../protocol/frames.ts";
+import { textProblem } from "../protocol/text.ts";
+import type { HistoryQuery, UserSummary } from "../store/store.ts";
+import { CLOSE, type Session } from "./session.ts";
+
+/** The socket as the machine sees it. */
+export interface SocketPort {
+  /** Sends one text frame. */
+  send(frame: string): void;
+  /** Closes with a code and a reason. */
+  close(code: number, reason: string): void;
+}
+
+/** Something that receives events (an actor reference, or a test double). */
+export interface EventTarget<T> {
+  /** Delivers an event. */
+  send(event: T): void;
+}
+
+/** Events a connection forwards to a salon. */
+export type SalonRequest =
+  | { type: "SAY"; session: Session; ref?: string; text: string }
+  | { type: "JOIN"; session: Session; ref?: string }
+  | { type: "LEAVE"; session: Session; ref?: string }
+  | { type: "WHO"; session: Session; ref?: string }
+  | { type: "HISTORY"; session: Session; ref?: string; query: HistoryQuery };
+
+/** Effects a connection needs; the composition root provides them. */
+export interface ConnectionDeps {
+  /** The clock, epoch ms. */
+  now(): number;
+  /** Checks a hello or performs a register; rejects with a ProtocolError. */
+  authenticate(frame: HandshakeFrame): Promise<{ user: UserSummary; token: string }>;
+  /** The `welcome` frame for a new session. */
+  welcome(session: Session, token: string, ref: string | undefined): string;
+  /** Announces a new session to the server. */
+  attach(session: Session): void;
+  /** Announces the end of a session to the server. */
+  detach(session: Session): void;
+  /** The salon with this name, or undefined. */
+  salon(name: string): EventTarget<SalonRequest> | undefined;
+  /** Hands a direct message to the server (commit, then delivery). */
+  direct(session: Session, ref: string | undefined, to: string, text: string): void;
+  /** Answers a `history` request about a direct conversation. */
+  directHistory(
+    session: Session,
+    ref: string | undefined,
+    other: string,
+    query: HistoryQuery,
+  ): void;
+}
+
+/** Limits of one connection. */
+export interface ConnectionLimits {
+  /** `say`/`direct` bucket refill rate, per second. */
+  ratePerSecond: number;
+  /** Bucket size. */
+  burst: number;
+  /** Longest text, characters. */
+  maxText: number;
+  /** Time allowed for a valid hello, ms. */
+  helloTimeoutMs: number;
+  /** A stream of refused frames lasting this long closes the socket (1008), ms. */
+  floodMs: number;
+  /** Frames kept while the handshake is being checked; beyond, refused. */
+  backlog: number;
+}
+
+/** Input of the connection machine. */
+export interface ConnectionInput {
+  /** Unique id, also the actor's system id. */
+  id: string;
+  /** The socket. */
+  socket: SocketPort;
+  /** Effects. */
+  deps: ConnectionDeps;
+  /** Limits. */
+  limits: ConnectionLimits;
+}
+
+/** Connection state. */
+export interface ConnectionContext extends ConnectionInput {
+  /** The authenticated session, once welcomed. */
+  session: Session | undefined;
+  /** `ref` of the hello, echoed by `welcome` or the refusal. */
+  helloRef: string | undefined;
+  /** Tokens left in the bucket (fractional). */
+  tokens: number;
+  /** When `tokens` was last brought up to date, epoch ms. */
+  refilledAt: number;
+  /** Start of the current run of refused frames, epoch ms. */
+  refusedSince: number | undefined;
+  /** Last refused frame, epoch ms. */
+  lastRefusal: number;
+  /** Frames received while the handshake was being checked. */
+  backlog: ConnectionEvent[];
+}
+
+/** Events a connection handles. */
+export type ConnectionEvent =
+  | { type: "FRAME"; frame: ClientFrame }
+  | { type: "BAD_FRAME"; ref?: string; frameType?: string; message: string }
+  | { type: "SOCKET_CLOSED" }
+  | { type: "REPLACED" }
+  | { type: "REFUSED" };
+
+/** Refused frames separated by more than this start a new run (not a flood). */
+const FLOOD_GAP_MS = 1000;
+
+function refilled(context: ConnectionContext, now: number): number {
+  const { ratePerSecond, burst } = context.limits;
+  return Math.min(burst, context.tokens + (now - context.refilledAt) * ratePerSecond / 1000);
+}
+
+function frameOf(event: ConnectionEvent): ClientFrame {
+  return (event as Extract<ConnectionEvent, { type: "FRAME" }>).frame;
+}
+
+function refOf(event: ConnectionEvent): string | undefined {
+  return "frame" in event ? event.frame.ref : "ref" in event ? event.ref : undefined;
+}
+
+/** The connection machine. */
+export const connectionMachine = setup({
+  types: {
+    context: {} as ConnectionContext,
+    events: {} as ConnectionEvent,
+    input: {} as ConnectionInput,
+  },
+  actors: {
+    /** Checks the hello (or registers) through the injected account service. */
+    authenticate: fromPromise<
+      { user: UserSummary; token: string },
+      { deps: ConnectionDeps; frame: HandshakeFrame }
+    >(({ input }) => input.deps.authenticate(input.frame)),
+  },
+  delays: {
+    /** How long a client has to say hello. */
+    helloTimeout: ({ context }) => context.limits.helloTimeoutMs,
+  },
+  guards: {
+    /** The frame is a hello or a register. */
+    isHandshake: ({ event }) =>
+      event.type === "FRAME" && (event.frame.type === "hello" || event.frame.type === "register"),
+    /** A frame that failed to parse was (or could not be told from) a hello or register. */
+    isBadHandshake: ({ event }) => {
+      const t = (event as Extract<ConnectionEvent, { type: "BAD_FRAME" }>).frameType;
+      return t === undefined || t === "hello" || t === "register";
+    },
+    /** The frame is a ping. */
+    isPing: ({ event }) => event.type === "FRAME" && event.frame.type === "ping",
+    /** The frame is a say or a direct (the rate-limited kinds). */
+    isChat: ({ event }) =>
+      event.type === "FRAME" && (event.frame.type === "say" || event.frame.type === "direct"),
+    /** The text of a say/direct is acceptable. */
+    textOk: ({ context, event }) => {
+      const frame = frameOf(event) as { text?: string };
+      return textProblem(frame.text ?? "", context.limits.maxText) === undefined;
+    },
+    /** A token is available in the bucket. */
+    hasToken: ({ context }) => refilled(context, context.deps.now()) >= 1,
+    /** The frame is a direct message. */
+    isDirect: ({ event }) => event.type === "FRAME" && event.frame.type === "direct",
+    /** The frame asks for the history of a direct conversation. */
+    isDirectHistory: ({ event }) =>
+      event.type === "FRAME" && event.frame.type === "history" && event.frame.with !== undefined,
+    /** The frame names a salon that exists. */
+    knownSalon: ({ context, event }) => {
+      const frame = frameOf(event) as { salon?: string };
+      return frame.salon !== undefined && context.deps.salon(frame.salon) !== undefined;
+    },
+    /** Frames have kept being refused for the flood period. */
+    floodTooLong: ({ context }) =>
+      context.refusedSince !== undefined &&
+      context.lastRefusal - context.refusedSince >= context.limits.floodMs,
+    /** Room remains in the handshake backlog. */
+    backlogHasRoom: ({ context }) => context.backlog.length < context.limits.backlog,
+  },
+  actions: {
+    /** `error unauthenticated` before the handshake, then close 4401. */
+    refuseBeforeHello: ({ context, event }) => {
+      context.socket.send(errorEvent(
+        "unauthenticated",
+        "send hello (or register) first; see the protocol, section 2.1",
+        refOf(event),
+      ));
+      context.socket.close(CLOSE.unauthenticated, "hello expected");
+    },
+    /** `error invalid` for an unparsable frame before the handshake, then close 4401. */
+    refuseBadHello: ({ context, event }) => {
+      const { message } = event as Extract<ConnectionEvent, { type: "BAD_FRAME" }>;
+      context.socket.send(errorEvent("invalid", message, refOf(event)));
+      context.socket.close(CLOSE.unauthenticated, "invalid hello");
+    },
+    /** No hello in time: close 4401. */
+    closeHelloTimeout: ({ context }) => {
+      context.socket.close(CLOSE.unauthenticated, "no hello within the time allowed");
+    },
+    /** Remembers the hello's ref. */
+    rememberHelloRef: assign({ helloRef: ({ event }) => refOf(event) }),
+    /** Keeps a frame that arrived during the handshake, to handle it after welcome. */
+    stash: assign({ backlog: ({ context, event }) => [...context.backlog, event] }),
+    /** Refuses a frame that does not fit in the handshake backlog. */
+    refuseBacklogFull: ({ context, event }) => {
+      context.socket.send(
+        errorEvent("rate_limited", "wait for welcome before sending more frames", refOf(event)),
+      );
+    },
+    /** Creates the session after a successful handshake. */
+    startSession: assign({
+      session: ({ context, event }) => {
+        const { user } = (event as unknown as { output: { user: UserSummary } }).output;
+        return { id: context.id, user, send: context.socket.send, close: context.socket.close };
+      },
+    }),
+    /** `welcome`, then the session is announced to the server. */
+    welcomeAndAttach: ({ context, event }) => {
+      const { token } = (event as unknown as { output: { token: string } }).output;
+      const session = context.session!;
+      context.socket.send(context.deps.welcome(session, token, context.helloRef));
+      context.deps.attach(session);
+    },
+    /** The refusal of a handshake: `error` with its code, then close 4401 (4403 when banned). */
+    refuseHandshake: ({ context, event }) => {
+      const error = (event as unknown as { error: unknown }).error;
+      if (error instanceof ProtocolError) {
+        context.socket.send(
+          errorEvent(error.code, error.message, context.helloRef, error.extra.until),
+        );
+        const code = error.code === "banned"
+          ? CLOSE.banned
+          : error.code === "shutting_down"
+          ? CLOSE.goingAway
+          : CLOSE.unauthenticated;
+        context.socket.close(code, error.code);
+      } else {
+        context.socket.send(
+          errorEvent(
+            "internal",
+            "the server could not check the hello; try again",
+            context.helloRef,
+          ),
+        );
+        context.socket.close(CLOSE.unauthenticated, "internal");
+      }
+    },
+    /** Replays frames stashed during the handshake. */
+    replayBacklog: enqueueActions(({ context, enqueue }) => {
+      for (const event of context.backlog) enqueue.raise(event);
+      enqueue.assign({ backlog: [] });
+    }),
+    /** `pong`. */
+    replyPong: ({ context, event }) => context.socket.send(pongEvent(refOf(event))),
+    /** `error invalid`: already authenticated. */
+    refuseSecondHello: ({ context, event }) => {
+      context.socket.send(
+        errorEvent("invalid", "this connection is already authenticated", refOf(event)),
+      );
+    },
+    /** `error invalid` for a frame that did not parse. */
+    refuseBadFrame: ({ context, event }) => {
+      const { message } = event as Extract<ConnectionEvent, { type: "BAD_FRAME" }>;
+      context.socket.send(errorEvent("invalid", message, refOf(event)));
+    },
+    /** `error too_long` or `invalid` for a bad text. */
+    refuseText: ({ context, event }) => {
+      const frame = frameOf(event) as { text: string; ref?: string };
+      const problem = textProblem(frame.text, context.limits.maxText)!;
+      context.socket.send(errorEvent(problem.code, problem.message, frame.ref));
+    },
+    /** `error rate_limited`. */
+    refuseRateLimited: ({ context, event }) => {
+      context.socket.send(errorEvent(
+        "rate_limited",
+        `slow down: at most ${context.limits.ratePerSecond} messages per second`,
+        refOf(event),
+      ));
+    },
+    /** `error unknown_salon`. */
+    refuseUnknownSalon: ({ context, event }) => {
+      const frame = frameOf(event) as { salon?: string; ref?: string };
+      context.socket.send(errorEvent(
+        "unknown_salon",
+        `there is no salon named "${(frame.salon ?? "").slice(0, 64)}"; the welcome lists them`,
+        frame.ref,
+      ));
+    },
+    /** Counts a refusal toward flood detection. */
+    noteRefusal: assign(({ context }) => {
+      const now = context.deps.now();
+      const newRun = context.refusedSince === undefined ||
+        now - context.lastRefusal > FLOOD_GAP_MS;
+      return { refusedSince: newRun ? now : context.refusedSince, lastRefusal: now };
+    }),
+    /** Raises REFUSED so that a long flood can close the socket. */
+    raiseRefused: raise({ type: "REFUSED" }),
+    /** An accepted frame ends a run of refusals. */
+    noteAccepted: assign({ refusedSince: undefined }),
+    /** Takes one token from the bucket. */
+    takeToken: assign(({ context }) => {
+      const now = context.deps.now();
+      return { tokens: refilled(context, now) - 1, refilledAt: now };
+    }),
+    /** Sends a `say` to its salon. */
+    forwardSay: ({ context, event }) => {
+      const frame = frameOf(event) as Extract<ClientFrame, { type: "say" }>;
+      context.deps.salon(frame.salon)!.send({
+        type: "SAY",
+        session: context.session!,
+        ref: frame.ref,
+        text: frame.text,
+      });
+    },
+    /** Sends join, leave, who or history to its salon. */
+    forwardToSalon: ({ context, event }) => {
+      const frame = frameOf(event);
+      const session = context.session!;
+      const salon = context.deps.salon((frame as { salon: string }).salon)!;
+      switch (frame.type) {
+        case "join":
+          return salon.send({ type: "JOIN", session, ref: frame.ref });
+        case "leave":
+          return salon.send({ type: "LEAVE", session, ref: frame.ref });
+        case "who":
+          return salon.send({ type: "WHO", session, ref: frame.ref });
+        case "history":
+          return salon.send({
+            type: "HISTORY",
+            session,
+            ref: frame.ref,
+            query: { before: frame.before, limit: frame.limit ?? HISTORY_DEFAULT },
+          });
+      }
+    },
+    /** Hands a direct message to the server. */
+    forwardDirect: ({ context, event }) => {
+      const frame = frameOf(event) as Extract<ClientFrame, { type: "direct" }>;
+      context.deps.direct(context.session!, frame.ref, frame.to, frame.text);
+    },
+    /** Asks for a page of a direct conversation. */
+    forwardDirectHistory: ({ context, event }) => {
+      const frame = frameOf(event) as Extract<ClientFrame, { type: "history" }>;
+      context.deps.directHistory(context.session!, frame.ref, frame.with!, {
+        before: frame.before,
+        limit: frame.limit ?? HISTORY_DEFAULT,
+      });
+    },
+    /** Closes a flooding socket (1008). */
+    closeFlood: ({ context }) => {
+      context.socket.close(CLOSE.policy, "too many refused frames");
+    },
+    /** Closes a session replaced by a newer one of the same user (4409). */
+    closeReplaced: ({ context }) => {
+      context.socket.close(
+        CLOSE.replaced,
+        "session limit reached: a newer session of this user replaced this one",
+      );
+    },
+    /** Tells the server the session ended. */
+    detach: ({ context }) => {
+      if (context.session) context.deps.detach(context.session);
+    },
+  },
+}).createMachine({
+  id: "connection",
+  context: ({ input }) => ({
+    ...input,
+    session: undefined,
+    helloRef: undefined,
+    tokens: input.limits.burst,
+    refilledAt: input.deps.now(),
+    refusedSince: undefined,
+    lastRefusal: 0,
+    backlog: [],
+  }),
+  initial: "awaitingHello",
+  states: {
+    awaitingHello: {
+      after: { helloTimeout: { target: "closed", actions: "closeHelloTimeout" } },
+      on: {
+        FRAME: [
+          { guard: "isHandshake", target: "authenticating", actions: "rememberHelloRef" },
+          { target: "closed", actions: "refuseBeforeHello" },
+        ],
+        BAD_FRAME: [
+          { guard: "isBadHandshake", target: "closed", actions: "refuseBadHello" },
+          { target: "closed", actions: "refuseBeforeHello" },
+        ],
+        SOCKET_CLOSED: { target: "closed" },
+      },
+    },
+    authenticating: {
+      invoke: {
+        src: "authenticate",
+        input: ({ context, event }) => ({
+          deps: context.deps,
+          frame: frameOf(event) as HandshakeFrame,
+        }),
+        onDone: { target: "active", actions: ["startSession", "welcomeAndAttach"] },
+        onError: { target: "closed", actions: "refuseHandshake" },
+      },
+      on: {
+        FRAME: [{ guard: "backlogHasRoom", actions: "stash" }, { actions: "refuseBacklogFull" }],
+        BAD_FRAME: [{ guard: "backlogHasRoom", actions: "stash" }, {
+          actions: "refuseBacklogFull",
+        }],
+        SOCKET_CLOSED: { target: "closed" },
+      },
+    },
+    active: {
+      entry: "replayBacklog",
+      on: {
+        FRAME: [
+          { guard: "isHandshake", actions: ["refuseSecondHello", "noteRefusal", "raiseRefused"] },
+          { guard: "isPing", actions: ["replyPong", "noteAccepted"] },
+          {
+            guard: and(["isChat", not("textOk")]),
+            actions: ["refuseText", "noteRefusal", "raiseRefused"],
+          },
+          {
+            guard: and(["isChat", not("hasToken")]),
+            actions: ["refuseRateLimited", "noteRefusal", "raiseRefused"],
+          },
+          { guard: "isDirect", actions: ["takeToken", "forwardDirect", "noteAccepted"] },
+          { guard: "isDirectHistory", actions: ["forwardDirectHistory", "noteAccepted"] },
+          {
+            guard: not("knownSalon"),
+            actions: ["refuseUnknownSalon", "noteRefusal", "raiseRefused"],
+          },
+          { guard: "isChat", actions: ["takeToken", "forwardSay", "noteAccepted"] },
+          { actions: ["forwardToSalon", "noteAccepted"] },
+        ],
+        BAD_FRAME: { actions: ["refuseBadFrame", "noteRefusal", "raiseRefused"] },
+        REFUSED: { guard: "floodTooLong", target: "closed", actions: "closeFlood" },
+        REPLACED: { target: "closed", actions: "closeReplaced" },
+        SOCKET_CLOSED: { target: "closed" },
+      },
+    },
+    closed: {
+      type: "final",
+      entry: "detach",
+    },
+  },
+});

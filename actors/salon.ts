@@ -1,0 +1,425 @@
+/**
+ * One actor per salon: who is a member, who asked to join, who is online,
+ * and the path of a message: member check, commit, then one serialization
+ * and one write per online session.
+ *
+ * Pure: every effect goes through `deps` (given as input). Membership
+ * changes are applied in memory only once the store has them.
+ *
+ * @module
+ */
+
+import { setup } from "xstate";
+import type { SalonPolicy } from "../config/salons.ts";
+import {
+  errorEvent,
+  historyEvent,
+  memberJoinedEvent,
+  messageEvent,
+  okEvent,
+  salonEvent,
+  whoEvent,
+} from "../protocol/events.ts";
+import type { HistoryPage, HistoryQuery, UserSummary } from "../store/store.ts";
+import type { Session } from "./session.ts";
+
+/** Effects a salon needs; the composition root provides them. */
+export interface SalonDeps {
+  /** The clock, epoch ms. */
+  now(): number;
+  /** Queues a message for group commit; `done` runs after the commit. */
+  commit(
+    message: { salonId: number; userId: number; text: string; at: number },
+    done: (error: Error | undefined, id: number) => void,
+  ): void;
+  /** Persists a membership (and closes a pending request). */
+  addMember(salonId: number, userId: number): Promise<void>;
+  /** Persists the end of a membership. */
+  removeMember(salonId: number, userId: number): Promise<void>;
+  /** Persists a pending join request. */
+  addJoinRequest(salonId: number, userId: number): Promise<void>;
+  /** Persists the withdrawal of a request. */
+  removeJoinRequest(salonId: number, userId: number): Promise<void>;
+  /** Reads a page of history. */
+  history(salonId: number, query: HistoryQuery): Promise<HistoryPage>;
+  /** Every live session of a user. */
+  sessionsOf(userId: number): Iterable<Session>;
+  /** Tells the rest of the server that a user's membership changed. */
+  membershipChanged(userId: number, salonKey: string, member: boolean): void;
+  /** Sends a frame to every online moderator and admin. */
+  notifyModerators(frame: string): void;
+  /** Reports an unexpected failure. */
+  reportError(message: string): void;
+}
+
+/** Input of the salon machine. */
+export interface SalonInput {
+  /** Salon identity. */
+  salon: { id: number; name: string; key: string; policy: SalonPolicy };
+  /** Members, loaded from the store. */
+  members: UserSummary[];
+  /** Pending requests, loaded from the store. */
+  pending: Array<{ user: UserSummary; since: number }>;
+  /** Effects. */
+  deps: SalonDeps;
+}
+
+/** Salon state. Maps are updated in place by named actions (O(1) per event). */
+export interface SalonContext {
+  /** Salon identity. */
+  salon: SalonInput["salon"];
+  /** Members by user id. */
+  members: Map<number, UserSummary>;
+  /** Pending requests by user id. */
+  pending: Map<number, { user: UserSummary; since: number }>;
+  /** Online members: user id to their sessions. */
+  online: Map<number, Set<Session>>;
+  /** Effects. */
+  deps: SalonDeps;
+}
+
+/** Events a salon handles. */
+export type SalonEvent =
+  | { type: "SESSION_UP"; session: Session }
+  | { type: "SESSION_DOWN"; session: Session }
+  | { type: "SAY"; session: Session; ref?: string; text: string }
+  | { type: "COMMITTED"; session: Session; ref?: string; id: number; at: number; text: string }
+  | { type: "COMMIT_FAILED"; session: Session; ref?: string }
+  | { type: "JOIN"; session: Session; ref?: string }
+  | { type: "LEAVE"; session: Session; ref?: string }
+  | { type: "WHO"; session: Session; ref?: string }
+  | { type: "HISTORY"; session: Session; ref?: string; query: HistoryQuery }
+  | { type: "MEMBER_STORED"; user: UserSummary; session?: Session; ref?: string }
+  | { type: "MEMBER_REMOVED"; user: UserSummary; session?: Session; ref?: string }
+  | { type: "REQUEST_STORED"; user: UserSummary; session: Session; ref?: string; since: number }
+  | { type: "REQUEST_WITHDRAWN"; user: UserSummary; session: Session; ref?: string }
+  | { type: "STORE_FAILED"; session: Session; ref?: string }
+  | { type: "ADD_MEMBER"; user: UserSummary };
+
+type E<T extends SalonEvent["type"]> = Extract<SalonEvent, { type: T }>;
+
+function allSessions(context: SalonContext, userId: number): Iterable<Session> {
+  return context.deps.sessionsOf(userId);
+}
+
+/** The salon machine. */
+export const salonMachine = setup({
+  types: {
+    context: {} as SalonContext,
+    events: {} as SalonEvent,
+    input: {} as SalonInput,
+  },
+  guards: {
+    /** The event's user is a member. */
+    isMember: ({ context, event }) =>
+      "session" in event && event.session !== undefined &&
+      context.members.has(event.session.user.id),
+    /** The event's user has a pending request. */
+    isPending: ({ context, event }) =>
+      "session" in event && event.session !== undefined &&
+      context.pending.has(event.session.user.id),
+    /** Everyone is a member (the `auto` salon). */
+    isAuto: ({ context }) => context.salon.policy === "auto",
+    /** Joining needs no approval. */
+    isOpen: ({ context }) => context.salon.policy === "open",
+  },
+  actions: {
+    /** Adds a session to the online set when its user is a member. */
+    addOnline: ({ context, event }) => {
+      const { session } = event as E<"SESSION_UP">;
+      if (!context.members.has(session.user.id)) return;
+      let set = context.online.get(session.user.id);
+      if (!set) context.online.set(session.user.id, set = new Set());
+      set.add(session);
+    },
+    /** Removes a session from the online set. */
+    removeOnline: ({ context, event }) => {
+      const { session } = event as E<"SESSION_DOWN">;
+      const set = context.online.get(session.user.id);
+      if (!set) return;
+      set.delete(session);
+      if (set.size === 0) context.online.delete(session.user.id);
+    },
+    /** Queues the message for commit; the commit comes back as COMMITTED. */
+    commitMessage: ({ context, event, self }) => {
+      const { session, ref, text } = event as E<"SAY">;
+      const at = context.deps.now();
+      context.deps.commit(
+        { salonId: context.salon.id, userId: session.user.id, text, at },
+        (error, id) => {
+          if (error) {
+            context.deps.reportError(`commit in ${context.salon.name} failed: ${error.message}`);
+            self.send({ type: "COMMIT_FAILED", session, ref });
+          } else self.send({ type: "COMMITTED", session, ref, id, at, text });
+        },
+      );
+    },
+    /** `ok` to the sender, then the message, serialized once, to every online member. */
+    deliverMessage: ({ context, event }) => {
+      const { session, ref, id, at, text } = event as E<"COMMITTED">;
+      const iso = new Date(at).toISOString();
+      session.send(okEvent(ref, { id, at: iso }));
+      const frame = messageEvent({
+        salon: context.salon.name,
+        id,
+        from: { username: session.user.username, alias: session.user.alias },
+        text,
+        at: iso,
+      });
+      for (const sessions of context.online.values()) {
+        for (const s of sessions) s.send(frame);
+      }
+    },
+    /** Tells the sender the message was not stored. */
+    replyCommitFailed: ({ event }) => {
+      const { session, ref } = event as E<"COMMIT_FAILED">;
+      session.send(errorEvent("internal", "the message could not be stored; send it again", ref));
+    },
+    /** `error not_member`. */
+    replyNotMember: ({ context, event }) => {
+      const { session, ref } = event as E<"SAY">;
+      session.send(
+        errorEvent(
+          "not_member",
+          `you are not a member of ${context.salon.name}; join it first`,
+          ref,
+        ),
+      );
+    },
+    /** `joined` again to the asking session. */
+    replyJoined: ({ context, event }) => {
+      const { session, ref } = event as E<"JOIN">;
+      session.send(salonEvent("joined", context.salon.name, ref));
+    },
+    /** `join_pending` again to the asking session. */
+    replyPending: ({ context, event }) => {
+      const { session, ref } = event as E<"JOIN">;
+      session.send(salonEvent("join_pending", context.salon.name, ref));
+    },
+    /** Persists a membership; comes back as MEMBER_STORED. */
+    storeMember: ({ context, event, self }) => {
+      const { session, ref } = event as E<"JOIN">;
+      context.deps.addMember(context.salon.id, session.user.id).then(
+        () => self.send({ type: "MEMBER_STORED", user: session.user, session, ref }),
+        (e) => {
+          context.deps.reportError(`join ${context.salon.name} failed: ${e}`);
+          self.send({ type: "STORE_FAILED", session, ref });
+        },
+      );
+    },
+    /** Persists a join request; comes back as REQUEST_STORED. */
+    storeRequest: ({ context, event, self }) => {
+      const { session, ref } = event as E<"JOIN">;
+      const since = context.deps.now();
+      context.deps.addJoinRequest(context.salon.id, session.user.id).then(
+        () => self.send({ type: "REQUEST_STORED", user: session.user, session, ref, since }),
+        (e) => {
+          context.deps.reportError(`join request ${context.salon.name} failed: ${e}`);
+          self.send({ type: "STORE_FAILED", session, ref });
+        },
+      );
+    },
+    /** Persists leaving; comes back as MEMBER_REMOVED. */
+    storeLeave: ({ context, event, self }) => {
+      const { session, ref } = event as E<"LEAVE">;
+      context.deps.removeMember(context.salon.id, session.user.id).then(
+        () => self.send({ type: "MEMBER_REMOVED", user: session.user, session, ref }),
+        (e) => {
+          context.deps.reportError(`leave ${context.salon.name} failed: ${e}`);
+          self.send({ type: "STORE_FAILED", session, ref });
+        },
+      );
+    },
+    /** Persists the withdrawal of a request; comes back as REQUEST_WITHDRAWN. */
+    storeWithdraw: ({ context, event, self }) => {
+      const { session, ref } = event as E<"LEAVE">;
+      context.deps.removeJoinRequest(context.salon.id, session.user.id).then(
+        () => self.send({ type: "REQUEST_WITHDRAWN", user: session.user, session, ref }),
+        (e) => {
+          context.deps.reportError(`withdraw ${context.salon.name} failed: ${e}`);
+          self.send({ type: "STORE_FAILED", session, ref });
+        },
+      );
+    },
+    /** Applies a stored membership: member, online, `joined` to every session, `member_joined`. */
+    applyMember: ({ context, event }) => {
+      const { user, session, ref } = event as E<"MEMBER_STORED">;
+      const already = context.members.has(user.id);
+      context.members.set(user.id, user);
+      context.pending.delete(user.id);
+      const mine = new Set(allSessions(context, user.id));
+      if (mine.size > 0) context.online.set(user.id, mine);
+      if (!already) context.deps.membershipChanged(user.id, context.salon.key, true);
+      for (const s of mine) {
+        s.send(salonEvent("joined", context.salon.name, s === session ? ref : undefined));
+      }
+      if (!already) {
+        const frame = memberJoinedEvent(context.salon.name, {
+          username: user.username,
+          alias: user.alias,
+        });
+        for (const [userId, sessions] of context.online) {
+          if (userId === user.id) continue;
+          for (const s of sessions) s.send(frame);
+        }
+      }
+    },
+    /** Applies a membership granted from elsewhere (a new account in the `auto` salon). */
+    addMemberNow: ({ context, event }) => {
+      const { user } = event as E<"ADD_MEMBER">;
+      context.members.set(user.id, user);
+      context.pending.delete(user.id);
+      const mine = new Set(allSessions(context, user.id));
+      if (mine.size > 0) context.online.set(user.id, mine);
+      context.deps.membershipChanged(user.id, context.salon.key, true);
+    },
+    /** Applies a stored departure: `left` to every session of the user. */
+    applyLeave: ({ context, event }) => {
+      const { user, session, ref } = event as E<"MEMBER_REMOVED">;
+      context.members.delete(user.id);
+      context.online.delete(user.id);
+      context.deps.membershipChanged(user.id, context.salon.key, false);
+      for (const s of allSessions(context, user.id)) {
+        s.send(salonEvent("left", context.salon.name, s === session ? ref : undefined));
+      }
+    },
+    /** Applies a stored request: `join_pending` to the user's sessions, `join_request` to moderators. */
+    applyRequest: ({ context, event }) => {
+      const { user, session, ref, since } = event as E<"REQUEST_STORED">;
+      if (context.members.has(user.id)) {
+        session.send(salonEvent("joined", context.salon.name, ref));
+        return;
+      }
+      const isNew = !context.pending.has(user.id);
+      if (isNew) context.pending.set(user.id, { user, since });
+      for (const s of allSessions(context, user.id)) {
+        s.send(salonEvent("join_pending", context.salon.name, s === session ? ref : undefined));
+      }
+      if (isNew) {
+        context.deps.notifyModerators(JSON.stringify({
+          type: "join_request",
+          salon: context.salon.name,
+          username: user.username,
+          alias: user.alias,
+          at: new Date(since).toISOString(),
+        }));
+      }
+    },
+    /** Applies a withdrawn request: `left` to the user's sessions. */
+    applyWithdraw: ({ context, event }) => {
+      const { user, session, ref } = event as E<"REQUEST_WITHDRAWN">;
+      context.pending.delete(user.id);
+      for (const s of allSessions(context, user.id)) {
+        s.send(salonEvent("left", context.salon.name, s === session ? ref : undefined));
+      }
+    },
+    /** `error internal` when the store refused a change. */
+    replyStoreFailed: ({ event }) => {
+      const { session, ref } = event as E<"STORE_FAILED">;
+      session.send(errorEvent("internal", "the change could not be stored; try again", ref));
+    },
+    /** `error forbidden`: the auto salon cannot be left. */
+    replyCannotLeave: ({ context, event }) => {
+      const { session, ref } = event as E<"LEAVE">;
+      session.send(errorEvent(
+        "forbidden",
+        `${context.salon.name} is the salon every user belongs to; it cannot be left`,
+        ref,
+      ));
+    },
+    /** `error not_member` for a leave with neither membership nor request. */
+    replyNotMemberOrPending: ({ context, event }) => {
+      const { session, ref } = event as E<"LEAVE">;
+      session.send(errorEvent(
+        "not_member",
+        `you are neither a member of ${context.salon.name} nor waiting to join it`,
+        ref,
+      ));
+    },
+    /** `who`: every member with their status. */
+    replyWho: ({ context, event }) => {
+      const { session, ref } = event as E<"WHO">;
+      const users = [...context.members.values()].map((u) => ({
+        username: u.username,
+        alias: u.alias,
+        status: context.online.has(u.id) ? "online" as const : "offline" as const,
+      }));
+      session.send(whoEvent(context.salon.name, users, ref));
+    },
+    /** `history`: read from the store, answered when it comes back. */
+    replyHistory: ({ context, event }) => {
+      const { session, ref, query } = event as E<"HISTORY">;
+      const name = context.salon.name;
+      context.deps.history(context.salon.id, query).then(
+        (page) =>
+          session.send(historyEvent(
+            { salon: name },
+            page.messages.map((m) => ({
+              salon: name,
+              id: m.id,
+              from: m.from,
+              text: m.text,
+              at: new Date(m.at).toISOString(),
+            })),
+            page.more,
+            ref,
+          )),
+        (e) => {
+          context.deps.reportError(`history of ${name} failed: ${e}`);
+          session.send(errorEvent("internal", "history could not be read; try again", ref));
+        },
+      );
+    },
+  },
+}).createMachine({
+  id: "salon",
+  context: ({ input }) => ({
+    salon: input.salon,
+    members: new Map(input.members.map((u) => [u.id, u])),
+    pending: new Map(input.pending.map((p) => [p.user.id, p])),
+    online: new Map(),
+    deps: input.deps,
+  }),
+  initial: "open",
+  states: {
+    open: {
+      on: {
+        SESSION_UP: { actions: "addOnline" },
+        SESSION_DOWN: { actions: "removeOnline" },
+        SAY: [
+          { guard: "isMember", actions: "commitMessage" },
+          { actions: "replyNotMember" },
+        ],
+        COMMITTED: { actions: "deliverMessage" },
+        COMMIT_FAILED: { actions: "replyCommitFailed" },
+        JOIN: [
+          { guard: "isMember", actions: "replyJoined" },
+          { guard: "isPending", actions: "replyPending" },
+          { guard: "isOpen", actions: "storeMember" },
+          { guard: "isAuto", actions: "storeMember" },
+          { actions: "storeRequest" },
+        ],
+        LEAVE: [
+          { guard: "isAuto", actions: "replyCannotLeave" },
+          { guard: "isMember", actions: "storeLeave" },
+          { guard: "isPending", actions: "storeWithdraw" },
+          { actions: "replyNotMemberOrPending" },
+        ],
+        WHO: [
+          { guard: "isMember", actions: "replyWho" },
+          { actions: "replyNotMember" },
+        ],
+        HISTORY: [
+          { guard: "isMember", actions: "replyHistory" },
+          { actions: "replyNotMember" },
+        ],
+        MEMBER_STORED: { actions: "applyMember" },
+        MEMBER_REMOVED: { actions: "applyLeave" },
+        REQUEST_STORED: { actions: "applyRequest" },
+        REQUEST_WITHDRAWN: { actions: "applyWithdraw" },
+        STORE_FAILED: { actions: "replyStoreFailed" },
+        ADD_MEMBER: { actions: "addMemberNow" },
+      },
+    },
+  },
+});

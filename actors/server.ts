@@ -1,0 +1,232 @@
+/**
+ * The root actor (system id `server`): spawns one salon actor per salon and
+ * one connection actor per socket, keeps the registry of live sessions
+ * (enforcing the per-user session limit), delivers direct messages once
+ * committed, and coalesces presence changes into at most one `presence`
+ * frame per second per session.
+ *
+ * Pure: every effect goes through `deps` (given as input).
+ *
+ * @module
+ */
+
+import { enqueueActions, setup } from "xstate";
+import { directEvent, errorEvent, okEvent, presenceEvent } from "../protocol/events.ts";
+import type { DirectItem } from "../protocol/events.ts";
+import type { ErrorCode } from "../protocol/errors.ts";
+import {
+  type ConnectionDeps,
+  type ConnectionLimits,
+  connectionMachine,
+  type SocketPort,
+} from "./connection.ts";
+import { type SalonEvent, type SalonInput, salonMachine } from "./salon.ts";
+import type { Session } from "./session.ts";
+
+/** The outcome of committing a direct message. */
+export type DirectResult =
+  | { ok: true; item: DirectItem; toUserId: number }
+  | { ok: false; code: ErrorCode; message: string };
+
+/** Effects the server needs; the composition root provides them. */
+export interface ServerDeps {
+  /** Resolves the recipient and commits a direct message; `done` runs after the commit. */
+  commitDirect(from: Session, to: string, text: string, done: (result: DirectResult) => void): void;
+  /** The salon actors a user is a member of. */
+  salonsOf(userId: number): Iterable<{ send(event: SalonEvent): void }>;
+}
+
+/** Input of the server machine. */
+export interface ServerInput {
+  /** Every salon, with its members and pending requests. */
+  salons: SalonInput[];
+  /** Effects of the server itself. */
+  deps: ServerDeps;
+  /** Effects given to each connection. */
+  connectionDeps: ConnectionDeps;
+  /** Limits of each connection. */
+  limits: ConnectionLimits;
+  /** Most sessions per user; beyond, the oldest is closed. */
+  maxSessions: number;
+  /** Shortest interval between two `presence` frames, ms. */
+  presenceIntervalMs: number;
+}
+
+/** Server state. The registry maps are updated in place by named actions. */
+export interface ServerContext extends ServerInput {
+  /** Live sessions by user id, oldest first. */
+  sessions: Map<number, Session[]>;
+  /** Presence changes since the last `presence` frame, by user id (final status only). */
+  changes: Map<number, { username: string; status: "online" | "offline" }>;
+}
+
+/** Events the server handles. */
+export type ServerEvent =
+  | { type: "CONNECT"; id: string; socket: SocketPort }
+  | { type: "SESSION_UP"; session: Session }
+  | { type: "SESSION_DOWN"; session: Session }
+  | { type: "DIRECT"; session: Session; ref?: string; to: string; text: string }
+  | { type: "DIRECT_DONE"; session: Session; ref?: string; result: DirectResult }
+  | { type: "PRESENCE_CHANGED" };
+
+type E<T extends ServerEvent["type"]> = Extract<ServerEvent, { type: T }>;
+
+/** The system id of a salon actor, from the salon's comparison key. */
+export function salonSystemId(key: string): string {
+  return `salon:${key}`;
+}
+
+/** The server machine. */
+export const serverMachine = setup({
+  types: {
+    context: {} as ServerContext,
+    events: {} as ServerEvent,
+    input: {} as ServerInput,
+  },
+  actors: { connection: connectionMachine, salon: salonMachine },
+  delays: {
+    /** Shortest interval between two presence frames. */
+    presenceInterval: ({ context }) => context.presenceIntervalMs,
+  },
+  guards: {
+    /** Presence changes are waiting. */
+    hasPresenceChanges: ({ context }) => context.changes.size > 0,
+  },
+  actions: {
+    /** Spawns one actor per salon, registered under `salon:<key>`. */
+    spawnSalons: enqueueActions(({ context, enqueue }) => {
+      for (const input of context.salons) {
+        const id = salonSystemId(input.salon.key);
+        enqueue.spawnChild("salon", { id, systemId: id, input });
+      }
+    }),
+    /** Spawns the actor of a new socket, registered under its id. */
+    spawnConnection: enqueueActions(({ context, event, enqueue }) => {
+      const { id, socket } = event as E<"CONNECT">;
+      enqueue.spawnChild("connection", {
+        id,
+        systemId: id,
+        input: { id, socket, deps: context.connectionDeps, limits: context.limits },
+      });
+    }),
+    /**
+     * Registers a session, tells its salons, records presence when it is the
+     * user's first, and replaces the oldest session beyond the limit.
+     */
+    registerSession: enqueueActions(({ context, event, enqueue, system }) => {
+      const { session } = event as E<"SESSION_UP">;
+      const uid = session.user.id;
+      let list = context.sessions.get(uid);
+      if (!list) context.sessions.set(uid, list = []);
+      list.push(session);
+      for (const salon of context.deps.salonsOf(uid)) salon.send({ type: "SESSION_UP", session });
+      if (list.length === 1) {
+        context.changes.set(uid, { username: session.user.username, status: "online" });
+        enqueue.raise({ type: "PRESENCE_CHANGED" });
+      }
+      for (let i = 0; i < list.length - context.maxSessions; i++) {
+        const oldest = system.get(list[i].id);
+        if (oldest) enqueue.sendTo(oldest, { type: "REPLACED" });
+      }
+    }),
+    /** Forgets a session, tells its salons, records presence when it was the user's last. */
+    unregisterSession: enqueueActions(({ context, event, enqueue }) => {
+      const { session } = event as E<"SESSION_DOWN">;
+      const uid = session.user.id;
+      const list = context.sessions.get(uid);
+      if (!list) return;
+      const i = list.indexOf(session);
+      if (i < 0) return;
+      list.splice(i, 1);
+      for (const salon of context.deps.salonsOf(uid)) {
+        salon.send({ type: "SESSION_DOWN", session });
+      }
+      if (list.length === 0) {
+        context.sessions.delete(uid);
+        context.changes.set(uid, { username: session.user.username, status: "offline" });
+        enqueue.raise({ type: "PRESENCE_CHANGED" });
+      }
+    }),
+    /**
+     * One `presence` frame with every change since the last, serialized once,
+     * to every session (every user shares the `auto` salon with every other).
+     */
+    flushPresence: ({ context }) => {
+      if (context.changes.size === 0) return;
+      const frame = presenceEvent([...context.changes.values()]);
+      context.changes.clear();
+      for (const list of context.sessions.values()) {
+        for (const s of list) s.send(frame);
+      }
+    },
+    /** Commits a direct message; the result comes back as DIRECT_DONE. */
+    commitDirect: ({ context, event, self }) => {
+      const { session, ref, to, text } = event as E<"DIRECT">;
+      context.deps.commitDirect(
+        session,
+        to,
+        text,
+        (result) => self.send({ type: "DIRECT_DONE", session, ref, result }),
+      );
+    },
+    /** `ok` to the sender, then `direct`, serialized once, to every session of both users. */
+    deliverDirect: ({ context, event }) => {
+      const { session, ref, result } = event as E<"DIRECT_DONE">;
+      if (!result.ok) {
+        session.send(errorEvent(result.code, result.message, ref));
+        return;
+      }
+      session.send(okEvent(ref, { id: result.item.id, at: result.item.at }));
+      const frame = directEvent(result.item);
+      const targets = new Set([
+        ...(context.sessions.get(session.user.id) ?? []),
+        ...(context.sessions.get(result.toUserId) ?? []),
+      ]);
+      for (const s of targets) s.send(frame);
+    },
+  },
+}).createMachine({
+  id: "server",
+  context: ({ input }) => ({ ...input, sessions: new Map(), changes: new Map() }),
+  type: "parallel",
+  entry: "spawnSalons",
+  states: {
+    lifecycle: {
+      initial: "running",
+      states: {
+        running: {
+          on: {
+            CONNECT: { actions: "spawnConnection" },
+          },
+        },
+      },
+    },
+    presence: {
+      initial: "idle",
+      states: {
+        idle: {
+          on: { PRESENCE_CHANGED: { target: "cooling", actions: "flushPresence" } },
+        },
+        cooling: {
+          after: {
+            presenceInterval: [
+              {
+                guard: "hasPresenceChanges",
+                target: "cooling",
+                reenter: true,
+                actions: "flushPresence",
+              },
+              { target: "idle" },
+            ],
+          },
+        },
+      },
+    },
+  },
+  on: {
+    SESSION_UP: { actions: "registerSession" },
+    SESSION_DOWN: { actions: "unregisterSession" },
+    DIRECT: { actions: "commitDirect" },
+    DIRECT_DONE: { actions: "deliverDirect" },
+  },
+});

@@ -1,0 +1,140 @@
+/**
+ * Server events of the WebSocket protocol (PROTOCOL.md section 2.3), as
+ * typed builders. Every builder returns the frame's JSON text, so a frame
+ * sent to many sockets is serialized once.
+ *
+ * @module
+ */
+
+import type { ErrorCode } from "./errors.ts";
+import type { PublicUser, SalonView } from "./http.ts";
+
+/** `{username, alias}` as carried in `message`, `direct` and `member_joined`. */
+export interface UserRef {
+  /** Username as registered. */
+  username: string;
+  /** Alias as registered. */
+  alias: string;
+}
+
+/** A salon message as stored and shown (the `message` event without `type`). */
+export interface MessageItem {
+  /** Salon name. */
+  salon: string;
+  /** Id, growing within the salon. */
+  id: number;
+  /** Author. */
+  from: UserRef;
+  /** Text. */
+  text: string;
+  /** Commit time, ISO-8601 UTC. */
+  at: string;
+}
+
+/** A direct message (the `direct` event without `type`). */
+export interface DirectItem {
+  /** Id, growing within the conversation. */
+  id: number;
+  /** Sender. */
+  from: UserRef;
+  /** Recipient. */
+  to: UserRef;
+  /** Text. */
+  text: string;
+  /** Commit time, ISO-8601 UTC. */
+  at: string;
+}
+
+/** Adds `ref` when the request carried one. */
+function withRef<T extends object>(frame: T, ref: string | undefined): T & { ref?: string } {
+  return ref === undefined ? frame : { ...frame, ref };
+}
+
+/** `error` `{code, message, ref?, until?}`. */
+export function errorEvent(
+  code: ErrorCode,
+  message: string,
+  ref?: string,
+  until?: string,
+): string {
+  const frame: Record<string, unknown> = { type: "error" };
+  if (ref !== undefined) frame.ref = ref;
+  frame.code = code;
+  frame.message = message;
+  if (until !== undefined) frame.until = until;
+  return JSON.stringify(frame);
+}
+
+/** `welcome` after a successful hello. */
+export function welcomeEvent(
+  user: PublicUser,
+  token: string,
+  salons: SalonView[],
+  limits: { maxTextLength: number; messagesPerSecond: number },
+  ref?: string,
+): string {
+  return JSON.stringify(withRef({ type: "welcome", user, token, salons, limits }, ref));
+}
+
+/** `ok` for a committed `say` or `direct` (`id`, `at`), or a bare `ok`. */
+export function okEvent(
+  ref: string | undefined,
+  fields: { id?: number; at?: string } = {},
+): string {
+  return JSON.stringify(withRef({ type: "ok", ...fields }, ref));
+}
+
+/** `message` in a salon. */
+export function messageEvent(item: MessageItem): string {
+  return JSON.stringify({ type: "message", ...item });
+}
+
+/** `direct` to both sides of a conversation. */
+export function directEvent(item: DirectItem): string {
+  return JSON.stringify({ type: "direct", ...item });
+}
+
+/** `joined`, `left`, `join_pending` or `join_rejected` for a salon. */
+export function salonEvent(
+  type: "joined" | "left" | "join_pending" | "join_rejected",
+  salon: string,
+  ref?: string,
+): string {
+  return JSON.stringify(withRef({ type, salon }, ref));
+}
+
+/** `member_joined` to a salon's connected members. */
+export function memberJoinedEvent(salon: string, user: UserRef): string {
+  return JSON.stringify({ type: "member_joined", salon, user });
+}
+
+/** `history` answer. */
+export function historyEvent(
+  target: { salon: string } | { with: string },
+  messages: Array<MessageItem | DirectItem>,
+  more: boolean,
+  ref?: string,
+): string {
+  return JSON.stringify(withRef({ type: "history", ...target, messages, more }, ref));
+}
+
+/** `who` answer. */
+export function whoEvent(
+  salon: string,
+  users: Array<UserRef & { status: "online" | "offline" }>,
+  ref?: string,
+): string {
+  return JSON.stringify(withRef({ type: "who", salon, users }, ref));
+}
+
+/** `pong`. */
+export function pongEvent(ref?: string): string {
+  return JSON.stringify(withRef({ type: "pong" }, ref));
+}
+
+/** `presence` with every change since the last one. */
+export function presenceEvent(
+  changes: Array<{ username: string; status: "online" | "offline" }>,
+): string {
+  return JSON.stringify({ type: "presence", changes });
+}

@@ -1,0 +1,164 @@
+/**
+ * Client frames of the WebSocket protocol (PROTOCOL.md section 2), one schema
+ * per type, and the parser that turns a text frame into a typed frame or a
+ * precise `invalid` error.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { describeIssues, givenPasswordField, stringField } from "./fields.ts";
+import { aliasField, passwordField, usernameField } from "./fields.ts";
+
+/** Longest `ref` a client may attach, in characters. */
+export const MAX_REF = 64;
+
+/** Largest frame accepted, in bytes; a larger one closes the socket with 1009. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+/** Most messages one `history` request returns. */
+export const HISTORY_MAX = 200;
+/** Messages returned when `limit` is absent. */
+export const HISTORY_DEFAULT = 50;
+
+const ref = z.string().max(MAX_REF).optional();
+const nameRef = (field: string) =>
+  stringField(field).min(1, { error: `${field} must not be empty` }).max(256, {
+    error: `${field} must be at most 256 characters`,
+  });
+
+/** `{"type":"hello","token"}`. */
+export const HelloTokenFrame = z.object({
+  type: z.literal("hello"),
+  ref,
+  token: stringField("token").max(512, { error: "token must be at most 512 characters" }),
+});
+/** `{"type":"hello","username","password"}`. */
+export const HelloPasswordFrame = z.object({
+  type: z.literal("hello"),
+  ref,
+  username: usernameField(),
+  password: givenPasswordField(),
+});
+/** Either form of hello: with a `token` field it is a token hello. */
+export const HelloFrame = z.union([HelloTokenFrame, HelloPasswordFrame]);
+
+/** `{"type":"register","username","alias","password"}`. */
+export const RegisterFrame = z.object({
+  type: z.literal("register"),
+  ref,
+  username: usernameField(),
+  alias: aliasField(),
+  password: passwordField(),
+});
+
+/** `{"type":"join","salon"}`. */
+export const JoinFrame = z.object({ type: z.literal("join"), ref, salon: nameRef("salon") });
+/** `{"type":"leave","salon"}`. */
+export const LeaveFrame = z.object({ type: z.literal("leave"), ref, salon: nameRef("salon") });
+/** `{"type":"say","salon","text"}`; the text rule depends on configuration (protocol/text.ts). */
+export const SayFrame = z.object({
+  type: z.literal("say"),
+  ref,
+  salon: nameRef("salon"),
+  text: stringField("text"),
+});
+/** `{"type":"direct","to","text"}`. */
+export const DirectFrame = z.object({
+  type: z.literal("direct"),
+  ref,
+  to: nameRef("to"),
+  text: stringField("text"),
+});
+
+const positiveInt = (field: string, max: number) =>
+  z.number({ error: `${field} must be a number` }).int({ error: `${field} must be a whole number` })
+    .min(1, { error: `${field} must be at least 1` })
+    .max(max, { error: `${field} must be at most ${max}` });
+
+/** `{"type":"history","salon"|"with","before"?,"limit"?}`. */
+export const HistoryFrame = z.object({
+  type: z.literal("history"),
+  ref,
+  salon: nameRef("salon").optional(),
+  with: nameRef("with").optional(),
+  before: positiveInt("before", Number.MAX_SAFE_INTEGER).optional(),
+  limit: positiveInt("limit", HISTORY_MAX).optional(),
+}).refine((f) => (f.salon === undefined) !== (f.with === undefined), {
+  error: "history needs exactly one of salon or with",
+});
+/** `{"type":"who","salon"}`. */
+export const WhoFrame = z.object({ type: z.literal("who"), ref, salon: nameRef("salon") });
+/** `{"type":"ping"}`. */
+export const PingFrame = z.object({ type: z.literal("ping"), ref });
+
+const SCHEMAS = {
+  hello: HelloFrame,
+  register: RegisterFrame,
+  join: JoinFrame,
+  leave: LeaveFrame,
+  say: SayFrame,
+  direct: DirectFrame,
+  history: HistoryFrame,
+  who: WhoFrame,
+  ping: PingFrame,
+} as const;
+
+/** Every frame type a client may send. */
+export type FrameType = keyof typeof SCHEMAS;
+
+/** A parsed client frame. */
+export type ClientFrame = { [K in FrameType]: z.infer<(typeof SCHEMAS)[K]> }[FrameType];
+
+/** The frames a client may send before `welcome`. */
+export type HandshakeFrame = z.infer<typeof HelloFrame> | z.infer<typeof RegisterFrame>;
+
+/** Outcome of {@link parseFrame}. */
+export type ParsedFrame =
+  | { ok: true; frame: ClientFrame }
+  | { ok: false; ref?: string; type?: string; message: string };
+
+/**
+ * Parses one text frame: JSON, an object with a known `type`, fields of the
+ * right types. On failure, returns a sentence naming the field and the rule,
+ * with the frame's `ref` when it had a usable one.
+ */
+export function parseFrame(text: string): ParsedFrame {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, message: "the frame is not valid JSON; send one JSON object per frame" };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, message: "the frame must be a JSON object with a type" };
+  }
+  const record = value as Record<string, unknown>;
+  const goodRef = typeof record.ref === "string" && record.ref.length <= MAX_REF
+    ? record.ref
+    : undefined;
+  if (record.ref !== undefined && goodRef === undefined) {
+    return { ok: false, message: `ref must be a string of at most ${MAX_REF} characters` };
+  }
+  const type = record.type;
+  if (typeof type !== "string") {
+    return { ok: false, ref: goodRef, message: "type is required and must be a string" };
+  }
+  const schema = Object.hasOwn(SCHEMAS, type) ? SCHEMAS[type as FrameType] : undefined;
+  if (!schema) {
+    return {
+      ok: false,
+      ref: goodRef,
+      type,
+      message: `unknown frame type "${type.slice(0, 40)}"; see the protocol for the list`,
+    };
+  }
+  const chosen = type === "hello"
+    ? ("token" in record ? HelloTokenFrame : HelloPasswordFrame)
+    : schema;
+  const parsed = chosen.safeParse(value);
+  if (!parsed.success) {
+    return { ok: false, ref: goodRef, type, message: describeIssues(parsed.error) };
+  }
+  return { ok: true, frame: parsed.data as ClientFrame };
+}

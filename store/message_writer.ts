@@ -1,0 +1,87 @@
+/**
+ * Group commit: every message written within one tick of the event loop goes
+ * into one transaction; each caller learns its id only after that
+ * transaction has committed. One transaction is in flight at a time, so ids
+ * are handed out in the order messages arrived.
+ *
+ * @module
+ */
+
+import type { NewMessage, Store } from "./store.ts";
+
+/** Called once per message: with its id after the commit, or with the error. */
+export type WriteCallback = (error: Error | undefined, id: number) => void;
+
+/** Batches messages into transactions. */
+export class MessageWriter {
+  readonly #store: Store;
+  #queue: NewMessage[] = [];
+  #callbacks: WriteCallback[] = [];
+  #scheduled = false;
+  #inFlight: Promise<void> | undefined;
+  #closed = false;
+
+  /** Writes into `store`. */
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /** Messages waiting for their transaction. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Queues a message; `done` runs after its transaction commits (or fails).
+   * Returns false, without calling `done`, once the writer is closed.
+   */
+  write(message: NewMessage, done: WriteCallback): boolean {
+    if (this.#closed) return false;
+    this.#queue.push(message);
+    this.#callbacks.push(done);
+    this.#schedule();
+    return true;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight) return;
+    this.#scheduled = true;
+    setTimeout(() => {
+      this.#scheduled = false;
+      this.#inFlight = this.#commit().finally(() => {
+        this.#inFlight = undefined;
+        if (this.#queue.length > 0) this.#schedule();
+      });
+    }, 0);
+  }
+
+  async #commit(): Promise<void> {
+    const batch = this.#queue;
+    const callbacks = this.#callbacks;
+    this.#queue = [];
+    this.#callbacks = [];
+    if (batch.length === 0) return;
+    let ids: number[];
+    try {
+      ids = await this.#store.appendMessages(batch);
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      for (const cb of callbacks) cb(error, 0);
+      return;
+    }
+    for (let i = 0; i < callbacks.length; i++) callbacks[i](undefined, ids[i]);
+  }
+
+  /**
+   * Refuses new messages and resolves once everything queued so far is
+   * committed and its callbacks have run.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#inFlight || this.#scheduled || this.#queue.length > 0) {
+      if (this.#inFlight) await this.#inFlight;
+      else if (this.#queue.length > 0 && !this.#scheduled) this.#schedule();
+      else await new Promise((r) => setTimeout(r, 0));
+    }
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Configuration: defaults, and one clear ConfigError per bad variable.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from "../config/config.ts";
+import { DEFAULT_SALONS, parseSalons } from "../config/salons.ts";
+
+/** Asserts that `env` is refused naming `variable`, with a message matching `expected`. */
+function assertRefused(env: Record<string, string>, variable: string, expected: RegExp): void {
+  assert.throws(() => loadConfig(env), (e: unknown) => {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
+    assert.equal(e.variable, variable);
+    assert.ok(e.message.startsWith(`${variable}: `), e.message);
+    assert.match(e.message, expected);
+    return true;
+  });
+}
+
+const DEFAULT_SALON_LIST = [
+  { name: "Général", policy: "auto" },
+  { name: "Blabla", policy: "open" },
+  { name: "Comptabilité", policy: "approval" },
+  { name: "Informatique", policy: "approval" },
+  { name: "Marketing", policy: "approval" },
+];
+
+Deno.test("loadConfig: an empty environment gives the documented defaults", () => {
+  assert.deepEqual(loadConfig({}), {
+    host: "127.0.0.1",
+    port: 8080,
+    db: "sqlite:data/causerie.db",
+    adminSocket: "data/admin.sock",
+    adminPassword: undefined,
+    kickMinutes: 5,
+    shutdownSeconds: 10,
+    salons: DEFAULT_SALON_LIST,
+    ratePerSecond: 5,
+    rateBurst: 10,
+    maxText: 2000,
+    maxSessions: 5,
+    logLevel: "info",
+  });
+});
+
+Deno.test("loadConfig: empty or blank values count as unset", () => {
+  const env: Record<string, string> = {};
+  for (const v of CONFIG_VARIABLES) env[v.name] = v.name.endsWith("PASSWORD") ? "" : "  ";
+  assert.deepEqual(loadConfig(env), loadConfig({}));
+});
+
+Deno.test("loadConfig: every variable is read", () => {
+  const config = loadConfig({
+    CAUSERIE_HOST: "0.0.0.0",
+    CAUSERIE_PORT: " 0 ",
+    CAUSERIE_DB: "mysql://user:pass@db.example:3306/causerie",
+    CAUSERIE_ADMIN_SOCKET: "/run/causerie/admin.sock",
+    CAUSERIE_ADMIN_PASSWORD: "correct horse",
+    CAUSERIE_KICK_MINUTES: "0.5",
+    CAUSERIE_SHUTDOWN_SECONDS: "30",
+    CAUSERIE_SALONS: "Accueil:auto, Jeux:open",
+    CAUSERIE_RATE_PER_SECOND: "2.5",
+    CAUSERIE_RATE_BURST: "20",
+    CAUSERIE_MAX_TEXT: "500",
+    CAUSERIE_MAX_SESSIONS: "3",
+    CAUSERIE_LOG_LEVEL: "DEBUG",
+  });
+  assert.deepEqual(config, {
+    host: "0.0.0.0",
+    port: 0,
+    db: "mysql://user:pass@db.example:3306/causerie",
+    adminSocket: "/run/causerie/admin.sock",
+    adminPassword: "correct horse",
+    kickMinutes: 0.5,
+    shutdownSeconds: 30,
+    salons: [{ name: "Accueil", policy: "auto" }, { name: "Jeux", policy: "open" }],
+    ratePerSecond: 2.5,
+    rateBurst: 20,
+    maxText: 500,
+    maxSessions: 3,
+    logLevel: "debug",
+  });
+});
+
+Deno.test("loadConfig: CAUSERIE_PORT must be a whole number from 0 to 65535", () => {
+  for (const bad of ["abc", "70000", "65536", "-1", "80.5", "8e3"]) {
+    assertRefused({ CAUSERIE_PORT: bad }, "CAUSERIE_PORT", /whole number from 0 to 65535/);
+  }
+  assert.equal(loadConfig({ CAUSERIE_PORT: "65535" }).port, 65535);
+});
+
+Deno.test("loadConfig: CAUSERIE_KICK_MINUTES must be a positive number, fractions allowed", () => {
+  for (const bad of ["0", "x", "-5", "0.0", "1e2", "525601"]) {
+    assertRefused({ CAUSERIE_KICK_MINUTES: bad }, "CAUSERIE_KICK_MINUTES", /positive number/);
+  }
+  assert.equal(loadConfig({ CAUSERIE_KICK_MINUTES: "0.5" }).kickMinutes, 0.5);
+  assert.equal(loadConfig({ CAUSERIE_KICK_MINUTES: "90" }).kickMinutes, 90);
+});
+
+Deno.test("loadConfig: the other numeric variables are checked", () => {
+  const cases: [string, string, RegExp][] = [
+    ["CAUSERIE_SHUTDOWN_SECONDS", "0", /whole number from 1 to 3600/],
+    ["CAUSERIE_SHUTDOWN_SECONDS", "ten", /whole number/],
+    ["CAUSERIE_RATE_PER_SECOND", "0", /positive number/],
+    ["CAUSERIE_RATE_BURST", "0", /whole number from 1/],
+    ["CAUSERIE_RATE_BURST", "1.5", /whole number/],
+    ["CAUSERIE_MAX_TEXT", "0", /whole number from 1/],
+    ["CAUSERIE_MAX_TEXT", "lots", /whole number/],
+    ["CAUSERIE_MAX_SESSIONS", "0", /whole number from 1/],
+  ];
+  for (const [variable, value, expected] of cases) {
+    assertRefused({ [variable]: value }, variable, expected);
+  }
+});
+
+Deno.test("loadConfig: CAUSERIE_DB accepts sqlite and mysql URLs only", () => {
+  for (const good of ["sqlite::memory:", "sqlite:/var/lib/causerie.db", "mysql://u:p@h:3306/db"]) {
+    assert.equal(loadConfig({ CAUSERIE_DB: good }).db, good);
+  }
+  assertRefused({ CAUSERIE_DB: "postgres://x" }, "CAUSERIE_DB", /sqlite:PATH.*mysql:\/\//);
+  assertRefused({ CAUSERIE_DB: "sqlite:" }, "CAUSERIE_DB", /file path after sqlite:/);
+  assertRefused({ CAUSERIE_DB: "mysql://host-only" }, "CAUSERIE_DB", /mysql:\/\/user:password@/);
+});
+
+Deno.test("loadConfig: CAUSERIE_LOG_LEVEL must be one of four levels", () => {
+  assertRefused({ CAUSERIE_LOG_LEVEL: "loud" }, "CAUSERIE_LOG_LEVEL", /debug, info, warn or error/);
+  for (const level of ["debug", "info", "warn", "error"]) {
+    assert.equal(loadConfig({ CAUSERIE_LOG_LEVEL: level }).logLevel, level);
+  }
+});
+
+Deno.test("loadConfig: CAUSERIE_ADMIN_PASSWORD must be 8 to 256 characters", () => {
+  assertRefused({ CAUSERIE_ADMIN_PASSWORD: "short" }, "CAUSERIE_ADMIN_PASSWORD", /at least 8/);
+  assertRefused(
+    { CAUSERIE_ADMIN_PASSWORD: "x".repeat(257) },
+    "CAUSERIE_ADMIN_PASSWORD",
+    /at most 256/,
+  );
+  // Kept verbatim, surrounding spaces included.
+  assert.equal(loadConfig({ CAUSERIE_ADMIN_PASSWORD: " pass word " }).adminPassword, " pass word ");
+  // The refusal never echoes the password.
+  assert.throws(
+    () => loadConfig({ CAUSERIE_ADMIN_PASSWORD: "s3cr3t" }),
+    (e: unknown) => !(e as Error).message.includes("s3cr3t"),
+  );
+});
+
+Deno.test("loadConfig: CAUSERIE_HOST must be a host name", () => {
+  assertRefused({ CAUSERIE_HOST: "http://x" }, "CAUSERIE_HOST", /host name or IP address/);
+  assertRefused({ CAUSERIE_HOST: "my host" }, "CAUSERIE_HOST", /host name or IP address/);
+});
+
+Deno.test("loadConfig: a bad CAUSERIE_SALONS is a ConfigError naming it", () => {
+  const cases: [string, RegExp][] = [
+    ["Général:open,Blabla:open", /exactly one salon must have policy auto.*found 0/],
+    ["Général:auto,Blabla:auto", /exactly one salon must have policy auto.*found 2/],
+    ["Général:auto,Blabla:open,BLABLA:approval", /listed twice/],
+    ["Général:auto,Blabla:public", /policy "public"; use auto, open or approval/],
+    [" , ,", /at least one "Name:policy" entry/],
+    ["Général:auto,Blabla", /"Blabla" must be written Name:policy/],
+  ];
+  for (const [value, expected] of cases) {
+    assertRefused({ CAUSERIE_SALONS: value }, "CAUSERIE_SALONS", expected);
+  }
+});
+
+Deno.test("parseSalons: the default list gives the five salons", () => {
+  assert.deepEqual(parseSalons(DEFAULT_SALONS), DEFAULT_SALON_LIST);
+});
+
+Deno.test("parseSalons: names are trimmed and stored in NFC", () => {
+  assert.deepEqual(parseSalons(" Ge\u0301ne\u0301ral : auto ,Salle de jeux:open,"), [
+    { name: "G\u00e9n\u00e9ral", policy: "auto" },
+    { name: "Salle de jeux", policy: "open" },
+  ]);
+});
+
+Deno.test("parseSalons: exactly one auto salon", () => {
+  assert.throws(() => parseSalons("A:open,B:approval"), /exactly one .* auto.*found 0/);
+  assert.throws(() => parseSalons("A:auto,B:auto"), /exactly one .* auto.*found 2/);
+});
+
+Deno.test("parseSalons: duplicates are found after case folding and NFC", () => {
+  assert.throws(() => parseSalons("Blabla:auto,blabla:open"), /"blabla" is listed twice/);
+  assert.throws(() => parseSalons("Général:auto,GÉNÉRAL:open"), /listed twice/);
+  assert.throws(() => parseSalons("Général:auto,Ge\u0301ne\u0301ral:open"), /listed twice/);
+  // Accents matter: these are two salons.
+  assert.equal(parseSalons("Général:auto,General:open").length, 2);
+});
+
+Deno.test("parseSalons: malformed entries say what to write", () => {
+  assert.throws(() => parseSalons("Général:auto,Blabla:public"), /use auto, open or approval/);
+  assert.throws(() => parseSalons("Général:auto,Blabla:"), /use auto, open or approval/);
+  assert.throws(() => parseSalons(""), /at least one "Name:policy" entry/);
+  assert.throws(() => parseSalons(",,"), /at least one "Name:policy" entry/);
+  assert.throws(() => parseSalons("Général"), /must be written Name:policy/);
+  assert.throws(() => parseSalons(":auto"), /must be written Name:policy/);
+  assert.throws(() => parseSalons("a:b:auto"), /must not contain ':'/);
+  assert.throws(() => parseSalons(`${"x".repeat(65)}:auto`), /at most 64 characters/);
+  assert.throws(() => parseSalons("Bad\u0007Bell:auto"), /must not contain control/);
+});
