@@ -8,8 +8,8 @@ import type { ErrorCode } from "./errors.ts";
 import { charCount } from "./names.ts";
 
 /** Control characters other than tab and newline, lone surrogates, bidi overrides. */
-// deno-lint-ignore no-control-regex -- matching control characters is the point
 const FORBIDDEN_IN_TEXT =
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
   /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
 
 /**
