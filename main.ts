@@ -13,6 +13,8 @@ import { ensureAdmin, NO_ADMIN_HINT } from "./auth/bootstrap.ts";
 import { type Config, ConfigError, loadConfig } from "./config/config.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { createApp } from "./routes/app.ts";
+import { createHub, type Hub, type HubOptions } from "./runtime/hub.ts";
+import type { WsOptions } from "./routes/ws.ts";
 import { openStore } from "./store/open.ts";
 import type { Store } from "./store/store.ts";
 
@@ -24,8 +26,21 @@ export interface RunningServer {
   hostname: string;
   /** The database, open until {@link RunningServer.stop}. */
   store: Store;
+  /** The live chat. */
+  hub: Hub;
   /** Stops listening, then closes the database. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** Knobs for tests: shorter timers, a simulated clock. */
+export interface StartOptions {
+  /** WebSocket options (idle timeout). */
+  ws?: WsOptions;
+  /** Overrides of the live chat's options. */
+  hub?: Partial<Pick<HubOptions, "clock" | "now" | "presenceIntervalMs">> & {
+    helloTimeoutMs?: number;
+    floodMs?: number;
+  };
 }
 
 /** Hides the password of a database URL, for messages. */
@@ -38,13 +53,18 @@ export function redactDbUrl(url: string): string {
  * salons, bootstraps the admin, listens. Throws with a one-line message that
  * says what to fix.
  */
-export async function start(config: Config, log: Logger): Promise<RunningServer> {
+export async function start(
+  config: Config,
+  log: Logger,
+  opts: StartOptions = {},
+): Promise<RunningServer> {
   let store: Store;
   try {
     store = await openStore(config.db);
   } catch (e) {
     throw new Error(`cannot open database ${redactDbUrl(config.db)}: ${(e as Error).message}`);
   }
+  let stopHub: (() => Promise<void>) | undefined;
   try {
     await store.syncSalons(config.salons, Date.now());
     const admin = await ensureAdmin(store, config.adminPassword, Date.now());
@@ -55,7 +75,24 @@ export async function start(config: Config, log: Logger): Promise<RunningServer>
     }
 
     const accounts = new Accounts({ store });
-    const app = createApp({ store, accounts, log });
+    const hub = await createHub({
+      store,
+      accounts,
+      log,
+      limits: {
+        ratePerSecond: config.ratePerSecond,
+        burst: config.rateBurst,
+        maxText: config.maxText,
+        helloTimeoutMs: opts.hub?.helloTimeoutMs,
+        floodMs: opts.hub?.floodMs,
+      },
+      maxSessions: config.maxSessions,
+      clock: opts.hub?.clock,
+      now: opts.hub?.now,
+      presenceIntervalMs: opts.hub?.presenceIntervalMs,
+    });
+    stopHub = () => hub.stop();
+    const app = createApp({ store, accounts, log, hub, ws: opts.ws });
     const listening = Promise.withResolvers<Deno.NetAddr>();
     let server: Deno.HttpServer<Deno.NetAddr>;
     try {
@@ -81,8 +118,10 @@ export async function start(config: Config, log: Logger): Promise<RunningServer>
       port: addr.port,
       hostname: addr.hostname,
       store,
+      hub,
       stop() {
         stopping ??= (async () => {
+          await hub.stop();
           await server.shutdown();
           await store.close();
         })();
@@ -90,6 +129,7 @@ export async function start(config: Config, log: Logger): Promise<RunningServer>
       },
     };
   } catch (e) {
+    await stopHub?.();
     await store.close();
     throw e;
   }

@@ -44,8 +44,11 @@ export type SalonRequest =
 export interface ConnectionDeps {
   /** The clock, epoch ms. */
   now(): number;
-  /** Checks a hello or performs a register; rejects with a ProtocolError. */
-  authenticate(frame: HandshakeFrame): Promise<{ user: UserSummary; token: string }>;
+  /** Checks a hello or performs a register from `address`; rejects with a ProtocolError. */
+  authenticate(
+    frame: HandshakeFrame,
+    address: string,
+  ): Promise<{ user: UserSummary; token: string }>;
   /** The `welcome` frame for a new session. */
   welcome(session: Session, token: string, ref: string | undefined): string;
   /** Announces a new session to the server. */
@@ -87,6 +90,8 @@ export interface ConnectionInput {
   id: string;
   /** The socket. */
   socket: SocketPort;
+  /** The peer's address (for login throttling). */
+  address: string;
   /** Effects. */
   deps: ConnectionDeps;
   /** Limits. */
@@ -146,8 +151,8 @@ export const connectionMachine = setup({
     /** Checks the hello (or registers) through the injected account service. */
     authenticate: fromPromise<
       { user: UserSummary; token: string },
-      { deps: ConnectionDeps; frame: HandshakeFrame }
-    >(({ input }) => input.deps.authenticate(input.frame)),
+      { deps: ConnectionDeps; frame: HandshakeFrame; address: string }
+    >(({ input }) => input.deps.authenticate(input.frame, input.address)),
   },
   delays: {
     /** How long a client has to say hello. */
@@ -410,6 +415,7 @@ export const connectionMachine = setup({
         input: ({ context, event }) => ({
           deps: context.deps,
           frame: frameOf(event) as HandshakeFrame,
+          address: context.address,
         }),
         onDone: { target: "active", actions: ["startSession", "welcomeAndAttach"] },
         onError: { target: "closed", actions: "refuseHandshake" },

@@ -62,7 +62,7 @@ export interface ServerContext extends ServerInput {
 
 /** Events the server handles. */
 export type ServerEvent =
-  | { type: "CONNECT"; id: string; socket: SocketPort }
+  | { type: "CONNECT"; id: string; socket: SocketPort; address: string }
   | { type: "SESSION_UP"; session: Session }
   | { type: "SESSION_DOWN"; session: Session }
   | { type: "DIRECT"; session: Session; ref?: string; to: string; text: string }
@@ -102,11 +102,11 @@ export const serverMachine = setup({
     }),
     /** Spawns the actor of a new socket, registered under its id. */
     spawnConnection: enqueueActions(({ context, event, enqueue }) => {
-      const { id, socket } = event as E<"CONNECT">;
+      const { id, socket, address } = event as E<"CONNECT">;
       enqueue.spawnChild("connection", {
         id,
         systemId: id,
-        input: { id, socket, deps: context.connectionDeps, limits: context.limits },
+        input: { id, socket, address, deps: context.connectionDeps, limits: context.limits },
       });
     }),
     /**

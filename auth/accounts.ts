@@ -41,7 +41,10 @@ export class Accounts {
   readonly #store: Store;
   readonly #now: () => number;
   readonly #isShuttingDown: () => boolean;
-  readonly #onlineCount: (salonId: number) => number;
+  /** Told of every new account (the live chat adds it to the `auto` salon). */
+  onRegistered: ((user: UserRecord) => void) | undefined;
+  /** Connected users in a salon, by salon id (set by the live chat). */
+  onlineCount: (salonId: number) => number;
   readonly #byUsername = new Throttle({ limit: FAILURES_PER_USERNAME, windowMs: 60_000 });
   readonly #byAddress = new Throttle({ limit: FAILURES_PER_ADDRESS, windowMs: 60_000 });
 
@@ -50,7 +53,8 @@ export class Accounts {
     this.#store = opts.store;
     this.#now = opts.now ?? Date.now;
     this.#isShuttingDown = opts.isShuttingDown ?? (() => false);
-    this.#onlineCount = opts.onlineCount ?? (() => 0);
+    this.onlineCount = opts.onlineCount ?? (() => 0);
+    this.onRegistered = undefined;
   }
 
   /**
@@ -77,10 +81,12 @@ export class Accounts {
     if (await this.#store.userByName(input.username)) throw taken("username", input.username);
     const passwordHash = await hashPassword(input.password);
     try {
-      return await this.#store.createUser(
+      const user = await this.#store.createUser(
         { username: input.username, alias: input.alias, passwordHash, role: "member" },
         this.#now(),
       );
+      this.onRegistered?.(user);
+      return user;
     } catch (e) {
       if (e instanceof ConflictError) {
         throw taken(e.field, e.field === "username" ? input.username : input.alias);
@@ -236,7 +242,7 @@ export class Accounts {
       policy: s.policy,
       member: memberSet.has(s.id),
       pending: pendingSet.has(s.id),
-      online: this.#onlineCount(s.id),
+      online: this.onlineCount(s.id),
     }));
   }
 }

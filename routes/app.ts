@@ -12,6 +12,8 @@ import { ProtocolError } from "../protocol/errors.ts";
 import type { Store } from "../store/store.ts";
 import { apiRoutes } from "./api.ts";
 import { opsRoutes } from "./ops.ts";
+import type { Hub } from "../runtime/hub.ts";
+import { type WsOptions, wsRoute } from "./ws.ts";
 
 /** What the application needs. */
 export interface AppOptions {
@@ -23,6 +25,10 @@ export interface AppOptions {
   log: Logger;
   /** Whether the shutdown countdown is running. */
   isShuttingDown?: () => boolean;
+  /** The live chat; `/ws` is served when present. */
+  hub?: Hub;
+  /** WebSocket options. */
+  ws?: WsOptions;
 }
 
 /** Builds the HTTP application. */
@@ -31,6 +37,7 @@ export function createApp(opts: AppOptions): Hono {
   const isShuttingDown = opts.isShuttingDown ?? (() => false);
 
   app.route("/api", apiRoutes(opts.accounts));
+  if (opts.hub) app.get("/ws", wsRoute(opts.hub, opts.ws));
   app.route("/", opsRoutes(opts.store, isShuttingDown));
 
   app.notFound((c) =>

@@ -1,0 +1,105 @@
+/**
+ * `GET /ws`: the WebSocket upgrade, the frame size limit, JSON parsing and
+ * schema validation. Everything past a parsed frame belongs to the
+ * connection actor (runtime/hub.ts).
+ *
+ * @module
+ */
+
+import type { Context, MiddlewareHandler } from "hono";
+import { upgradeWebSocket } from "hono/deno";
+import { CLOSE } from "../actors/session.ts";
+import type { ConnectionHandle, Hub } from "../runtime/hub.ts";
+import { MAX_FRAME_BYTES, parseFrame } from "../protocol/frames.ts";
+import { clientAddress } from "./body.ts";
+
+/** A socket whose unsent data passes this many bytes is a slow consumer and is closed. */
+export const SLOW_CONSUMER_BYTES = 1024 * 1024;
+
+/** Options of {@link wsRoute}. */
+export interface WsOptions {
+  /**
+   * Seconds of silence before Deno pings the peer; a peer that does not
+   * answer within as long again is closed (default 30).
+   */
+  idleTimeoutSeconds?: number;
+}
+
+/** Whether a text frame is larger than {@link MAX_FRAME_BYTES} in UTF-8. */
+export function frameTooBig(text: string): boolean {
+  if (text.length > MAX_FRAME_BYTES) return true;
+  if (text.length * 3 <= MAX_FRAME_BYTES) return false;
+  return new TextEncoder().encode(text).byteLength > MAX_FRAME_BYTES;
+}
+
+/** The socket as the actors see it: sends never throw, a slow consumer is closed. */
+export function socketPort(ws: WebSocket): {
+  send(frame: string): void;
+  close(code: number, reason: string): void;
+} {
+  return {
+    send(frame) {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      try {
+        ws.send(frame);
+      } catch {
+        return;
+      }
+      if (ws.bufferedAmount > SLOW_CONSUMER_BYTES) {
+        try {
+          ws.close(CLOSE.policy, "slow consumer: too much unread data");
+        } catch { /* already closing */ }
+      }
+    },
+    close(code, reason) {
+      if (ws.readyState !== WebSocket.OPEN && ws.readyState !== WebSocket.CONNECTING) return;
+      try {
+        ws.close(code, reason);
+      } catch { /* already closing */ }
+    },
+  };
+}
+
+/** The `/ws` handler. */
+export function wsRoute(hub: Hub, opts: WsOptions = {}): MiddlewareHandler {
+  const upgrade = upgradeWebSocket((c: Context) => {
+    const address = clientAddress(c);
+    let handle: ConnectionHandle | undefined;
+    return {
+      onOpen(_event, ws) {
+        handle = hub.connect(socketPort(ws.raw as WebSocket), address);
+      },
+      onMessage(event, ws) {
+        if (!handle) return;
+        const data = event.data;
+        if (typeof data !== "string") {
+          const size = data instanceof ArrayBuffer ? data.byteLength : (data as Blob).size ?? 0;
+          if (size > MAX_FRAME_BYTES) return ws.close(CLOSE.tooBig, "frame larger than 64 KiB");
+          return handle.receive({ ok: false, message: "send text frames holding one JSON object" });
+        }
+        if (frameTooBig(data)) return ws.close(CLOSE.tooBig, "frame larger than 64 KiB");
+        handle.receive(parseFrame(data));
+      },
+      onClose() {
+        handle?.closed();
+        handle = undefined;
+      },
+      onError() {
+        handle?.closed();
+        handle = undefined;
+      },
+    };
+  }, { idleTimeout: opts.idleTimeoutSeconds ?? 30 });
+
+  return async (c, next) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      return c.json({
+        error: {
+          code: "invalid",
+          message: "GET /ws expects a WebSocket upgrade (Upgrade: websocket)",
+        },
+      }, 426);
+    }
+    return await upgrade(c, next);
+  };
+}
