@@ -102,7 +102,6 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const remember = (u: UserSummary) => users.set(nameKey(u.username), u);
   for (const m of memberships) remember(m.user);
 
-  let server!: Actor<typeof serverMachine>;
   const salonRef = (key: string): AnyActorRef | undefined => server.system.get(salonSystemId(key));
   const sessionsOf = (userId: number): Session[] =>
     server.getSnapshot().context.sessions.get(userId) ?? [];
@@ -184,7 +183,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     backlog: 100,
   };
 
-  server = createActor(serverMachine, {
+  const server: Actor<typeof serverMachine> = createActor(serverMachine, {
     systemId: "server",
     ...(opts.clock ? { clock: opts.clock } : {}),
     input: {
