@@ -36,6 +36,8 @@ export interface RunningServer {
 export interface StartOptions {
   /** WebSocket options (idle timeout). */
   ws?: WsOptions;
+  /** Called if the root actor fails; `main` exits the process. */
+  onFatal?: (error: unknown) => void;
   /** Overrides of the live chat's options. */
   hub?: Partial<Pick<HubOptions, "clock" | "now" | "presenceIntervalMs">> & {
     helloTimeoutMs?: number;
@@ -90,6 +92,7 @@ export async function start(
       clock: opts.hub?.clock,
       now: opts.hub?.now,
       presenceIntervalMs: opts.hub?.presenceIntervalMs,
+      onFatal: opts.onFatal,
     });
     stopHub = () => hub.stop();
     const app = createApp({ store, accounts, log, hub, ws: opts.ws });
@@ -149,7 +152,12 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   let server: RunningServer;
   try {
-    server = await start(config, log);
+    server = await start(config, log, {
+      onFatal: () => {
+        console.error("causerie: the server actor failed (see the log above); exiting");
+        Deno.exit(1);
+      },
+    });
   } catch (e) {
     console.error(`causerie: ${(e as Error).message}`);
     Deno.exit(1);

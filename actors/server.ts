@@ -34,6 +34,8 @@ export interface ServerDeps {
   commitDirect(from: Session, to: string, text: string, done: (result: DirectResult) => void): void;
   /** The salon actors a user is a member of. */
   salonsOf(userId: number): Iterable<{ send(event: SalonEvent): void }>;
+  /** Reports an unexpected failure. */
+  reportError(message: string): void;
 }
 
 /** Input of the server machine. */
@@ -159,6 +161,26 @@ export const serverMachine = setup({
         for (const s of list) s.send(frame);
       }
     },
+    /**
+     * A child actor failed (a bug): log it, close its socket (1011), forget
+     * its session, and stop it, so that one failure never takes the server down.
+     */
+    recoverFromChildFailure: enqueueActions(({ context, event, enqueue, self }) => {
+      const failure = event as unknown as { type: string; error: unknown };
+      const id = failure.type.slice("xstate.error.actor.".length);
+      context.deps.reportError(
+        `actor ${id} failed: ${
+          failure.error instanceof Error ? failure.error.stack : String(failure.error)
+        }`,
+      );
+      const child = self.getSnapshot().children[id];
+      const ctx = child?.getSnapshot()?.context as
+        | { socket?: SocketPort; session?: Session }
+        | undefined;
+      ctx?.socket?.close(1011, "internal error; reconnect");
+      if (ctx?.session) enqueue.raise({ type: "SESSION_DOWN", session: ctx.session });
+      if (child) enqueue.stopChild(id);
+    }),
     /** Commits a direct message; the result comes back as DIRECT_DONE. */
     commitDirect: ({ context, event, self }) => {
       const { session, ref, to, text } = event as E<"DIRECT">;
@@ -228,5 +250,6 @@ export const serverMachine = setup({
     SESSION_DOWN: { actions: "unregisterSession" },
     DIRECT: { actions: "commitDirect" },
     DIRECT_DONE: { actions: "deliverDirect" },
+    "xstate.error.actor.*": { actions: "recoverFromChildFailure" },
   },
 });

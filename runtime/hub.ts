@@ -20,6 +20,7 @@ import type { Session } from "../actors/session.ts";
 import { type Accounts, publicUser } from "../auth/accounts.ts";
 import type { Logger } from "../lib/log.ts";
 import { errorEvent, historyEvent, welcomeEvent } from "../protocol/events.ts";
+import { ProtocolError } from "../protocol/errors.ts";
 import type { HandshakeFrame, ParsedFrame } from "../protocol/frames.ts";
 import type { SalonView } from "../protocol/http.ts";
 import { nameKey } from "../protocol/names.ts";
@@ -48,6 +49,8 @@ export interface HubOptions {
   clock?: ActorOptions<AnyActorLogic>["clock"];
   /** Current time, epoch ms (default Date.now). */
   now?: () => number;
+  /** Called if the root actor itself fails (the server can no longer work). */
+  onFatal?: (error: unknown) => void;
 }
 
 /** One socket as the hub sees it. */
@@ -192,6 +195,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       presenceIntervalMs: opts.presenceIntervalMs ?? 1000,
       limits,
       deps: {
+        reportError: (message) => log.error(message),
         salonsOf: function* (userId) {
           for (const key of index.salonsOf(userId)) {
             const ref = salonRef(key);
@@ -261,7 +265,18 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
             user = await accounts.register(frame);
             token = await accounts.issueToken(user);
           } else if ("token" in frame) {
-            user = await accounts.authenticate(frame.token);
+            try {
+              user = await accounts.authenticate(frame.token);
+            } catch (e) {
+              if (e instanceof ProtocolError && e.code === "unauthenticated") {
+                throw new ProtocolError(
+                  "bad_credentials",
+                  401,
+                  "the token is unknown, revoked or expired; log in again with your password",
+                );
+              }
+              throw e;
+            }
             await accounts.assertNotSanctioned(user);
             token = frame.token;
           } else {
@@ -313,6 +328,12 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
           });
         },
       },
+    },
+  });
+  server.subscribe({
+    error: (e) => {
+      log.error(`the server actor failed: ${e instanceof Error ? e.stack : e}`);
+      opts.onFatal?.(e);
     },
   });
   server.start();
