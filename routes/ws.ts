@@ -32,8 +32,12 @@ export function frameTooBig(text: string): boolean {
   return new TextEncoder().encode(text).byteLength > MAX_FRAME_BYTES;
 }
 
-/** The socket as the actors see it: sends never throw, a slow consumer is closed. */
-export function socketPort(ws: WebSocket): {
+/**
+ * The socket as the actors see it: sends never throw, and a slow consumer is
+ * closed (1008) and reported through `abandoned` at once: its close frame
+ * sits behind data the peer does not read, so its close event may never come.
+ */
+export function socketPort(ws: WebSocket, abandoned: () => void): {
   send(frame: string): void;
   close(code: number, reason: string): void;
 } {
@@ -49,6 +53,7 @@ export function socketPort(ws: WebSocket): {
         try {
           ws.close(CLOSE.policy, "slow consumer: too much unread data");
         } catch { /* already closing */ }
+        abandoned();
       }
     },
     close(code, reason) {
@@ -65,9 +70,14 @@ export function wsRoute(hub: Hub, opts: WsOptions = {}): MiddlewareHandler {
   const upgrade = upgradeWebSocket((c: Context) => {
     const address = clientAddress(c);
     let handle: ConnectionHandle | undefined;
+    const gone = () => {
+      const h = handle;
+      handle = undefined;
+      h?.closed();
+    };
     return {
       onOpen(_event, ws) {
-        handle = hub.connect(socketPort(ws.raw as WebSocket), address);
+        handle = hub.connect(socketPort(ws.raw as WebSocket, gone), address);
       },
       onMessage(event, ws) {
         if (!handle) return;
@@ -80,14 +90,8 @@ export function wsRoute(hub: Hub, opts: WsOptions = {}): MiddlewareHandler {
         if (frameTooBig(data)) return ws.close(CLOSE.tooBig, "frame larger than 64 KiB");
         handle.receive(parseFrame(data));
       },
-      onClose() {
-        handle?.closed();
-        handle = undefined;
-      },
-      onError() {
-        handle?.closed();
-        handle = undefined;
-      },
+      onClose: gone,
+      onError: gone,
     };
   }, { idleTimeout: opts.idleTimeoutSeconds ?? 30 });
 
