@@ -13,6 +13,7 @@ import type { SalonConfig, SalonPolicy } from "../config/salons.ts";
 import { nameKey } from "../protocol/names.ts";
 import { parseMigrations } from "./migrations.ts";
 import {
+  type AuditEntry,
   ConflictError,
   type HistoryPage,
   type HistoryQuery,
@@ -26,6 +27,7 @@ import {
   type Store,
   type StoredMessage,
   type UserRecord,
+  type UserSummary,
 } from "./store.ts";
 
 type Row = Record<string, unknown>;
@@ -117,7 +119,28 @@ export async function openSqliteStore(path: string, opts: SqliteOptions = {}): P
     db.close();
     throw e;
   }
-  return new SqliteStore(db);
+  return rejectInsteadOfThrowing(new SqliteStore(db));
+}
+
+/**
+ * `node:sqlite` is synchronous, so a failing statement throws inside the
+ * method. The Store contract is promises: this wrapper turns every such
+ * throw into a rejected promise, so callers handle one kind of failure.
+ */
+function rejectInsteadOfThrowing(store: SqliteStore): Store {
+  return new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        try {
+          return value.apply(target, args);
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      };
+    },
+  });
 }
 
 function migrate(db: DatabaseSync, schema: string): void {
@@ -516,5 +539,75 @@ class SqliteStore implements Store {
       this.#q("DELETE FROM join_requests WHERE salon_id = ? AND user_id = ?").run(salonId, userId)
     );
     return Promise.resolve(Number(result.changes) > 0);
+  }
+
+  listUsers(): Promise<UserSummary[]> {
+    return Promise.resolve(
+      this.#q("SELECT id, username, alias, role FROM users ORDER BY id").all().map((r) => ({
+        id: Number(r.id),
+        username: String(r.username),
+        alias: String(r.alias),
+        role: r.role as Role,
+      })),
+    );
+  }
+
+  listActiveSanctions(now: number): Promise<SanctionRecord[]> {
+    return Promise.resolve(
+      this.#q(
+        `SELECT id, user_id, kind, until_at, reason, created_at FROM sanctions
+         WHERE lifted_at IS NULL AND (until_at IS NULL OR until_at > ?) ORDER BY id`,
+      ).all(now).map((r) => toSanction(r)!),
+    );
+  }
+
+  ban(
+    sanction: Omit<SanctionRecord, "id" | "kind" | "until">,
+    byUserId: number | null,
+    purge: boolean,
+  ): Promise<{ sanction: SanctionRecord; withdrawnSalonIds: number[] }> {
+    const result = this.#tx(() => {
+      const inserted = this.#q(
+        `INSERT INTO sanctions (user_id, kind, until_at, reason, by_user_id, created_at)
+         VALUES (?, 'ban', NULL, ?, ?, ?)`,
+      ).run(sanction.userId, sanction.reason, byUserId, sanction.createdAt);
+      this.#q("DELETE FROM sessions WHERE user_id = ?").run(sanction.userId);
+      const withdrawn = this.#q("SELECT salon_id FROM join_requests WHERE user_id = ?")
+        .all(sanction.userId).map((r) => Number(r.salon_id));
+      this.#q("DELETE FROM join_requests WHERE user_id = ?").run(sanction.userId);
+      if (purge) {
+        this.#q("DELETE FROM messages WHERE user_id = ?").run(sanction.userId);
+        this.#q("DELETE FROM direct_messages WHERE from_user_id = ?").run(sanction.userId);
+      }
+      return { id: Number(inserted.lastInsertRowid), withdrawn };
+    });
+    return Promise.resolve({
+      sanction: { ...sanction, id: result.id, kind: "ban", until: null },
+      withdrawnSalonIds: result.withdrawn,
+    });
+  }
+
+  addAudit(entry: AuditEntry): Promise<void> {
+    this.#tx(() =>
+      this.#q(
+        "INSERT INTO audit_log (at, actor, action, target, reason, via) VALUES (?, ?, ?, ?, ?, ?)",
+      ).run(entry.at, entry.actor, entry.action, entry.target, entry.reason, entry.via)
+    );
+    return Promise.resolve();
+  }
+
+  listAudit(limit: number): Promise<AuditEntry[]> {
+    return Promise.resolve(
+      this.#q(
+        "SELECT at, actor, action, target, reason, via FROM audit_log ORDER BY id DESC LIMIT ?",
+      ).all(limit).map((r) => ({
+        at: Number(r.at),
+        actor: String(r.actor),
+        action: r.action as AuditEntry["action"],
+        target: String(r.target),
+        reason: String(r.reason),
+        via: r.via as AuditEntry["via"],
+      })),
+    );
   }
 }

@@ -127,6 +127,38 @@ export interface SalonUserRow {
   since: number;
 }
 
+/** Every kind of moderation act recorded in the audit log. */
+export type AuditAction =
+  | "kick"
+  | "ban"
+  | "unban"
+  | "accept"
+  | "reject"
+  | "announce"
+  | "shutdown"
+  | "cancel_shutdown"
+  | "role"
+  | "create_user";
+
+/** Where a moderation act came from. */
+export type AuditVia = "ws" | "http" | "socket" | "signal";
+
+/** One line of the audit log. */
+export interface AuditEntry {
+  /** When, epoch ms. */
+  at: number;
+  /** Who acted (a username, or `server` for the admin socket and signals). */
+  actor: string;
+  /** What was done. */
+  action: AuditAction;
+  /** To whom or what (a username, `user@salon`, or empty). */
+  target: string;
+  /** Why, or the text of an announcement (may be empty). */
+  reason: string;
+  /** Through which path. */
+  via: AuditVia;
+}
+
 /** Raised when a unique name is already taken. */
 export class ConflictError extends Error {
   /** Which name collided. */
@@ -248,4 +280,23 @@ export interface Store {
   addJoinRequest(salonId: number, userId: number, now: number): Promise<void>;
   /** Removes a pending join request; returns whether there was one. */
   removeJoinRequest(salonId: number, userId: number): Promise<boolean>;
+
+  /** Every account, in creation order. */
+  listUsers(): Promise<UserSummary[]>;
+  /** Sanctions in force at `now` (bans, and kicks not yet over), oldest first. */
+  listActiveSanctions(now: number): Promise<SanctionRecord[]>;
+  /**
+   * A ban, atomically: records it, revokes every token of the user, withdraws
+   * their pending join requests and, with `purge`, deletes every salon and
+   * direct message they wrote. Returns the salons whose requests were withdrawn.
+   */
+  ban(
+    sanction: Omit<SanctionRecord, "id" | "kind" | "until">,
+    byUserId: number | null,
+    purge: boolean,
+  ): Promise<{ sanction: SanctionRecord; withdrawnSalonIds: number[] }>;
+  /** Appends to the audit log. */
+  addAudit(entry: AuditEntry): Promise<void>;
+  /** The newest audit entries, newest first. */
+  listAudit(limit: number): Promise<AuditEntry[]>;
 }
