@@ -9,7 +9,7 @@
 import { ProtocolError } from "../protocol/errors.ts";
 import type { PublicUser, SalonView } from "../protocol/http.ts";
 import { isReserved, nameKey } from "../protocol/names.ts";
-import { ConflictError, type Store, type UserRecord } from "../store/store.ts";
+import { ConflictError, type Role, type Store, type UserRecord } from "../store/store.ts";
 import { hashPassword, verifyNothing, verifyPassword } from "./password.ts";
 import { Throttle } from "./throttle.ts";
 import { newToken, TOKEN_MAX_IDLE_MS, tokenHash, TOKENS_PER_USER } from "./tokens.ts";
@@ -58,11 +58,12 @@ export class Accounts {
   }
 
   /**
-   * Creates a member account (already validated input). Refuses the reserved
+   * Creates an account, a member by default (already validated input). Refuses the reserved
    * names and names taken after NFC and lower-casing.
    */
   async register(
     input: { username: string; alias: string; password: string },
+    role: Role = "member",
   ): Promise<UserRecord> {
     if (isReserved(input.username)) {
       throw new ProtocolError(
@@ -82,7 +83,7 @@ export class Accounts {
     const passwordHash = await hashPassword(input.password);
     try {
       const user = await this.#store.createUser(
-        { username: input.username, alias: input.alias, passwordHash, role: "member" },
+        { username: input.username, alias: input.alias, passwordHash, role },
         this.#now(),
       );
       this.onRegistered?.(user);

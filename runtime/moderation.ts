@@ -1,0 +1,402 @@
+/**
+ * The moderation desk: every moderator and admin act, whichever way it
+ * arrives (a moderator's WebSocket, the admin HTTP API, the admin socket),
+ * with one permission check, one persistence path and one audit line each.
+ * The live effects go through {@link LivePorts}, which the hub implements
+ * by sending events to the actors.
+ *
+ * @module
+ */
+
+import type { Accounts } from "../auth/accounts.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { textProblem } from "../protocol/text.ts";
+import type {
+  AuditAction,
+  AuditEntry,
+  AuditVia,
+  Role,
+  SanctionRecord,
+  Store,
+  UserRecord,
+} from "../store/store.ts";
+
+/** Who is acting. */
+export interface Moderator {
+  /** Username, or `server` for the admin socket and signals. */
+  username: string;
+  /** Account id; `null` for the admin socket and signals. */
+  userId: number | null;
+  /** Role at the time of the request (re-read from the store for accounts). */
+  role: Role;
+  /** Path of the request. */
+  via: AuditVia;
+}
+
+/** The identity of the local admin socket and of signals: full rights. */
+export function serverModerator(via: AuditVia): Moderator {
+  return { username: "server", userId: null, role: "admin", via };
+}
+
+/** A pending request as listed to moderators. */
+export interface PendingView {
+  /** Salon name. */
+  salon: string;
+  /** Requester's username. */
+  username: string;
+  /** Requester's alias. */
+  alias: string;
+  /** When the request was made, ISO-8601. */
+  at: string;
+}
+
+/** What the moderation desk needs from the live actors. */
+export interface LivePorts {
+  /** Whether a user has a live session. */
+  isOnline(userId: number): boolean;
+  /** Every pending request, oldest first. */
+  pendingRequests(): PendingView[];
+  /**
+   * Accepts or rejects a pending request through its salon. Resolves once
+   * stored; resolves `"unknown_salon"` or `"not_pending"` when it cannot.
+   */
+  decide(
+    salon: string,
+    userId: number,
+    accept: boolean,
+  ): Promise<"ok" | "unknown_salon" | "not_pending">;
+  /** Sends `frame` to every session of a user, then closes them with 4403. */
+  punish(userId: number, frame: string): void;
+  /** Starts the actor that tracks a sanction in force. */
+  trackSanction(sanction: SanctionRecord, username: string): void;
+  /** Lifts the live sanction actors of a user. */
+  liftSanctions(userId: number): void;
+  /** Tells salons that a user's requests were withdrawn (already stored). */
+  requestsWithdrawn(userId: number, salonIds: number[]): void;
+  /** Sends a frame to every session. */
+  broadcast(frame: string): void;
+  /** Starts the countdown; false when one is already running. */
+  startShutdown(seconds: number): boolean;
+  /** Cancels the countdown; false when none is running. */
+  cancelShutdown(): boolean;
+  /** Updates the role of a user's live sessions. */
+  roleChanged(userId: number, role: Role): void;
+}
+
+/** A user as listed by `GET /admin/users`. */
+export interface UserListing {
+  /** Username. */
+  username: string;
+  /** Alias. */
+  alias: string;
+  /** Role. */
+  role: Role;
+  /** `online` with at least one session, else `offline`. */
+  status: "online" | "offline";
+  /** End of a kick in force, ISO-8601. */
+  bannedUntil?: string;
+  /** A ban is in force. */
+  banned?: boolean;
+}
+
+/** Options of {@link Moderation}. */
+export interface ModerationOptions {
+  /** The database. */
+  store: Store;
+  /** Accounts (creating users). */
+  accounts: Accounts;
+  /** Live effects. */
+  live: LivePorts;
+  /** Default kick length, minutes. */
+  kickMinutes: number;
+  /** Default countdown, seconds. */
+  shutdownSeconds: number;
+  /** Longest announcement, characters. */
+  maxText: number;
+  /** The clock, epoch ms. */
+  now?: () => number;
+}
+
+const RANK: Record<Role, number> = { member: 0, moderator: 1, admin: 2 };
+
+/** Every moderation act, checked, persisted, applied and audited. */
+export class Moderation {
+  readonly #store: Store;
+  readonly #accounts: Accounts;
+  readonly #live: LivePorts;
+  readonly #opts: ModerationOptions;
+  readonly #now: () => number;
+
+  /** Builds the desk. */
+  constructor(opts: ModerationOptions) {
+    this.#store = opts.store;
+    this.#accounts = opts.accounts;
+    this.#live = opts.live;
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Re-reads the actor's role (it may have changed since login) and checks it. */
+  async #authorize(actor: Moderator, needed: Role, what: string): Promise<Moderator> {
+    let current = actor;
+    if (actor.userId !== null) {
+      const user = await this.#store.userById(actor.userId);
+      if (!user) throw new ProtocolError("unauthenticated", 401, "this account no longer exists");
+      current = { ...actor, role: user.role };
+    }
+    if (RANK[current.role] < RANK[needed]) {
+      throw new ProtocolError(
+        "forbidden",
+        403,
+        `${what} needs the ${needed} role; you are ${
+          current.role === "admin" ? "an" : "a"
+        } ${current.role}`,
+      );
+    }
+    return current;
+  }
+
+  async #target(username: string): Promise<UserRecord> {
+    const user = await this.#store.userByName(username);
+    if (!user) {
+      throw new ProtocolError(
+        "unknown_user",
+        404,
+        `there is no user named "${username.slice(0, 64)}"; check the spelling`,
+      );
+    }
+    return user;
+  }
+
+  #assertCanSanction(actor: Moderator, target: UserRecord, what: string): void {
+    if (actor.userId === target.id) {
+      throw new ProtocolError("forbidden", 403, `you cannot ${what} yourself`);
+    }
+    if (actor.userId !== null && RANK[target.role] >= RANK[actor.role]) {
+      throw new ProtocolError(
+        "forbidden",
+        403,
+        `you cannot ${what} ${target.username}: their role (${target.role}) is not below yours; an admin must change it first`,
+      );
+    }
+  }
+
+  async #audit(
+    actor: Moderator,
+    action: AuditAction,
+    target: string,
+    reason = "",
+  ): Promise<void> {
+    const entry: AuditEntry = {
+      at: this.#now(),
+      actor: actor.username,
+      action,
+      target,
+      reason,
+      via: actor.via,
+    };
+    await this.#store.addAudit(entry);
+  }
+
+  /** Pending requests (moderator). */
+  async requests(actor: Moderator): Promise<PendingView[]> {
+    await this.#authorize(actor, "moderator", "listing join requests");
+    return this.#live.pendingRequests();
+  }
+
+  /** Accepts or rejects a pending request (moderator). */
+  async decide(actor: Moderator, salon: string, username: string, accept: boolean): Promise<void> {
+    const who = await this.#authorize(actor, "moderator", "deciding on join requests");
+    const target = await this.#target(username);
+    const result = await this.#live.decide(salon, target.id, accept);
+    if (result === "unknown_salon") {
+      throw new ProtocolError(
+        "unknown_salon",
+        404,
+        `there is no salon named "${salon.slice(0, 64)}"`,
+      );
+    }
+    if (result === "not_pending") {
+      throw new ProtocolError(
+        "invalid",
+        404,
+        `${target.username} has no pending request for ${
+          salon.slice(0, 64)
+        }; list them with requests`,
+      );
+    }
+    await this.#audit(who, accept ? "accept" : "reject", `${target.username}@${salon}`);
+  }
+
+  /** Kicks a user: sessions closed, login refused until the end (moderator). */
+  async kick(
+    actor: Moderator,
+    username: string,
+    opts: { reason?: string; minutes?: number } = {},
+  ): Promise<{ until: string }> {
+    const who = await this.#authorize(actor, "moderator", "kicking");
+    const target = await this.#target(username);
+    this.#assertCanSanction(who, target, "kick");
+    const now = this.#now();
+    const minutes = opts.minutes ?? this.#opts.kickMinutes;
+    const reason = opts.reason ?? "";
+    const sanction = await this.#store.addSanction({
+      userId: target.id,
+      kind: "kick",
+      until: now + Math.round(minutes * 60_000),
+      reason,
+      createdAt: now,
+    }, who.userId);
+    const until = new Date(sanction.until!).toISOString();
+    this.#live.trackSanction(sanction, target.username);
+    this.#live.punish(target.id, JSON.stringify({ type: "kicked", until, reason }));
+    await this.#audit(who, "kick", target.username, reason);
+    return { until };
+  }
+
+  /** Bans a user for good, optionally deleting their messages (moderator). */
+  async ban(
+    actor: Moderator,
+    username: string,
+    opts: { reason?: string; purge?: boolean } = {},
+  ): Promise<void> {
+    const who = await this.#authorize(actor, "moderator", "banning");
+    const target = await this.#target(username);
+    this.#assertCanSanction(who, target, "ban");
+    const reason = opts.reason ?? "";
+    const { sanction, withdrawnSalonIds } = await this.#store.ban(
+      { userId: target.id, reason, createdAt: this.#now() },
+      who.userId,
+      opts.purge === true,
+    );
+    this.#live.trackSanction(sanction, target.username);
+    this.#live.requestsWithdrawn(target.id, withdrawnSalonIds);
+    this.#live.punish(target.id, JSON.stringify({ type: "banned", reason }));
+    await this.#audit(
+      who,
+      "ban",
+      target.username,
+      opts.purge ? `${reason} (purged)`.trim() : reason,
+    );
+  }
+
+  /** Lifts a user's kicks and bans (moderator). Returns how many were lifted. */
+  async unban(actor: Moderator, username: string): Promise<{ lifted: number }> {
+    const who = await this.#authorize(actor, "moderator", "unbanning");
+    const target = await this.#target(username);
+    const lifted = await this.#store.liftSanctions(target.id, this.#now());
+    this.#live.liftSanctions(target.id);
+    await this.#audit(who, "unban", target.username);
+    return { lifted };
+  }
+
+  /** Sends a notice to every connected session (moderator). */
+  async announce(actor: Moderator, text: string): Promise<void> {
+    const who = await this.#authorize(actor, "moderator", "announcing");
+    const problem = textProblem(text, this.#opts.maxText);
+    if (problem) {
+      throw new ProtocolError(
+        problem.code,
+        problem.code === "too_long" ? 400 : 400,
+        problem.message,
+      );
+    }
+    this.#live.broadcast(
+      JSON.stringify({ type: "notice", text, at: new Date(this.#now()).toISOString() }),
+    );
+    await this.#audit(who, "announce", "", text);
+  }
+
+  /** Starts the shutdown countdown (admin). */
+  async shutdown(actor: Moderator, seconds?: number): Promise<{ seconds: number }> {
+    const who = await this.#authorize(actor, "admin", "shutting the server down");
+    const n = seconds ?? this.#opts.shutdownSeconds;
+    if (!this.#live.startShutdown(n)) {
+      throw new ProtocolError(
+        "shutting_down",
+        409,
+        "a shutdown countdown is already running; cancel it first to start another",
+      );
+    }
+    await this.#audit(who, "shutdown", "", `${n} s`);
+    return { seconds: n };
+  }
+
+  /** Cancels the countdown (admin). */
+  async cancelShutdown(actor: Moderator): Promise<void> {
+    const who = await this.#authorize(actor, "admin", "cancelling a shutdown");
+    if (!this.#live.cancelShutdown()) {
+      throw new ProtocolError("invalid", 409, "no shutdown countdown is running");
+    }
+    await this.#audit(who, "cancel_shutdown", "");
+  }
+
+  /** Changes a user's role (admin); the last admin cannot be demoted. */
+  async setRole(actor: Moderator, username: string, role: Role): Promise<void> {
+    const who = await this.#authorize(actor, "admin", "changing roles");
+    const target = await this.#target(username);
+    if (target.role === "admin" && role !== "admin") {
+      const admins = (await this.#store.listUsers()).filter((u) => u.role === "admin");
+      if (admins.length <= 1) {
+        throw new ProtocolError(
+          "invalid",
+          409,
+          `${target.username} is the last admin; make someone else admin first`,
+        );
+      }
+    }
+    await this.#store.setRole(target.id, role);
+    this.#live.roleChanged(target.id, role);
+    await this.#audit(who, "role", target.username, role);
+  }
+
+  /** Creates an account with any role (admin). */
+  async createUser(
+    actor: Moderator,
+    input: { username: string; alias: string; password: string; role: Role },
+  ): Promise<UserRecord> {
+    const who = await this.#authorize(actor, "admin", "creating accounts");
+    const user = await this.#accounts.register(input, input.role);
+    await this.#audit(who, "create_user", user.username, input.role);
+    return user;
+  }
+
+  /** Every account with its status (moderator). */
+  async users(actor: Moderator, filter: { status?: "online" } = {}): Promise<UserListing[]> {
+    await this.#authorize(actor, "moderator", "listing users");
+    const [users, sanctions] = await Promise.all([
+      this.#store.listUsers(),
+      this.#store.listActiveSanctions(this.#now()),
+    ]);
+    const byUser = new Map<number, SanctionRecord[]>();
+    for (const s of sanctions) byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), s]);
+    const listing: UserListing[] = [];
+    for (const u of users) {
+      const online = this.#live.isOnline(u.id);
+      if (filter.status === "online" && !online) continue;
+      const entry: UserListing = {
+        username: u.username,
+        alias: u.alias,
+        role: u.role,
+        status: online ? "online" : "offline",
+      };
+      const mine = byUser.get(u.id) ?? [];
+      if (mine.some((s) => s.kind === "ban")) entry.banned = true;
+      const kicks = mine.filter((s) => s.kind === "kick" && s.until !== null);
+      if (kicks.length > 0) {
+        entry.bannedUntil = new Date(Math.max(...kicks.map((s) => s.until!))).toISOString();
+      }
+      listing.push(entry);
+    }
+    return listing;
+  }
+
+  /** The newest audit entries (moderator). */
+  async audit(actor: Moderator, limit = 100): Promise<
+    Array<Omit<AuditEntry, "at"> & { at: string }>
+  > {
+    await this.#authorize(actor, "moderator", "reading the audit log");
+    const entries = await this.#store.listAudit(limit);
+    return entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() }));
+  }
+}
