@@ -124,7 +124,7 @@ export type ConnectionEvent =
   | { type: "REPLACED" }
   | { type: "REFUSED" };
 
-/** Refused frames separated by more than this start a new run (not a flood). */
+/** Refused frames this far apart or more start a new run (not a flood). */
 const FLOOD_GAP_MS = 1000;
 
 function refilled(context: ConnectionContext, now: number): number {
@@ -309,7 +309,7 @@ export const connectionMachine = setup({
     noteRefusal: assign(({ context }) => {
       const now = context.deps.now();
       const newRun = context.refusedSince === undefined ||
-        now - context.lastRefusal > FLOOD_GAP_MS;
+        now - context.lastRefusal >= FLOOD_GAP_MS;
       return { refusedSince: newRun ? now : context.refusedSince, lastRefusal: now };
     }),
     /** Raises REFUSED so that a long flood can close the socket. */

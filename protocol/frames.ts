@@ -31,7 +31,8 @@ const nameRef = (field: string) =>
 export const HelloTokenFrame = z.object({
   type: z.literal("hello"),
   ref,
-  token: stringField("token").max(512, { error: "token must be at most 512 characters" }),
+  token: stringField("token").min(1, { error: "token must not be empty" })
+    .max(512, { error: "token must be at most 512 characters" }),
 });
 /** `{"type":"hello","username","password"}`. */
 export const HelloPasswordFrame = z.object({
@@ -137,10 +138,14 @@ export function parseFrame(text: string): ParsedFrame {
   const goodRef = typeof record.ref === "string" && record.ref.length <= MAX_REF
     ? record.ref
     : undefined;
-  if (record.ref !== undefined && goodRef === undefined) {
-    return { ok: false, message: `ref must be a string of at most ${MAX_REF} characters` };
-  }
   const type = record.type;
+  if (record.ref !== undefined && goodRef === undefined) {
+    return {
+      ok: false,
+      type: typeof type === "string" ? type : undefined,
+      message: `ref must be a string of at most ${MAX_REF} characters`,
+    };
+  }
   if (typeof type !== "string") {
     return { ok: false, ref: goodRef, message: "type is required and must be a string" };
   }

@@ -90,7 +90,10 @@ function summary(user: UserRecord | UserSummary): UserSummary {
 export async function createHub(opts: HubOptions): Promise<Hub> {
   const { store, accounts, log } = opts;
   const now = opts.now ?? Date.now;
-  const writer = new MessageWriter(store);
+  const writer = new MessageWriter(
+    store,
+    (e) => log.error(`a message callback failed: ${e instanceof Error ? e.stack : e}`),
+  );
   const index = new MembershipIndex();
   const [salons, memberships, requests] = await Promise.all([
     store.listSalons(),

@@ -21,9 +21,12 @@ export class MessageWriter {
   #inFlight: Promise<void> | undefined;
   #closed = false;
 
-  /** Writes into `store`. */
-  constructor(store: Store) {
+  readonly #onCallbackError: (error: unknown) => void;
+
+  /** Writes into `store`; a callback that throws is reported to `onCallbackError`. */
+  constructor(store: Store, onCallbackError: (error: unknown) => void = console.error) {
     this.#store = store;
+    this.#onCallbackError = onCallbackError;
   }
 
   /** Messages waiting for their transaction. */
@@ -66,10 +69,19 @@ export class MessageWriter {
       ids = await this.#store.appendMessages(batch);
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
-      for (const cb of callbacks) cb(error, 0);
+      for (const cb of callbacks) this.#call(cb, error, 0);
       return;
     }
-    for (let i = 0; i < callbacks.length; i++) callbacks[i](undefined, ids[i]);
+    for (let i = 0; i < callbacks.length; i++) this.#call(callbacks[i], undefined, ids[i]);
+  }
+
+  /** Runs one callback; a throwing callback must not cost the others their answer. */
+  #call(cb: WriteCallback, error: Error | undefined, id: number): void {
+    try {
+      cb(error, id);
+    } catch (e) {
+      this.#onCallbackError(e);
+    }
   }
 
   /**

@@ -1,0 +1,76 @@
+/**
+ * Request bodies of the admin API (PROTOCOL.md section 3) and the fields
+ * the moderator frames share with it.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { aliasField, passwordField, stringField, usernameField } from "./fields.ts";
+import { charCount } from "./names.ts";
+
+/** Longest reason, in characters. */
+export const REASON_MAX = 500;
+/** Longest kick, minutes (one year). */
+export const KICK_MINUTES_MAX = 525_600;
+/** Longest countdown, seconds. */
+export const SHUTDOWN_SECONDS_MAX = 3600;
+
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+/** An optional reason: up to 500 characters, no control characters. */
+export const reasonField = stringField("reason").check((ctx) => {
+  if (charCount(ctx.value) > REASON_MAX) {
+    ctx.issues.push({
+      code: "custom",
+      message: `reason must be at most ${REASON_MAX} characters`,
+      input: ctx.value,
+    });
+  } else if (CONTROL.test(ctx.value)) {
+    ctx.issues.push({
+      code: "custom",
+      message: "reason must not contain control characters",
+      input: ctx.value,
+    });
+  }
+}).optional();
+
+/** Kick length: a positive number of minutes, fractions allowed. */
+export const minutesField = z.number({ error: "minutes must be a number" })
+  .positive({ error: "minutes must be greater than 0" })
+  .max(KICK_MINUTES_MAX, { error: `minutes must be at most ${KICK_MINUTES_MAX}` })
+  .optional();
+
+/** Countdown length: whole seconds, 1 to 3600. */
+export const secondsField = z.number({ error: "seconds must be a number" })
+  .int({ error: "seconds must be a whole number" })
+  .min(1, { error: "seconds must be at least 1" })
+  .max(SHUTDOWN_SECONDS_MAX, { error: `seconds must be at most ${SHUTDOWN_SECONDS_MAX}` })
+  .optional();
+
+/** A role. */
+export const roleField = z.enum(["member", "moderator", "admin"], {
+  error: "role must be member, moderator or admin",
+});
+
+/** `POST /admin/users/{username}/kick`. */
+export const KickBody = z.object({ reason: reasonField, minutes: minutesField });
+/** `POST /admin/users/{username}/ban`. */
+export const BanBody = z.object({
+  reason: reasonField,
+  purge: z.boolean({ error: "purge must be true or false" }).optional(),
+});
+/** `PUT /admin/users/{username}/role`. */
+export const RoleBody = z.object({ role: roleField });
+/** `POST /admin/announce`. */
+export const AnnounceBody = z.object({ text: stringField("text") });
+/** `POST /admin/users`. */
+export const CreateUserBody = z.object({
+  username: usernameField(),
+  alias: aliasField(),
+  password: passwordField(),
+  role: roleField,
+});
+/** `POST /admin/shutdown`. */
+export const ShutdownBody = z.object({ seconds: secondsField });
