@@ -12,7 +12,8 @@ import { Accounts } from "./auth/accounts.ts";
 import { ensureAdmin, NO_ADMIN_HINT } from "./auth/bootstrap.ts";
 import { type Config, ConfigError, loadConfig } from "./config/config.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
-import { createApp } from "./routes/app.ts";
+import { createAdminSocketApp, createApp } from "./routes/app.ts";
+import { serveAdminSocket } from "./routes/admin_socket.ts";
 import { createHub, type Hub, type HubOptions } from "./runtime/hub.ts";
 import type { WsOptions } from "./routes/ws.ts";
 import { openStore } from "./store/open.ts";
@@ -38,6 +39,10 @@ export interface StartOptions {
   ws?: WsOptions;
   /** Called if the root actor fails; `main` exits the process. */
   onFatal?: (error: unknown) => void;
+  /** Called once a shutdown has drained and everything is closed; `main` exits 0. */
+  onStopped?: () => void;
+  /** Serve the admin socket at `config.adminSocket` (default true). */
+  adminSocket?: boolean;
   /** Overrides of the live chat's options. */
   hub?: Partial<Pick<HubOptions, "clock" | "now" | "presenceIntervalMs">> & {
     helloTimeoutMs?: number;
@@ -76,7 +81,11 @@ export async function start(
       log.info("gave user 'admin' the admin role and CAUSERIE_ADMIN_PASSWORD");
     }
 
-    const accounts = new Accounts({ store });
+    const accounts = new Accounts({
+      store,
+      isShuttingDown: () => hub.isShuttingDown(),
+    });
+    let stopAll: () => Promise<void> = () => Promise.resolve();
     const hub = await createHub({
       store,
       accounts,
@@ -93,9 +102,26 @@ export async function start(
       now: opts.hub?.now,
       presenceIntervalMs: opts.hub?.presenceIntervalMs,
       onFatal: opts.onFatal,
+      kickMinutes: config.kickMinutes,
+      shutdownSeconds: config.shutdownSeconds,
+      onStopped: () => {
+        stopAll().then(() => opts.onStopped?.(), (e) => {
+          log.error(`stopping failed: ${e}`);
+          opts.onStopped?.();
+        });
+      },
     });
     stopHub = () => hub.stop();
     const app = createApp({ store, accounts, log, hub, ws: opts.ws });
+    const adminSocket = opts.adminSocket === false ? undefined : await serveAdminSocket(
+      config.adminSocket,
+      createAdminSocketApp({ hub, accounts, log }).fetch,
+    );
+    const closeAdminSocket = () => adminSocket?.close() ?? Promise.resolve();
+    stopHub = async () => {
+      await closeAdminSocket();
+      await hub.stop();
+    };
     const listening = Promise.withResolvers<Deno.NetAddr>();
     let server: Deno.HttpServer<Deno.NetAddr>;
     try {
@@ -117,19 +143,21 @@ export async function start(
     }
     const addr = await listening.promise;
     let stopping: Promise<void> | undefined;
+    stopAll = () => {
+      stopping ??= (async () => {
+        await closeAdminSocket();
+        await hub.stop();
+        await server.shutdown();
+        await store.close();
+      })();
+      return stopping;
+    };
     return {
       port: addr.port,
       hostname: addr.hostname,
       store,
       hub,
-      stop() {
-        stopping ??= (async () => {
-          await hub.stop();
-          await server.shutdown();
-          await store.close();
-        })();
-        return stopping;
-      },
+      stop: () => stopAll(),
     };
   } catch (e) {
     await stopHub?.();
@@ -157,6 +185,10 @@ async function main(): Promise<void> {
         console.error("causerie: the server actor failed (see the log above); exiting");
         Deno.exit(1);
       },
+      onStopped: () => {
+        log.info("stopped");
+        Deno.exit(0);
+      },
     });
   } catch (e) {
     console.error(`causerie: ${(e as Error).message}`);
@@ -164,13 +196,13 @@ async function main(): Promise<void> {
   }
   const shown = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
   log.info(`Causerie listening on http://${shown}:${server.port} (database ${server.store.kind})`);
-  const stop = async () => {
-    log.info("stopping");
-    await server.stop();
-    Deno.exit(0);
+  // SIGTERM and SIGINT start the countdown; a second signal skips to the drain.
+  const signal = () => {
+    log.info("signal received: starting the shutdown countdown (again to skip it)");
+    server.hub.signal();
   };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGINT", signal);
+  Deno.addSignalListener("SIGTERM", signal);
 }
 
 if (import.meta.main) await main();

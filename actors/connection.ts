@@ -13,7 +13,13 @@
 import { and, assign, enqueueActions, fromPromise, not, raise, setup } from "xstate";
 import { ProtocolError } from "../protocol/errors.ts";
 import { errorEvent, pongEvent } from "../protocol/events.ts";
-import { type ClientFrame, type HandshakeFrame, HISTORY_DEFAULT } from "../protocol/frames.ts";
+import {
+  type ClientFrame,
+  type HandshakeFrame,
+  HISTORY_DEFAULT,
+  MODERATOR_FRAMES,
+  type ModeratorFrame,
+} from "../protocol/frames.ts";
 import { textProblem } from "../protocol/text.ts";
 import type { HistoryQuery, UserSummary } from "../store/store.ts";
 import { CLOSE, type Session } from "./session.ts";
@@ -59,6 +65,8 @@ export interface ConnectionDeps {
   salon(name: string): EventTarget<SalonRequest> | undefined;
   /** Hands a direct message to the server (commit, then delivery). */
   direct(session: Session, ref: string | undefined, to: string, text: string): void;
+  /** Carries out a moderator frame and answers it (`ok`, `requests` or `error`). */
+  moderate(session: Session, frame: ModeratorFrame): void;
   /** Answers a `history` request about a direct conversation. */
   directHistory(
     session: Session,
@@ -122,6 +130,7 @@ export type ConnectionEvent =
   | { type: "BAD_FRAME"; ref?: string; frameType?: string; message: string }
   | { type: "SOCKET_CLOSED" }
   | { type: "REPLACED" }
+  | { type: "SANCTIONED"; frame: string }
   | { type: "REFUSED" };
 
 /** Refused frames this far apart or more start a new run (not a flood). */
@@ -137,7 +146,8 @@ function frameOf(event: ConnectionEvent): ClientFrame {
 }
 
 function refOf(event: ConnectionEvent): string | undefined {
-  return "frame" in event ? event.frame.ref : "ref" in event ? event.ref : undefined;
+  if (event.type === "FRAME") return event.frame.ref;
+  return event.type === "BAD_FRAME" ? event.ref : undefined;
 }
 
 /** The connection machine. */
@@ -179,6 +189,8 @@ export const connectionMachine = setup({
     },
     /** A token is available in the bucket. */
     hasToken: ({ context }) => refilled(context, context.deps.now()) >= 1,
+    /** The frame is a moderator request. */
+    isModeration: ({ event }) => event.type === "FRAME" && MODERATOR_FRAMES.has(event.frame.type),
     /** The frame is a direct message. */
     isDirect: ({ event }) => event.type === "FRAME" && event.frame.type === "direct",
     /** The frame asks for the history of a direct conversation. */
@@ -365,6 +377,16 @@ export const connectionMachine = setup({
         limit: frame.limit ?? HISTORY_DEFAULT,
       });
     },
+    /** Hands a moderator frame to the moderation desk. */
+    forwardModeration: ({ context, event }) => {
+      context.deps.moderate(context.session!, frameOf(event) as ModeratorFrame);
+    },
+    /** `kicked` or `banned`, then close 4403. */
+    closeSanctioned: ({ context, event }) => {
+      const { frame } = event as Extract<ConnectionEvent, { type: "SANCTIONED" }>;
+      context.socket.send(frame);
+      context.socket.close(CLOSE.banned, JSON.parse(frame).type);
+    },
     /** Closes a flooding socket (1008). */
     closeFlood: ({ context }) => {
       context.socket.close(CLOSE.policy, "too many refused frames");
@@ -434,6 +456,7 @@ export const connectionMachine = setup({
         FRAME: [
           { guard: "isHandshake", actions: ["refuseSecondHello", "noteRefusal", "raiseRefused"] },
           { guard: "isPing", actions: ["replyPong", "noteAccepted"] },
+          { guard: "isModeration", actions: ["forwardModeration", "noteAccepted"] },
           {
             guard: and(["isChat", not("textOk")]),
             actions: ["refuseText", "noteRefusal", "raiseRefused"],
@@ -454,6 +477,7 @@ export const connectionMachine = setup({
         BAD_FRAME: { actions: ["refuseBadFrame", "noteRefusal", "raiseRefused"] },
         REFUSED: { guard: "floodTooLong", target: "closed", actions: "closeFlood" },
         REPLACED: { target: "closed", actions: "closeReplaced" },
+        SANCTIONED: { target: "closed", actions: "closeSanctioned" },
         SOCKET_CLOSED: { target: "closed" },
       },
     },

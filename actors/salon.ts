@@ -9,7 +9,7 @@
  * @module
  */
 
-import { setup } from "xstate";
+import { type ActorRefFrom, enqueueActions, setup } from "xstate";
 import type { SalonPolicy } from "../config/salons.ts";
 import {
   errorEvent,
@@ -21,6 +21,7 @@ import {
   whoEvent,
 } from "../protocol/events.ts";
 import type { HistoryPage, HistoryQuery, UserSummary } from "../store/store.ts";
+import { type Decider, joinRequestMachine, type JoinRequestOutput } from "./join_request.ts";
 import type { Session } from "./session.ts";
 
 /** Effects a salon needs; the composition root provides them. */
@@ -84,7 +85,7 @@ export type SalonEvent =
   | { type: "SESSION_DOWN"; session: Session }
   | { type: "SAY"; session: Session; ref?: string; text: string }
   | { type: "COMMITTED"; session: Session; ref?: string; id: number; at: number; text: string }
-  | { type: "COMMIT_FAILED"; session: Session; ref?: string }
+  | { type: "COMMIT_FAILED"; session: Session; ref?: string; stopping: boolean }
   | { type: "JOIN"; session: Session; ref?: string }
   | { type: "LEAVE"; session: Session; ref?: string }
   | { type: "WHO"; session: Session; ref?: string }
@@ -92,11 +93,33 @@ export type SalonEvent =
   | { type: "MEMBER_STORED"; user: UserSummary; session?: Session; ref?: string }
   | { type: "MEMBER_REMOVED"; user: UserSummary; session?: Session; ref?: string }
   | { type: "REQUEST_STORED"; user: UserSummary; session: Session; ref?: string; since: number }
-  | { type: "REQUEST_WITHDRAWN"; user: UserSummary; session: Session; ref?: string }
-  | { type: "STORE_FAILED"; session: Session; ref?: string }
+  | { type: "DECIDE"; userId: number; accept: boolean; decider: Decider }
+  | { type: "REQUESTS_WITHDRAWN"; userId: number }
+  | { type: "STORE_FAILED"; session: Session; ref?: string; op: "join" | "leave" | "request" }
   | { type: "ADD_MEMBER"; user: UserSummary };
 
 type E<T extends SalonEvent["type"]> = Extract<SalonEvent, { type: T }>;
+
+/** The id (and system id) of the actor of a pending request. */
+export function requestActorId(salonKey: string, userId: number): string {
+  return `request:${salonKey}:${userId}`;
+}
+
+/** A decider that answers a session (a leave) rather than a moderator. */
+interface SessionDecider extends Decider {
+  session?: Session;
+  ref?: string;
+}
+
+type RequestRef = ActorRefFrom<typeof joinRequestMachine>;
+
+function requestActor(
+  system: { get(id: string): unknown },
+  salonKey: string,
+  userId: number,
+): RequestRef | undefined {
+  return system.get(requestActorId(salonKey, userId)) as RequestRef | undefined;
+}
 
 function allSessions(context: SalonContext, userId: number): Iterable<Session> {
   return context.deps.sessionsOf(userId);
@@ -109,6 +132,7 @@ export const salonMachine = setup({
     events: {} as SalonEvent,
     input: {} as SalonInput,
   },
+  actors: { joinRequest: joinRequestMachine },
   guards: {
     /** The event's user is a member. */
     isMember: ({ context, event }) =>
@@ -118,6 +142,9 @@ export const salonMachine = setup({
     isPending: ({ context, event }) =>
       "session" in event && event.session !== undefined &&
       context.pending.has(event.session.user.id),
+    /** The decision names a user with a pending request here. */
+    decisionHasRequest: ({ context, event }) =>
+      event.type === "DECIDE" && context.pending.has(event.userId),
     /** Everyone is a member (the `auto` salon). */
     isAuto: ({ context }) => context.salon.policy === "auto",
     /** Joining needs no approval. */
@@ -148,8 +175,11 @@ export const salonMachine = setup({
         { salonId: context.salon.id, userId: session.user.id, text, at },
         (error, id) => {
           if (error) {
-            context.deps.reportError(`commit in ${context.salon.name} failed: ${error.message}`);
-            self.send({ type: "COMMIT_FAILED", session, ref });
+            const stopping = error.name === "ServerStopping";
+            if (!stopping) {
+              context.deps.reportError(`commit in ${context.salon.name} failed: ${error.message}`);
+            }
+            self.send({ type: "COMMIT_FAILED", session, ref, stopping });
           } else self.send({ type: "COMMITTED", session, ref, id, at, text });
         },
       );
@@ -172,8 +202,12 @@ export const salonMachine = setup({
     },
     /** Tells the sender the message was not stored. */
     replyCommitFailed: ({ event }) => {
-      const { session, ref } = event as E<"COMMIT_FAILED">;
-      session.send(errorEvent("internal", "the message could not be stored; send it again", ref));
+      const { session, ref, stopping } = event as E<"COMMIT_FAILED">;
+      session.send(
+        stopping
+          ? errorEvent("shutting_down", "the server is stopping; the message was not stored", ref)
+          : errorEvent("internal", "the message could not be stored; send it again", ref),
+      );
     },
     /** `error not_member`. */
     replyNotMember: ({ context, event }) => {
@@ -196,14 +230,23 @@ export const salonMachine = setup({
       const { session, ref } = event as E<"JOIN">;
       session.send(salonEvent("join_pending", context.salon.name, ref));
     },
-    /** Persists a membership; comes back as MEMBER_STORED. */
+    /**
+     * Admits the user at once in memory (so that a `say` right behind the
+     * `join` finds them a member), then persists; MEMBER_STORED confirms,
+     * STORE_FAILED rolls back.
+     */
     storeMember: ({ context, event, self }) => {
       const { session, ref } = event as E<"JOIN">;
-      context.deps.addMember(context.salon.id, session.user.id).then(
-        () => self.send({ type: "MEMBER_STORED", user: session.user, session, ref }),
+      const user = session.user;
+      context.members.set(user.id, user);
+      const mine = new Set(allSessions(context, user.id));
+      if (mine.size > 0) context.online.set(user.id, mine);
+      context.deps.membershipChanged(user.id, context.salon.key, true);
+      context.deps.addMember(context.salon.id, user.id).then(
+        () => self.send({ type: "MEMBER_STORED", user, session, ref }),
         (e) => {
           context.deps.reportError(`join ${context.salon.name} failed: ${e}`);
-          self.send({ type: "STORE_FAILED", session, ref });
+          self.send({ type: "STORE_FAILED", session, ref, op: "join" });
         },
       );
     },
@@ -215,53 +258,133 @@ export const salonMachine = setup({
         () => self.send({ type: "REQUEST_STORED", user: session.user, session, ref, since }),
         (e) => {
           context.deps.reportError(`join request ${context.salon.name} failed: ${e}`);
-          self.send({ type: "STORE_FAILED", session, ref });
+          self.send({ type: "STORE_FAILED", session, ref, op: "request" });
         },
       );
     },
-    /** Persists leaving; comes back as MEMBER_REMOVED. */
+    /**
+     * Removes the member at once in memory (a `say` right behind the `leave`
+     * is refused), then persists; MEMBER_REMOVED confirms, STORE_FAILED
+     * rolls back.
+     */
     storeLeave: ({ context, event, self }) => {
       const { session, ref } = event as E<"LEAVE">;
-      context.deps.removeMember(context.salon.id, session.user.id).then(
-        () => self.send({ type: "MEMBER_REMOVED", user: session.user, session, ref }),
+      const user = session.user;
+      context.members.delete(user.id);
+      context.online.delete(user.id);
+      context.deps.membershipChanged(user.id, context.salon.key, false);
+      context.deps.removeMember(context.salon.id, user.id).then(
+        () => self.send({ type: "MEMBER_REMOVED", user, session, ref }),
         (e) => {
           context.deps.reportError(`leave ${context.salon.name} failed: ${e}`);
-          self.send({ type: "STORE_FAILED", session, ref });
+          self.send({ type: "STORE_FAILED", session, ref, op: "leave" });
         },
       );
     },
-    /** Persists the withdrawal of a request; comes back as REQUEST_WITHDRAWN. */
-    storeWithdraw: ({ context, event, self }) => {
+    /** Asks the request's actor to withdraw it; the outcome comes back as its output. */
+    withdrawRequest: enqueueActions(({ context, event, enqueue, system }) => {
       const { session, ref } = event as E<"LEAVE">;
-      context.deps.removeJoinRequest(context.salon.id, session.user.id).then(
-        () => self.send({ type: "REQUEST_WITHDRAWN", user: session.user, session, ref }),
-        (e) => {
-          context.deps.reportError(`withdraw ${context.salon.name} failed: ${e}`);
-          self.send({ type: "STORE_FAILED", session, ref });
+      const child = requestActor(system, context.salon.key, session.user.id);
+      if (!child) return;
+      const decider: SessionDecider = {
+        session,
+        ref,
+        reply: (error) => {
+          if (error) {
+            context.deps.reportError(`withdraw in ${context.salon.name} failed: ${error.message}`);
+            session.send(
+              errorEvent("internal", "the request could not be withdrawn; try again", ref),
+            );
+          }
         },
-      );
+      };
+      enqueue.sendTo(child, { type: "WITHDRAW", decider });
+    }),
+    /** Hands a moderator's decision to the request's actor. */
+    forwardDecision: enqueueActions(({ context, event, enqueue, system }) => {
+      const { userId, accept, decider } = event as E<"DECIDE">;
+      const child = requestActor(system, context.salon.key, userId);
+      if (!child) return decider.reply(new Error("not_pending"));
+      enqueue.sendTo(child, { type: accept ? "ACCEPT" : "REJECT", decider });
+    }),
+    /** Tells the decider there is no such pending request. */
+    replyNotPending: ({ event }) => {
+      (event as E<"DECIDE">).decider.reply(new Error("not_pending"));
     },
-    /** Applies a stored membership: member, online, `joined` to every session, `member_joined`. */
+    /** A ban already withdrew the user's request in the store: end its actor. */
+    dropRequest: enqueueActions(({ context, event, enqueue, system }) => {
+      const { userId } = event as E<"REQUESTS_WITHDRAWN">;
+      const child = requestActor(system, context.salon.key, userId);
+      if (child) {
+        enqueue.sendTo(child, {
+          type: "WITHDRAW",
+          alreadyStored: true,
+          decider: { reply: () => {} },
+        });
+      }
+    }),
+    /** Spawns an actor for every pending request loaded from the store. */
+    spawnRequests: enqueueActions(({ context, enqueue }) => {
+      for (const p of context.pending.values()) {
+        const id = requestActorId(context.salon.key, p.user.id);
+        enqueue.spawnChild("joinRequest", {
+          id,
+          systemId: id,
+          input: {
+            salonId: context.salon.id,
+            salon: context.salon.name,
+            user: p.user,
+            since: p.since,
+            deps: { accept: context.deps.addMember, close: context.deps.removeJoinRequest },
+          },
+        });
+      }
+    }),
+    /** Applies the outcome of a finished request. */
+    applyOutcome: ({ context, event }) => {
+      const { outcome, user, decider } = (event as unknown as { output: JoinRequestOutput })
+        .output;
+      const { session, ref } = (decider ?? {}) as SessionDecider;
+      context.pending.delete(user.id);
+      if (outcome === "accepted") {
+        const already = context.members.has(user.id);
+        context.members.set(user.id, user);
+        const mine = new Set(allSessions(context, user.id));
+        if (mine.size > 0) context.online.set(user.id, mine);
+        if (!already) context.deps.membershipChanged(user.id, context.salon.key, true);
+        for (const s of mine) s.send(salonEvent("joined", context.salon.name));
+        if (!already) {
+          const frame = memberJoinedEvent(context.salon.name, {
+            username: user.username,
+            alias: user.alias,
+          });
+          for (const [userId, sessions] of context.online) {
+            if (userId === user.id) continue;
+            for (const s of sessions) s.send(frame);
+          }
+        }
+      } else {
+        const type = outcome === "rejected" ? "join_rejected" : "left";
+        for (const s of allSessions(context, user.id)) {
+          s.send(salonEvent(type, context.salon.name, s === session ? ref : undefined));
+        }
+      }
+      decider?.reply();
+    },
+    /** A membership is stored: `joined` to every session of the user, `member_joined` to the others. */
     applyMember: ({ context, event }) => {
       const { user, session, ref } = event as E<"MEMBER_STORED">;
-      const already = context.members.has(user.id);
-      context.members.set(user.id, user);
       context.pending.delete(user.id);
-      const mine = new Set(allSessions(context, user.id));
-      if (mine.size > 0) context.online.set(user.id, mine);
-      if (!already) context.deps.membershipChanged(user.id, context.salon.key, true);
-      for (const s of mine) {
+      for (const s of allSessions(context, user.id)) {
         s.send(salonEvent("joined", context.salon.name, s === session ? ref : undefined));
       }
-      if (!already) {
-        const frame = memberJoinedEvent(context.salon.name, {
-          username: user.username,
-          alias: user.alias,
-        });
-        for (const [userId, sessions] of context.online) {
-          if (userId === user.id) continue;
-          for (const s of sessions) s.send(frame);
-        }
+      const frame = memberJoinedEvent(context.salon.name, {
+        username: user.username,
+        alias: user.alias,
+      });
+      for (const [userId, sessions] of context.online) {
+        if (userId === user.id) continue;
+        for (const s of sessions) s.send(frame);
       }
     },
     /** Applies a membership granted from elsewhere (a new account in the `auto` salon). */
@@ -273,25 +396,36 @@ export const salonMachine = setup({
       if (mine.size > 0) context.online.set(user.id, mine);
       context.deps.membershipChanged(user.id, context.salon.key, true);
     },
-    /** Applies a stored departure: `left` to every session of the user. */
+    /** A departure is stored: `left` to every session of the user. */
     applyLeave: ({ context, event }) => {
       const { user, session, ref } = event as E<"MEMBER_REMOVED">;
-      context.members.delete(user.id);
-      context.online.delete(user.id);
-      context.deps.membershipChanged(user.id, context.salon.key, false);
       for (const s of allSessions(context, user.id)) {
         s.send(salonEvent("left", context.salon.name, s === session ? ref : undefined));
       }
     },
     /** Applies a stored request: `join_pending` to the user's sessions, `join_request` to moderators. */
-    applyRequest: ({ context, event }) => {
+    applyRequest: enqueueActions(({ context, event, enqueue }) => {
       const { user, session, ref, since } = event as E<"REQUEST_STORED">;
       if (context.members.has(user.id)) {
         session.send(salonEvent("joined", context.salon.name, ref));
         return;
       }
       const isNew = !context.pending.has(user.id);
-      if (isNew) context.pending.set(user.id, { user, since });
+      if (isNew) {
+        context.pending.set(user.id, { user, since });
+        const id = requestActorId(context.salon.key, user.id);
+        enqueue.spawnChild("joinRequest", {
+          id,
+          systemId: id,
+          input: {
+            salonId: context.salon.id,
+            salon: context.salon.name,
+            user,
+            since,
+            deps: { accept: context.deps.addMember, close: context.deps.removeJoinRequest },
+          },
+        });
+      }
       for (const s of allSessions(context, user.id)) {
         s.send(salonEvent("join_pending", context.salon.name, s === session ? ref : undefined));
       }
@@ -304,18 +438,21 @@ export const salonMachine = setup({
           at: new Date(since).toISOString(),
         }));
       }
-    },
-    /** Applies a withdrawn request: `left` to the user's sessions. */
-    applyWithdraw: ({ context, event }) => {
-      const { user, session, ref } = event as E<"REQUEST_WITHDRAWN">;
-      context.pending.delete(user.id);
-      for (const s of allSessions(context, user.id)) {
-        s.send(salonEvent("left", context.salon.name, s === session ? ref : undefined));
+    }),
+    /** The store refused a change: undo what was applied early, `error internal`. */
+    replyStoreFailed: ({ context, event }) => {
+      const { session, ref, op } = event as E<"STORE_FAILED">;
+      const user = session.user;
+      if (op === "join") {
+        context.members.delete(user.id);
+        context.online.delete(user.id);
+        context.deps.membershipChanged(user.id, context.salon.key, false);
+      } else if (op === "leave") {
+        context.members.set(user.id, user);
+        const mine = new Set(allSessions(context, user.id));
+        if (mine.size > 0) context.online.set(user.id, mine);
+        context.deps.membershipChanged(user.id, context.salon.key, true);
       }
-    },
-    /** `error internal` when the store refused a change. */
-    replyStoreFailed: ({ event }) => {
-      const { session, ref } = event as E<"STORE_FAILED">;
       session.send(errorEvent("internal", "the change could not be stored; try again", ref));
     },
     /** `error forbidden`: the auto salon cannot be left. */
@@ -381,6 +518,7 @@ export const salonMachine = setup({
     deps: input.deps,
   }),
   initial: "open",
+  entry: "spawnRequests",
   states: {
     open: {
       on: {
@@ -402,7 +540,7 @@ export const salonMachine = setup({
         LEAVE: [
           { guard: "isAuto", actions: "replyCannotLeave" },
           { guard: "isMember", actions: "storeLeave" },
-          { guard: "isPending", actions: "storeWithdraw" },
+          { guard: "isPending", actions: "withdrawRequest" },
           { actions: "replyNotMemberOrPending" },
         ],
         WHO: [
@@ -416,7 +554,12 @@ export const salonMachine = setup({
         MEMBER_STORED: { actions: "applyMember" },
         MEMBER_REMOVED: { actions: "applyLeave" },
         REQUEST_STORED: { actions: "applyRequest" },
-        REQUEST_WITHDRAWN: { actions: "applyWithdraw" },
+        DECIDE: [
+          { guard: "decisionHasRequest", actions: "forwardDecision" },
+          { actions: "replyNotPending" },
+        ],
+        REQUESTS_WITHDRAWN: { actions: "dropRequest" },
+        "xstate.done.actor.*": { actions: "applyOutcome" },
         STORE_FAILED: { actions: "replyStoreFailed" },
         ADD_MEMBER: { actions: "addMemberNow" },
       },

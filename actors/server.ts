@@ -10,7 +10,7 @@
  * @module
  */
 
-import { enqueueActions, setup } from "xstate";
+import { type ActorRefFrom, enqueueActions, fromPromise, setup } from "xstate";
 import { directEvent, errorEvent, okEvent, presenceEvent } from "../protocol/events.ts";
 import type { DirectItem } from "../protocol/events.ts";
 import type { ErrorCode } from "../protocol/errors.ts";
@@ -21,7 +21,10 @@ import {
   type SocketPort,
 } from "./connection.ts";
 import { type SalonEvent, type SalonInput, salonMachine } from "./salon.ts";
+import type { Role, SanctionRecord } from "../store/store.ts";
+import { sanctionMachine } from "./sanction.ts";
 import type { Session } from "./session.ts";
+import { shutdownMachine } from "./shutdown.ts";
 
 /** The outcome of committing a direct message. */
 export type DirectResult =
@@ -36,6 +39,17 @@ export interface ServerDeps {
   salonsOf(userId: number): Iterable<{ send(event: SalonEvent): void }>;
   /** Reports an unexpected failure. */
   reportError(message: string): void;
+  /** The clock, epoch ms (sanction timers). */
+  now(): number;
+  /**
+   * At the end of the countdown: stop taking frames, commit what is queued,
+   * close every socket with 1001. Resolves when done.
+   */
+  drain(): Promise<void>;
+  /** Told once the server has drained (the process may exit). */
+  stopped(): void;
+  /** Told when a kick runs out. */
+  sanctionExpired?(sanction: SanctionRecord): void;
 }
 
 /** Input of the server machine. */
@@ -69,13 +83,33 @@ export type ServerEvent =
   | { type: "SESSION_DOWN"; session: Session }
   | { type: "DIRECT"; session: Session; ref?: string; to: string; text: string }
   | { type: "DIRECT_DONE"; session: Session; ref?: string; result: DirectResult }
-  | { type: "PRESENCE_CHANGED" };
+  | { type: "PRESENCE_CHANGED" }
+  | { type: "START_SHUTDOWN"; seconds: number }
+  | { type: "CANCEL_SHUTDOWN" }
+  | { type: "SKIP_SHUTDOWN" }
+  | { type: "TRACK_SANCTION"; sanction: SanctionRecord; username: string }
+  | { type: "LIFT_SANCTIONS"; userId: number }
+  | { type: "PUNISH"; userId: number; frame: string }
+  | { type: "BROADCAST"; frame: string }
+  | { type: "ROLE_CHANGED"; userId: number; role: Role };
 
 type E<T extends ServerEvent["type"]> = Extract<ServerEvent, { type: T }>;
+
+/** The system id of the actor of a sanction. */
+export function sanctionSystemId(id: number): string {
+  return `sanction:${id}`;
+}
 
 /** The system id of a salon actor, from the salon's comparison key. */
 export function salonSystemId(key: string): string {
   return `salon:${key}`;
+}
+
+/** An action forwarding CANCEL or SKIP to the countdown actor. */
+function sendToShutdown(type: "CANCEL" | "SKIP") {
+  return (
+    { system }: { system: { get(id: string): { send(e: { type: string }): void } | undefined } },
+  ) => system.get("shutdown")?.send({ type });
 }
 
 /** The server machine. */
@@ -85,7 +119,14 @@ export const serverMachine = setup({
     events: {} as ServerEvent,
     input: {} as ServerInput,
   },
-  actors: { connection: connectionMachine, salon: salonMachine },
+  actors: {
+    connection: connectionMachine,
+    salon: salonMachine,
+    sanction: sanctionMachine,
+    shutdown: shutdownMachine,
+    /** Drains the server through the injected effect. */
+    drain: fromPromise<void, { deps: ServerDeps }>(({ input }) => input.deps.drain()),
+  },
   delays: {
     /** Shortest interval between two presence frames. */
     presenceInterval: ({ context }) => context.presenceIntervalMs,
@@ -93,6 +134,9 @@ export const serverMachine = setup({
   guards: {
     /** Presence changes are waiting. */
     hasPresenceChanges: ({ context }) => context.changes.size > 0,
+    /** The countdown ended by being cancelled. */
+    wasCancelled: ({ event }) =>
+      (event as unknown as { output?: { outcome?: string } }).output?.outcome === "cancelled",
   },
   actions: {
     /** Spawns one actor per salon, registered under `salon:<key>`. */
@@ -181,6 +225,56 @@ export const serverMachine = setup({
       if (ctx?.session) enqueue.raise({ type: "SESSION_DOWN", session: ctx.session });
       if (child) enqueue.stopChild(id);
     }),
+    /** Starts the actor of a sanction in force. */
+    spawnSanction: enqueueActions(({ context, event, enqueue }) => {
+      const { sanction, username } = event as E<"TRACK_SANCTION">;
+      const id = sanctionSystemId(sanction.id);
+      enqueue.spawnChild("sanction", {
+        id,
+        systemId: id,
+        input: {
+          sanction,
+          username,
+          now: () => context.deps.now(),
+          onExpired: (s) => context.deps.sanctionExpired?.(s),
+        },
+      });
+    }),
+    /** Lifts every live sanction of a user. */
+    liftSanctions: enqueueActions(({ event, enqueue, self }) => {
+      const { userId } = event as E<"LIFT_SANCTIONS">;
+      for (const [id, child] of Object.entries(self.getSnapshot().children)) {
+        if (!id.startsWith("sanction:") || !child) continue;
+        const ref = child as ActorRefFrom<typeof sanctionMachine>;
+        if (ref.getSnapshot()?.context.sanction.userId === userId) {
+          enqueue.sendTo(ref, { type: "LIFT" });
+        }
+      }
+    }),
+    /** `kicked`/`banned` to every session of a user, each then closed with 4403. */
+    punish: enqueueActions(({ context, event, enqueue, system }) => {
+      const { userId, frame } = event as E<"PUNISH">;
+      for (const session of context.sessions.get(userId) ?? []) {
+        const connection = system.get(session.id) as
+          | ActorRefFrom<typeof connectionMachine>
+          | undefined;
+        if (connection) enqueue.sendTo(connection, { type: "SANCTIONED", frame });
+      }
+    }),
+    /** One frame to every session. */
+    broadcast: ({ context, event }) => {
+      const { frame } = event as E<"BROADCAST">;
+      for (const list of context.sessions.values()) for (const s of list) s.send(frame);
+    },
+    /** A new role for the live sessions of a user. */
+    applyRole: ({ context, event }) => {
+      const { userId, role } = event as E<"ROLE_CHANGED">;
+      for (const s of context.sessions.get(userId) ?? []) {
+        (s.user as { role: Role }).role = role;
+      }
+    },
+    /** Reports that the server has drained. */
+    reportStopped: ({ context }) => context.deps.stopped(),
     /** Commits a direct message; the result comes back as DIRECT_DONE. */
     commitDirect: ({ context, event, self }) => {
       const { session, ref, to, text } = event as E<"DIRECT">;
@@ -219,8 +313,43 @@ export const serverMachine = setup({
         running: {
           on: {
             CONNECT: { actions: "spawnConnection" },
+            START_SHUTDOWN: { target: "shuttingDown" },
+            SKIP_SHUTDOWN: { target: "draining" },
           },
         },
+        shuttingDown: {
+          invoke: {
+            id: "shutdown",
+            systemId: "shutdown",
+            src: "shutdown",
+            input: ({ context, event }) => ({
+              seconds: (event as E<"START_SHUTDOWN">).seconds,
+              broadcast: (frame: string) => {
+                for (const list of context.sessions.values()) {
+                  for (const s of list) s.send(frame);
+                }
+              },
+            }),
+            onDone: [
+              { guard: "wasCancelled", target: "running" },
+              { target: "draining" },
+            ],
+          },
+          on: {
+            CONNECT: { actions: "spawnConnection" },
+            CANCEL_SHUTDOWN: { actions: sendToShutdown("CANCEL") },
+            SKIP_SHUTDOWN: { actions: sendToShutdown("SKIP") },
+          },
+        },
+        draining: {
+          invoke: {
+            src: "drain",
+            input: ({ context }) => ({ deps: context.deps }),
+            onDone: { target: "stopped" },
+            onError: { target: "stopped" },
+          },
+        },
+        stopped: { entry: "reportStopped" },
       },
     },
     presence: {
@@ -251,5 +380,10 @@ export const serverMachine = setup({
     DIRECT: { actions: "commitDirect" },
     DIRECT_DONE: { actions: "deliverDirect" },
     "xstate.error.actor.*": { actions: "recoverFromChildFailure" },
+    TRACK_SANCTION: { actions: "spawnSanction" },
+    LIFT_SANCTIONS: { actions: "liftSanctions" },
+    PUNISH: { actions: "punish" },
+    BROADCAST: { actions: "broadcast" },
+    ROLE_CHANGED: { actions: "applyRole" },
   },
 });

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { describeIssues, givenPasswordField, stringField } from "./fields.ts";
 import { aliasField, passwordField, usernameField } from "./fields.ts";
+import { minutesField, reasonField, secondsField } from "./admin.ts";
 
 /** Longest `ref` a client may attach, in characters. */
 export const MAX_REF = 64;
@@ -93,6 +94,58 @@ export const WhoFrame = z.object({ type: z.literal("who"), ref, salon: nameRef("
 /** `{"type":"ping"}`. */
 export const PingFrame = z.object({ type: z.literal("ping"), ref });
 
+/** `{"type":"requests"}` (moderators). */
+export const RequestsFrame = z.object({ type: z.literal("requests"), ref });
+/** `{"type":"decide","salon","username","accept"}` (moderators). */
+export const DecideFrame = z.object({
+  type: z.literal("decide"),
+  ref,
+  salon: nameRef("salon"),
+  username: nameRef("username"),
+  accept: z.boolean({ error: "accept must be true or false" }),
+});
+/** `{"type":"kick","username","reason"?,"minutes"?}` (moderators). */
+export const KickFrame = z.object({
+  type: z.literal("kick"),
+  ref,
+  username: nameRef("username"),
+  reason: reasonField,
+  minutes: minutesField,
+});
+/** `{"type":"ban","username","reason"?,"purge"?}` (moderators). */
+export const BanFrame = z.object({
+  type: z.literal("ban"),
+  ref,
+  username: nameRef("username"),
+  reason: reasonField,
+  purge: z.boolean({ error: "purge must be true or false" }).optional(),
+});
+/** `{"type":"unban","username"}` (moderators). */
+export const UnbanFrame = z.object({
+  type: z.literal("unban"),
+  ref,
+  username: nameRef("username"),
+});
+/** `{"type":"announce","text"}` (moderators). */
+export const AnnounceFrame = z.object({
+  type: z.literal("announce"),
+  ref,
+  text: stringField("text"),
+});
+/** `{"type":"shutdown","seconds"?}` (admins). */
+export const ShutdownFrame = z.object({ type: z.literal("shutdown"), ref, seconds: secondsField });
+
+/** Frame types reserved to moderators and admins. */
+export const MODERATOR_FRAMES: ReadonlySet<string> = new Set([
+  "requests",
+  "decide",
+  "kick",
+  "ban",
+  "unban",
+  "announce",
+  "shutdown",
+]);
+
 const SCHEMAS = {
   hello: HelloFrame,
   register: RegisterFrame,
@@ -103,6 +156,13 @@ const SCHEMAS = {
   history: HistoryFrame,
   who: WhoFrame,
   ping: PingFrame,
+  requests: RequestsFrame,
+  decide: DecideFrame,
+  kick: KickFrame,
+  ban: BanFrame,
+  unban: UnbanFrame,
+  announce: AnnounceFrame,
+  shutdown: ShutdownFrame,
 } as const;
 
 /** Every frame type a client may send. */
@@ -110,6 +170,12 @@ export type FrameType = keyof typeof SCHEMAS;
 
 /** A parsed client frame. */
 export type ClientFrame = { [K in FrameType]: z.infer<(typeof SCHEMAS)[K]> }[FrameType];
+
+/** A moderator frame. */
+export type ModeratorFrame = Extract<
+  ClientFrame,
+  { type: "requests" | "decide" | "kick" | "ban" | "unban" | "announce" | "shutdown" }
+>;
 
 /** The frames a client may send before `welcome`. */
 export type HandshakeFrame = z.infer<typeof HelloFrame> | z.infer<typeof RegisterFrame>;

@@ -11,6 +11,7 @@ import type { Logger } from "../lib/log.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { Store } from "../store/store.ts";
 import { apiRoutes } from "./api.ts";
+import { adminRoutes } from "./admin.ts";
 import { opsRoutes } from "./ops.ts";
 import type { Hub } from "../runtime/hub.ts";
 import { type WsOptions, wsRoute } from "./ws.ts";
@@ -34,12 +35,55 @@ export interface AppOptions {
 /** Builds the HTTP application. */
 export function createApp(opts: AppOptions): Hono {
   const app = new Hono();
-  const isShuttingDown = opts.isShuttingDown ?? (() => false);
+  const isShuttingDown = opts.isShuttingDown ?? opts.hub?.isShuttingDown ?? (() => false);
 
   app.route("/api", apiRoutes(opts.accounts));
-  if (opts.hub) app.get("/ws", wsRoute(opts.hub, opts.ws));
+  if (opts.hub) {
+    const hub = opts.hub;
+    app.get("/ws", (c, next) => {
+      if (hub.isShuttingDown()) {
+        return c.json({
+          error: { code: "shutting_down", message: "the server is shutting down; try again later" },
+        }, 503);
+      }
+      return next();
+    }, wsRoute(hub, opts.ws));
+    app.route(
+      "/admin",
+      adminRoutes({
+        moderation: hub.moderation,
+        accounts: opts.accounts,
+        actors: () => hub.actorTree(),
+        via: "http",
+      }),
+    );
+  }
   app.route("/", opsRoutes(opts.store, isShuttingDown));
 
+  return withErrorHandling(app, opts.log);
+}
+
+/**
+ * The app of the local admin socket: the admin routes with full rights
+ * (whoever can open the socket file is admin), and `/healthz`.
+ */
+export function createAdminSocketApp(opts: { hub: Hub; accounts: Accounts; log: Logger }): Hono {
+  const app = new Hono();
+  app.get("/healthz", (c) => c.json({ status: "ok" }, 200));
+  app.route(
+    "/admin",
+    adminRoutes({
+      moderation: opts.hub.moderation,
+      accounts: opts.accounts,
+      actors: () => opts.hub.actorTree(),
+      via: "socket",
+    }),
+  );
+  return withErrorHandling(app, opts.log);
+}
+
+/** Every failure as a `{"error":{code,message}}` body. */
+function withErrorHandling(app: Hono, log: Logger): Hono {
   app.notFound((c) =>
     c.json(
       {
@@ -59,7 +103,7 @@ export function createApp(opts: AppOptions): Hono {
       }
       return c.json(err.toBody(), err.status);
     }
-    opts.log.error(
+    log.error(
       `${c.req.method} ${new URL(c.req.url).pathname} failed: ${(err as Error).stack ?? err}`,
     );
     return c.json(

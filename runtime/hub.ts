@@ -14,7 +14,16 @@ import {
   createActor,
 } from "xstate";
 import { type ConnectionEvent, type ConnectionLimits } from "../actors/connection.ts";
-import { type DirectResult, salonSystemId, serverMachine } from "../actors/server.ts";
+import {
+  type DirectResult,
+  salonSystemId,
+  type ServerEvent,
+  serverMachine,
+} from "../actors/server.ts";
+import { CLOSE } from "../actors/session.ts";
+import type { ActorInfo } from "../routes/admin.ts";
+import type { ModeratorFrame } from "../protocol/frames.ts";
+import { Moderation, type Moderator } from "./moderation.ts";
 import type { SalonDeps, SalonEvent, SalonInput } from "../actors/salon.ts";
 import type { Session } from "../actors/session.ts";
 import { type Accounts, publicUser } from "../auth/accounts.ts";
@@ -51,6 +60,12 @@ export interface HubOptions {
   now?: () => number;
   /** Called if the root actor itself fails (the server can no longer work). */
   onFatal?: (error: unknown) => void;
+  /** Called once the server has drained after a shutdown countdown. */
+  onStopped?: () => void;
+  /** Default kick length, minutes. */
+  kickMinutes?: number;
+  /** Default countdown, seconds. */
+  shutdownSeconds?: number;
 }
 
 /** One socket as the hub sees it. */
@@ -78,8 +93,23 @@ export interface Hub {
   userRegistered(user: UserRecord): void;
   /** The root actor, for inspection. */
   readonly server: Actor<typeof serverMachine>;
+  /** The moderation desk. */
+  readonly moderation: Moderation;
+  /** Whether the countdown (or the drain after it) is under way. */
+  isShuttingDown(): boolean;
+  /** Starts the countdown from a signal; a second call skips to the drain. */
+  signal(): void;
+  /** The live actor tree. */
+  actorTree(): ActorInfo[];
   /** Refuses new messages, commits the queued ones, stops every actor. */
   stop(): Promise<void>;
+}
+
+/** The error a message gets when it reaches the writer after the drain began. */
+function stoppingError(): Error {
+  const error = new Error("the server is stopping");
+  error.name = "ServerStopping";
+  return error;
 }
 
 function summary(user: UserRecord | UserSummary): UserSummary {
@@ -100,6 +130,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     store.listMemberships(),
     store.listJoinRequests(),
   ]);
+  let draining = false;
   const byId = new Map<number, SalonRecord & { key: string }>(
     salons.map((s) => [s.id, { ...s, key: nameKey(s.name) }]),
   );
@@ -116,7 +147,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     now,
     commit: (m, done) => {
       if (!writer.write({ kind: "salon", ...m }, done)) {
-        done(new Error("the server is stopping"), 0);
+        done(stoppingError(), 0);
       }
     },
     addMember: (salonId, userId) => store.addMember(salonId, userId, now()),
@@ -199,6 +230,19 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       limits,
       deps: {
         reportError: (message) => log.error(message),
+        now,
+        drain: async () => {
+          draining = true;
+          await writer.close();
+          for (const child of Object.values(server.getSnapshot().children)) {
+            const ctx = (child as AnyActorRef | undefined)?.getSnapshot()?.context as
+              | { socket?: { close(code: number, reason: string): void } }
+              | undefined;
+            ctx?.socket?.close(CLOSE.goingAway, "server shutting down");
+          }
+        },
+        stopped: () => opts.onStopped?.(),
+        sanctionExpired: (s) => log.info(`kick ${s.id} of user ${s.userId} ran out`),
         salonsOf: function* (userId) {
           for (const key of index.salonsOf(userId)) {
             const ref = salonRef(key);
@@ -262,6 +306,13 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       connectionDeps: {
         now,
         authenticate: async (frame: HandshakeFrame, address: string) => {
+          if (hub.isShuttingDown()) {
+            throw new ProtocolError(
+              "shutting_down",
+              503,
+              "the server is shutting down; reconnect in a moment",
+            );
+          }
           let user: UserRecord;
           let token: string;
           if (frame.type === "register") {
@@ -304,6 +355,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         detach: (session) => server.send({ type: "SESSION_DOWN", session }),
         salon: (name) => salonRef(nameKey(name)),
         direct: (session, ref, to, text) => server.send({ type: "DIRECT", session, ref, to, text }),
+        moderate: (session, frame) => moderate(session, frame),
         directHistory: (session, ref, other, query) => {
           resolveUser(other).then(async (target) => {
             if (!target) {
@@ -343,8 +395,205 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   accounts.onRegistered = (user) => hub.userRegistered(user);
   accounts.onlineCount = (salonId) => hub.onlineCount(salonId);
 
+  const send = (event: ServerEvent) => server.send(event);
+  const lifecycle = () => (server.getSnapshot().value as { lifecycle: string }).lifecycle;
+
+  const moderation = new Moderation({
+    store,
+    accounts,
+    now,
+    kickMinutes: opts.kickMinutes ?? 5,
+    shutdownSeconds: opts.shutdownSeconds ?? 10,
+    maxText: limits.maxText,
+    live: {
+      isOnline: (userId) => sessionsOf(userId).length > 0,
+      pendingRequests: () => {
+        const all: Array<
+          { salon: string; username: string; alias: string; at: string; t: number }
+        > = [];
+        for (const s of byId.values()) {
+          const ctx = salonRef(s.key)?.getSnapshot().context as
+            | { pending: Map<number, { user: UserSummary; since: number }> }
+            | undefined;
+          for (const p of ctx?.pending.values() ?? []) {
+            all.push({
+              salon: s.name,
+              username: p.user.username,
+              alias: p.user.alias,
+              at: new Date(p.since).toISOString(),
+              t: p.since,
+            });
+          }
+        }
+        return all.sort((a, b) => a.t - b.t).map(({ t: _t, ...rest }) => rest);
+      },
+      decide: (salonName, userId, accept) => {
+        const ref = salonRef(nameKey(salonName));
+        if (!ref) return Promise.resolve("unknown_salon" as const);
+        return new Promise((resolve) => {
+          ref.send({
+            type: "DECIDE",
+            userId,
+            accept,
+            decider: {
+              reply: (error?: Error) => {
+                if (!error) resolve("ok");
+                else if (error.message === "not_pending") resolve("not_pending");
+                else {
+                  log.error(`decision failed: ${error.message}`);
+                  resolve("not_pending");
+                }
+              },
+            },
+          });
+        });
+      },
+      punish: (userId, frame) => send({ type: "PUNISH", userId, frame }),
+      trackSanction: (sanction, username) => send({ type: "TRACK_SANCTION", sanction, username }),
+      liftSanctions: (userId) => send({ type: "LIFT_SANCTIONS", userId }),
+      requestsWithdrawn: (userId, salonIds) => {
+        for (const id of salonIds) {
+          const s = byId.get(id);
+          if (s) salonRef(s.key)?.send({ type: "REQUESTS_WITHDRAWN", userId });
+        }
+      },
+      broadcast: (frame) => send({ type: "BROADCAST", frame }),
+      startShutdown: (seconds) => {
+        if (lifecycle() !== "running") return false;
+        send({ type: "START_SHUTDOWN", seconds });
+        return true;
+      },
+      cancelShutdown: () => {
+        if (lifecycle() !== "shuttingDown") return false;
+        send({ type: "CANCEL_SHUTDOWN" });
+        return true;
+      },
+      roleChanged: (userId, role) => {
+        send({ type: "ROLE_CHANGED", userId, role });
+        for (const u of users.values()) if (u.id === userId) u.role = role;
+      },
+    },
+  });
+
+  function moderate(session: Session, frame: ModeratorFrame): void {
+    const actor: Moderator = {
+      username: session.user.username,
+      userId: session.user.id,
+      role: session.user.role,
+      via: "ws",
+    };
+    const ok = (fields: Record<string, unknown> = {}) =>
+      session.send(
+        JSON.stringify({
+          type: "ok",
+          ...fields,
+          ...(frame.ref === undefined ? {} : { ref: frame.ref }),
+        }),
+      );
+    let work: Promise<void>;
+    switch (frame.type) {
+      case "requests":
+        work = moderation.requests(actor).then((pending) =>
+          session.send(
+            JSON.stringify({
+              type: "requests",
+              pending,
+              ...(frame.ref === undefined ? {} : { ref: frame.ref }),
+            }),
+          )
+        );
+        break;
+      case "decide":
+        work = moderation.decide(actor, frame.salon, frame.username, frame.accept).then(() => ok());
+        break;
+      case "kick":
+        work = moderation.kick(actor, frame.username, frame).then(({ until }) => ok({ until }));
+        break;
+      case "ban":
+        work = moderation.ban(actor, frame.username, frame).then(() => ok());
+        break;
+      case "unban":
+        work = moderation.unban(actor, frame.username).then(({ lifted }) => ok({ lifted }));
+        break;
+      case "announce":
+        work = moderation.announce(actor, frame.text).then(() => ok());
+        break;
+      case "shutdown":
+        work = moderation.shutdown(actor, frame.seconds).then(({ seconds }) => ok({ seconds }));
+        break;
+    }
+    work.catch((e) => {
+      if (e instanceof ProtocolError) {
+        session.send(errorEvent(e.code, e.message, frame.ref, e.extra.until));
+      } else {
+        log.error(`${frame.type} failed: ${e instanceof Error ? e.stack : e}`);
+        session.send(errorEvent("internal", `${frame.type} failed; try again`, frame.ref));
+      }
+    });
+  }
+
+  function actorTree(): ActorInfo[] {
+    const out: ActorInfo[] = [];
+    const walk = (ref: AnyActorRef, parent: string | null) => {
+      const snapshot = ref.getSnapshot() as {
+        value?: unknown;
+        status?: string;
+        context?: Record<string, unknown>;
+        children?: Record<string, AnyActorRef | undefined>;
+      };
+      const ctx = snapshot.context ?? {};
+      const facts: Record<string, unknown> = {};
+      const salon = ctx.salon as { name?: string } | string | undefined;
+      if (typeof salon === "string") facts.salon = salon;
+      else if (salon?.name) facts.salon = salon.name;
+      const session = ctx.session as Session | undefined;
+      if (session) facts.username = session.user.username;
+      const user = ctx.user as UserSummary | undefined;
+      if (user?.username) facts.username = user.username;
+      if (typeof ctx.username === "string") facts.username = ctx.username;
+      if (typeof ctx.remaining === "number") facts.remaining = ctx.remaining;
+      if (ctx.members instanceof Map) facts.members = ctx.members.size;
+      if (ctx.online instanceof Map) facts.online = ctx.online.size;
+      const sanction = ctx.sanction as { kind?: string; until?: number | null } | undefined;
+      if (sanction?.kind) {
+        facts.kind = sanction.kind;
+        if (sanction.until) facts.until = new Date(sanction.until).toISOString();
+      }
+      const id = ref.id;
+      out.push({
+        id,
+        machine: (ref as { logic?: { id?: string } }).logic?.id ?? "unknown",
+        state: snapshot.value ?? snapshot.status ?? null,
+        parent,
+        facts,
+      });
+      for (const child of Object.values(snapshot.children ?? {})) if (child) walk(child, id);
+    };
+    walk(server, null);
+    return out;
+  }
+
+  // Sanctions in force come back as actors: a restart neither forgets nor extends a kick.
+  for (const sanction of await store.listActiveSanctions(now())) {
+    const target = await store.userById(sanction.userId);
+    send({
+      type: "TRACK_SANCTION",
+      sanction,
+      username: target?.username ?? String(sanction.userId),
+    });
+  }
+
   let counter = 0;
   const hub: Hub = {
+    moderation,
+    isShuttingDown: () => lifecycle() !== "running",
+    signal() {
+      if (lifecycle() === "running") {
+        moderation.shutdown({ username: "server", userId: null, role: "admin", via: "signal" })
+          .catch((e) => log.error(`shutdown failed: ${e}`));
+      } else send({ type: "SKIP_SHUTDOWN" });
+    },
+    actorTree,
     server,
     connect(socket, address) {
       const id = `conn:${++counter}`;
@@ -355,6 +604,13 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         receive(parsed) {
           const actor = ref();
           if (!actor) return;
+          if (draining) {
+            const r = parsed.ok ? parsed.frame.ref : parsed.ref;
+            socket.send(
+              errorEvent("shutting_down", "the server is stopping; nothing more is taken", r),
+            );
+            return;
+          }
           const event: ConnectionEvent = parsed.ok ? { type: "FRAME", frame: parsed.frame } : {
             type: "BAD_FRAME",
             ref: parsed.ref,
@@ -384,6 +640,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       }
     },
     async stop() {
+      draining = true;
       await writer.close();
       for (const child of Object.values(server.getSnapshot().children)) {
         const ctx = (child as AnyActorRef | undefined)?.getSnapshot()?.context as

@@ -198,6 +198,11 @@ export class Moderation {
     await this.#store.addAudit(entry);
   }
 
+  /** Checks that the actor may inspect the server (moderator). */
+  async assertCanInspect(actor: Moderator): Promise<void> {
+    await this.#authorize(actor, "moderator", "inspecting the actors");
+  }
+
   /** Pending requests (moderator). */
   async requests(actor: Moderator): Promise<PendingView[]> {
     await this.#authorize(actor, "moderator", "listing join requests");

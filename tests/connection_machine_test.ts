@@ -174,6 +174,9 @@ function harness(opts: { authenticate?: ConnectionDeps["authenticate"] } = {}): 
       directHistories.push({ session, ref, other, query });
       log.push("directHistory");
     },
+    moderate: (_session, frame) => {
+      log.push(`moderate:${frame.type}`);
+    },
   };
 
   const actor = createActor(connectionMachine, {

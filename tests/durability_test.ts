@@ -248,6 +248,7 @@ Deno.test("every message that got ok survives a SIGKILL of the server", async ()
   const dir = await Deno.makeTempDir({ prefix: "causerie-durability-" });
   const env = {
     CAUSERIE_PORT: "0",
+    CAUSERIE_SHUTDOWN_SECONDS: "1",
     CAUSERIE_DB: `sqlite:${dir}/c.db`,
     CAUSERIE_ADMIN_SOCKET: `${dir}/admin.sock`,
     CAUSERIE_RATE_PER_SECOND: "1000",

@@ -137,6 +137,7 @@ Deno.test("the server starts, serves the account API, stops on SIGTERM, keeps to
   const adminPassword = `adm-${crypto.randomUUID()}`;
   const env = {
     CAUSERIE_PORT: "0",
+    CAUSERIE_SHUTDOWN_SECONDS: "1",
     CAUSERIE_DB: `sqlite:${dir}/c.db`,
     CAUSERIE_ADMIN_PASSWORD: adminPassword,
     CAUSERIE_ADMIN_SOCKET: `${dir}/admin.sock`,

@@ -223,7 +223,7 @@ function who(h: Harness, session: FakeSession): Sent {
 
 // ---------------------------------------------------------------- open
 
-Deno.test("open salon: JOIN is persisted, then joined to every session and member_joined", async () => {
+Deno.test("open salon: JOIN admits at once, announces joined and member_joined once persisted", async () => {
   await withSalon({ policy: "open", members: [BOB, CAROL] }, async (h) => {
     const a1 = fakeSession("a1", ALICE, h.order);
     const a2 = fakeSession("a2", ALICE, h.order);
@@ -238,7 +238,9 @@ Deno.test("open salon: JOIN is persisted, then joined to every session and membe
     assert.deepEqual(h.stored.addMember, [[7, ALICE.id]]);
     await flush();
     assert.deepEqual(h.order, [], "nothing is announced before the store has the membership");
-    assert.equal(h.context().members.has(ALICE.id), false);
+    // Admitted in memory at once, so a say queued right behind the join is accepted.
+    assert.equal(h.context().members.has(ALICE.id), true);
+    assert.deepEqual(h.membershipChanges, [[ALICE.id, "blabla", true]]);
 
     g.open();
     await flush();
@@ -649,7 +651,15 @@ Deno.test("a LEAVE the store refuses: error internal, still a member", async () 
     assert.equal(a1.frames.length, 1);
     assertErrorFrame(a1.frames[0], "internal", "l");
     assert.equal(h.context().members.has(ALICE.id), true);
-    assert.deepEqual(h.membershipChanges, []);
+    // Removed at once, then restored when the store refused.
+    assert.deepEqual(h.membershipChanges, [[ALICE.id, "blabla", false], [
+      ALICE.id,
+      "blabla",
+      true,
+    ]]);
+    // Still receives the salon's messages.
+    h.send({ type: "SAY", session: a1, ref: "s", text: "still here" });
+    assert.equal(a1.frames.at(-1)!.type, "message");
   });
 });
 

@@ -170,6 +170,7 @@ function world(opts: { users: UserSummary[]; blabla?: UserSummary[]; maxSessions
     salon: (name) => salonRef(nameKey(name)),
     direct: (session, ref, to, text) => server.send({ type: "DIRECT", session, ref, to, text }),
     directHistory: () => {},
+    moderate: () => {},
   };
 
   const server: Actor<typeof serverMachine> = createActor(serverMachine, {
@@ -183,6 +184,9 @@ function world(opts: { users: UserSummary[]; blabla?: UserSummary[]; maxSessions
       connectionDeps,
       deps: {
         reportError: (message) => errors.push(message),
+        now: () => clock.now(),
+        drain: () => Promise.resolve(),
+        stopped: () => {},
         salonsOf: function* (userId) {
           for (const key of index.salonsOf(userId)) {
             const ref = salonRef(key);

@@ -13,7 +13,7 @@ const PASSWORD = "liveness-password";
 
 async function serve(env: Record<string, string>, opts: StartOptions): Promise<RunningServer> {
   const config = loadConfig({ CAUSERIE_PORT: "0", CAUSERIE_DB: "sqlite::memory:", ...env });
-  return await start(config, silentLogger, opts);
+  return await start(config, silentLogger, { adminSocket: false, ...opts });
 }
 
 async function register(server: RunningServer, username: string): Promise<void> {

@@ -1,0 +1,167 @@
+/**
+ * The admin API, PROTOCOL.md section 3, served twice: on the main port at
+ * `/admin` for moderator and admin bearer tokens, and on the local admin
+ * socket with no credentials (whoever can open the socket file is admin).
+ *
+ * @module
+ */
+
+import { type Context, Hono } from "hono";
+import type { z } from "zod";
+import type { Accounts } from "../auth/accounts.ts";
+import { publicUser } from "../auth/accounts.ts";
+import { bearerToken } from "../auth/tokens.ts";
+import {
+  AnnounceBody,
+  BanBody,
+  CreateUserBody,
+  KickBody,
+  RoleBody,
+  ShutdownBody,
+} from "../protocol/admin.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { type Moderation, type Moderator, serverModerator } from "../runtime/moderation.ts";
+import { readJson } from "./body.ts";
+
+/** One live actor as `GET /admin/actors` lists it. */
+export interface ActorInfo {
+  /** Actor id (the system id where it has one). */
+  id: string;
+  /** Machine name. */
+  machine: string;
+  /** State value. */
+  state: unknown;
+  /** Parent's id, or null for the root. */
+  parent: string | null;
+  /** A few facts from the context (username, salon). */
+  facts?: Record<string, unknown>;
+}
+
+/** What the admin routes need. */
+export interface AdminOptions {
+  /** The moderation desk. */
+  moderation: Moderation;
+  /** Accounts (bearer tokens). */
+  accounts: Accounts;
+  /** The live actor tree. */
+  actors: () => ActorInfo[];
+  /** `"socket"`: every request is the server itself; `"http"`: bearer tokens. */
+  via: "http" | "socket";
+}
+
+/** Largest `limit` of `GET /admin/audit`. */
+export const AUDIT_MAX = 1000;
+
+/** Reads an optional JSON body: empty means `{}`. */
+async function optionalBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
+  const length = c.req.header("content-length");
+  if (length === "0" || (!length && !c.req.raw.body)) return schema.parse({});
+  return await readJson(c, schema);
+}
+
+/** The admin routes, to be mounted at `/admin`. */
+export function adminRoutes(opts: AdminOptions): Hono<{ Variables: { actor: Moderator } }> {
+  const { moderation, accounts } = opts;
+  const admin = new Hono<{ Variables: { actor: Moderator } }>();
+
+  admin.use(async (c, next) => {
+    if (opts.via === "socket") {
+      c.set("actor", serverModerator("socket"));
+    } else {
+      const user = await accounts.authenticate(bearerToken(c.req.header("authorization")));
+      c.set("actor", { username: user.username, userId: user.id, role: user.role, via: "http" });
+    }
+    await next();
+  });
+
+  admin.get("/users", async (c) => {
+    const status = c.req.query("status");
+    if (status !== undefined && status !== "online") {
+      throw new ProtocolError("invalid", 400, "status must be online (or absent for everyone)");
+    }
+    const users = await moderation.users(c.var.actor, { status });
+    return c.json({ users }, 200);
+  });
+
+  admin.post("/users", async (c) => {
+    const body = await readJson(c, CreateUserBody);
+    const user = await moderation.createUser(c.var.actor, body);
+    return c.json({ user: publicUser(user) }, 201);
+  });
+
+  admin.post("/users/:username/kick", async (c) => {
+    const body = await optionalBody(c, KickBody);
+    const { until } = await moderation.kick(c.var.actor, c.req.param("username"), body);
+    return c.json({ ok: true, until }, 200);
+  });
+
+  admin.post("/users/:username/ban", async (c) => {
+    const body = await optionalBody(c, BanBody);
+    await moderation.ban(c.var.actor, c.req.param("username"), body);
+    return c.json({ ok: true }, 200);
+  });
+
+  admin.delete("/users/:username/ban", async (c) => {
+    const { lifted } = await moderation.unban(c.var.actor, c.req.param("username"));
+    return c.json({ ok: true, lifted }, 200);
+  });
+
+  admin.put("/users/:username/role", async (c) => {
+    const { role } = await readJson(c, RoleBody);
+    await moderation.setRole(c.var.actor, c.req.param("username"), role);
+    return c.json({ ok: true, role }, 200);
+  });
+
+  admin.get("/join-requests", async (c) => {
+    return c.json({ pending: await moderation.requests(c.var.actor) }, 200);
+  });
+
+  for (const decision of ["accept", "reject"] as const) {
+    admin.post(`/join-requests/:salon/:username/${decision}`, async (c) => {
+      await moderation.decide(
+        c.var.actor,
+        c.req.param("salon"),
+        c.req.param("username"),
+        decision === "accept",
+      );
+      return c.json({ ok: true }, 200);
+    });
+  }
+
+  admin.post("/announce", async (c) => {
+    const { text } = await readJson(c, AnnounceBody);
+    await moderation.announce(c.var.actor, text);
+    return c.json({ ok: true }, 200);
+  });
+
+  admin.post("/shutdown", async (c) => {
+    const { seconds } = await optionalBody(c, ShutdownBody);
+    const started = await moderation.shutdown(c.var.actor, seconds);
+    return c.json({ ok: true, seconds: started.seconds }, 202);
+  });
+
+  admin.delete("/shutdown", async (c) => {
+    await moderation.cancelShutdown(c.var.actor);
+    return c.json({ ok: true }, 200);
+  });
+
+  admin.get("/audit", async (c) => {
+    const raw = c.req.query("limit");
+    const limit = raw === undefined ? 100 : Number(raw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_MAX) {
+      throw new ProtocolError(
+        "invalid",
+        400,
+        `limit must be a whole number from 1 to ${AUDIT_MAX}`,
+      );
+    }
+    return c.json({ entries: await moderation.audit(c.var.actor, limit) }, 200);
+  });
+
+  admin.get("/actors", async (c) => {
+    await moderation.assertCanInspect(c.var.actor);
+    return c.json({ actors: opts.actors() }, 200);
+  });
+
+  return admin;
+}
