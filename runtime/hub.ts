@@ -559,7 +559,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         facts.kind = sanction.kind;
         if (sanction.until) facts.until = new Date(sanction.until).toISOString();
       }
-      const id = ref.id;
+      const id = parent === null ? "server" : ref.id;
       out.push({
         id,
         machine: (ref as { logic?: { id?: string } }).logic?.id ?? "unknown",

@@ -1,0 +1,105 @@
+/**
+ * The CLI's link to a running server: HTTP over the local admin socket.
+ *
+ * @module
+ */
+
+/** The server answered with an error (exit status 1). */
+export class RefusedError extends Error {
+  /** The error code from the body. */
+  readonly code: string;
+  /** HTTP status. */
+  readonly status: number;
+
+  /** Builds the error from the server's body. */
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = "RefusedError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** The server could not be reached (exit status 2). */
+export class UnreachableError extends Error {
+  /** The socket path tried. */
+  readonly path: string;
+
+  /** Builds the error for `path`. */
+  constructor(path: string, detail: string) {
+    super(
+      `cannot reach the server on the admin socket ${path} (${detail}); is it running? ` +
+        `Set CAUSERIE_ADMIN_SOCKET or --socket to the path the server uses`,
+    );
+    this.name = "UnreachableError";
+    this.path = path;
+  }
+}
+
+/** A client of the admin API on a Unix socket. */
+export interface AdminClient {
+  /** Sends a request; resolves with the parsed JSON body (or undefined for 204). */
+  request(method: string, path: string, body?: unknown): Promise<unknown>;
+  /** Releases the connection pool. */
+  close(): void;
+}
+
+/** A client for the admin socket at `path`. */
+export function adminClient(path: string): AdminClient {
+  let client: Deno.HttpClient | undefined;
+  return {
+    async request(method, route, body) {
+      try {
+        const info = await Deno.stat(path);
+        if (!info.isSocket) throw new UnreachableError(path, "not a socket");
+      } catch (e) {
+        if (e instanceof UnreachableError) throw e;
+        if (e instanceof Deno.errors.NotFound) throw new UnreachableError(path, "no such file");
+        if (e instanceof Deno.errors.PermissionDenied) {
+          throw new UnreachableError(path, "permission denied: run as the server's user");
+        }
+        throw new UnreachableError(path, (e as Error).message);
+      }
+      client ??= Deno.createHttpClient(
+        { proxy: { transport: "unix", path } } as Deno.CreateHttpClientOptions,
+      );
+      let response: Response;
+      try {
+        response = await fetch(`http://localhost${route}`, {
+          method,
+          client,
+          headers: body === undefined ? {} : { "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (e) {
+        throw new UnreachableError(path, (e as Error).message.split("\n")[0]);
+      }
+      const text = await response.text();
+      let parsed: unknown = undefined;
+      if (text !== "") {
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          throw new RefusedError(
+            response.status,
+            "invalid",
+            `unexpected answer: ${text.slice(0, 200)}`,
+          );
+        }
+      }
+      if (!response.ok) {
+        const error = (parsed as { error?: { code?: string; message?: string } })?.error;
+        throw new RefusedError(
+          response.status,
+          error?.code ?? "internal",
+          error?.message ?? `the server answered ${response.status}`,
+        );
+      }
+      return parsed;
+    },
+    close() {
+      client?.close();
+      client = undefined;
+    },
+  };
+}
