@@ -51,7 +51,7 @@ function parse(args: string[], options: Options, positionals: string[], command:
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${command}: ${(e as Error).message}`);
+    throw new UsageError(`${command}: ${(e as Error).message}; run help for the usage`);
   }
   if (parsed.positionals.length < positionals.length) {
     throw new UsageError(

@@ -72,7 +72,7 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     if (e instanceof UsageError) {
-      console.error(`causerie admin: ${e.message}\n\n${USAGE}`);
+      console.error(`causerie admin: ${e.message}`);
       return 64;
     }
     throw e;
