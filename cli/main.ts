@@ -9,7 +9,7 @@
  */
 
 import { adminClient, RefusedError, UnreachableError } from "./client.ts";
-import { runCommand, USAGE, UsageError } from "./commands.ts";
+import { runCommand, UsageError } from "./commands.ts";
 import { runConsole } from "./console.ts";
 
 /** Default socket path (as the server's CAUSERIE_ADMIN_SOCKET default). */
