@@ -340,6 +340,11 @@ export const salonMachine = setup({
         });
       }
     }),
+    /** A finished request leaves the salon's children. */
+    forgetFinishedRequest: enqueueActions(({ event, enqueue, self }) => {
+      const id = event.type.slice("xstate.done.actor.".length);
+      if (self.getSnapshot().children[id]) enqueue.stopChild(id);
+    }),
     /** Applies the outcome of a finished request. */
     applyOutcome: ({ context, event }) => {
       const { outcome, user, decider } = (event as unknown as { output: JoinRequestOutput })
@@ -559,7 +564,7 @@ export const salonMachine = setup({
           { actions: "replyNotPending" },
         ],
         REQUESTS_WITHDRAWN: { actions: "dropRequest" },
-        "xstate.done.actor.*": { actions: "applyOutcome" },
+        "xstate.done.actor.*": { actions: ["applyOutcome", "forgetFinishedRequest"] },
         STORE_FAILED: { actions: "replyStoreFailed" },
         ADD_MEMBER: { actions: "addMemberNow" },
       },

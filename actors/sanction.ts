@@ -7,7 +7,7 @@
  * @module
  */
 
-import { setup } from "xstate";
+import { assign, setup } from "xstate";
 import type { SanctionRecord } from "../store/store.ts";
 
 /** Input of the sanction machine. */
@@ -23,7 +23,10 @@ export interface SanctionInput {
 }
 
 /** Sanction state. */
-export type SanctionContext = SanctionInput;
+export interface SanctionContext extends SanctionInput {
+  /** How it ended. */
+  outcome: "expired" | "lifted";
+}
 
 /** Events a sanction handles. */
 export type SanctionEvent = { type: "LIFT" };
@@ -45,12 +48,14 @@ export const sanctionMachine = setup({
     isKick: ({ context }) => context.sanction.kind === "kick" && context.sanction.until !== null,
   },
   actions: {
+    /** Records that the sanction was lifted. */
+    markLifted: assign({ outcome: "lifted" as const }),
     /** Reports the end of a kick. */
     reportExpired: ({ context }) => context.onExpired?.(context.sanction),
   },
 }).createMachine({
   id: "sanction",
-  context: ({ input }) => input,
+  context: ({ input }) => ({ ...input, outcome: "expired" as const }),
   initial: "active",
   states: {
     active: {
@@ -64,13 +69,10 @@ export const sanctionMachine = setup({
         },
         banned: {},
       },
-      on: { LIFT: { target: "lifted" } },
+      on: { LIFT: { target: "lifted", actions: "markLifted" } },
     },
     expired: { type: "final" },
     lifted: { type: "final" },
   },
-  output: ({ context, self }) => ({
-    outcome: self.getSnapshot().value === "lifted" ? "lifted" : "expired",
-    sanction: context.sanction,
-  }),
+  output: ({ context }) => ({ outcome: context.outcome, sanction: context.sanction }),
 });

@@ -273,6 +273,11 @@ export const serverMachine = setup({
         (s.user as { role: Role }).role = role;
       }
     },
+    /** A finished child (a closed connection, an ended sanction) leaves the tree. */
+    forgetFinishedChild: enqueueActions(({ event, enqueue, self }) => {
+      const id = event.type.slice("xstate.done.actor.".length);
+      if (self.getSnapshot().children[id]) enqueue.stopChild(id);
+    }),
     /** Reports that the server has drained. */
     reportStopped: ({ context }) => context.deps.stopped(),
     /** Commits a direct message; the result comes back as DIRECT_DONE. */
@@ -380,6 +385,7 @@ export const serverMachine = setup({
     DIRECT: { actions: "commitDirect" },
     DIRECT_DONE: { actions: "deliverDirect" },
     "xstate.error.actor.*": { actions: "recoverFromChildFailure" },
+    "xstate.done.actor.*": { actions: "forgetFinishedChild" },
     TRACK_SANCTION: { actions: "spawnSanction" },
     LIFT_SANCTIONS: { actions: "liftSanctions" },
     PUNISH: { actions: "punish" },

@@ -21,6 +21,8 @@ export interface ShutdownInput {
 export interface ShutdownContext extends ShutdownInput {
   /** Seconds left, as last announced. */
   remaining: number;
+  /** How it ended. */
+  outcome: "done" | "cancelled";
 }
 
 /** Events of the countdown. */
@@ -51,10 +53,12 @@ export const shutdownMachine = setup({
     /** `shutdown_cancelled` to everyone. */
     announceCancel: ({ context }) =>
       context.broadcast(JSON.stringify({ type: "shutdown_cancelled" })),
+    /** Records that the countdown was cancelled. */
+    markCancelled: assign({ outcome: "cancelled" as const }),
   },
 }).createMachine({
   id: "shutdown",
-  context: ({ input }) => ({ ...input, remaining: input.seconds }),
+  context: ({ input }) => ({ ...input, remaining: input.seconds, outcome: "done" as const }),
   initial: "counting",
   states: {
     counting: {
@@ -66,14 +70,12 @@ export const shutdownMachine = setup({
         ],
       },
       on: {
-        CANCEL: { target: "cancelled", actions: "announceCancel" },
+        CANCEL: { target: "cancelled", actions: ["markCancelled", "announceCancel"] },
         SKIP: { target: "done" },
       },
     },
     done: { type: "final" },
     cancelled: { type: "final" },
   },
-  output: ({ self }) => ({
-    outcome: self.getSnapshot().value === "cancelled" ? "cancelled" : "done",
-  }),
+  output: ({ context }) => ({ outcome: context.outcome }),
 });

@@ -18,9 +18,31 @@ export const ARGON2_PARAMS = {
   parallelism: 1,
 } as const;
 
+/**
+ * Hashes computed at once. argon2 runs on worker threads, but every thread
+ * beyond the spare cores competes with the event loop for CPU: on 2 cores,
+ * 40 concurrent hashes stall the loop for half a second. Keeping one core
+ * for the loop keeps its lag at a few milliseconds; the rest wait in turn.
+ */
+export const HASH_CONCURRENCY = Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1);
+
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function limited<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= HASH_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
 /** Hashes a password into a PHC string such as `$argon2id$v=19$m=19456,t=2,p=1$...`. */
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_PARAMS);
+  return limited(() => hash(password, ARGON2_PARAMS));
 }
 
 /**
@@ -29,7 +51,7 @@ export function hashPassword(password: string): Promise<string> {
  */
 export async function verifyPassword(phc: string, password: string): Promise<boolean> {
   try {
-    return await verify(phc, password);
+    return await limited(() => verify(phc, password));
   } catch {
     return false;
   }

@@ -42,6 +42,16 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 30; i++) await Promise.resolve();
 }
 
+/**
+ * Advances the simulated clock by `ms` in steps of `step` ms. SimulatedClock
+ * fires a timer due within one big jump at the end of the jump, and a timer
+ * re-armed there starts from that late time: a repeating countdown must be
+ * walked through, as real time would.
+ */
+function advance(clock: SimulatedClock, ms: number, step = 1): void {
+  for (let done = 0; done < ms; done += step) clock.increment(Math.min(step, ms - done));
+}
+
 function newClock(): SimulatedClock {
   const clock = new SimulatedClock();
   clock.set(T0);
@@ -229,9 +239,9 @@ Deno.test("shutdown: 10 s announces 10 at once, then 9..1 once per second, done 
   try {
     assert.deepEqual(frames, [{ frame: { type: "shutdown", seconds: 10 }, at: 0 }]);
     for (let k = 1; k <= 9; k++) {
-      clock.increment(999);
+      advance(clock, 999);
       assert.equal(frames.length, k, `nothing new at ${k * 1000 - 1} ms`);
-      clock.increment(1);
+      advance(clock, 1);
       assert.equal(frames.length, k + 1, `one frame at ${k * 1000} ms`);
       assert.deepEqual(frames[k], {
         frame: { type: "shutdown", seconds: 10 - k },
@@ -239,11 +249,11 @@ Deno.test("shutdown: 10 s announces 10 at once, then 9..1 once per second, done 
       });
       assert.equal(actor.getSnapshot().status, "active");
     }
-    clock.increment(999); // 9,999 ms: one second after `1` has not yet passed
+    advance(clock, 999); // 9,999 ms: one second after `1` has not yet passed
     assert.equal(actor.getSnapshot().value, "counting");
     assert.equal(frames.length, 10);
 
-    clock.increment(1); // 10,000 ms
+    advance(clock, 1); // 10,000 ms
     const snap = actor.getSnapshot();
     assert.equal(snap.value, "done");
     assert.equal(snap.status, "done");
@@ -253,7 +263,7 @@ Deno.test("shutdown: 10 s announces 10 at once, then 9..1 once per second, done 
       [10, 9, 8, 7, 6, 5, 4, 3, 2, 1],
       "no zero, no repeat",
     );
-    clock.increment(60_000);
+    advance(clock, 60_000, 10);
     assert.equal(frames.length, 10, "nothing after done");
   } finally {
     actor.stop();
@@ -264,13 +274,13 @@ Deno.test("shutdown: CANCEL at 3.5 s broadcasts shutdown_cancelled and ends as c
   const clock = newClock();
   const { actor, frames } = startCountdown(clock, 10);
   try {
-    clock.increment(3500);
+    advance(clock, 3500);
     assert.deepEqual(frames.map((f) => f.frame.seconds), [10, 9, 8, 7]);
     actor.send({ type: "CANCEL" });
     assert.deepEqual(frames.at(-1), { frame: { type: "shutdown_cancelled" }, at: 3500 });
     assert.equal(actor.getSnapshot().value, "cancelled");
     assert.equal(actor.getSnapshot().status, "done");
-    clock.increment(60_000);
+    advance(clock, 60_000, 10);
     assert.equal(frames.length, 5, "no tick after the cancel");
     // The server decides between draining and running again on this output.
     assert.deepEqual(actor.getSnapshot().output, { outcome: "cancelled" });
@@ -283,12 +293,12 @@ Deno.test("shutdown: SKIP ends the countdown at once as done", () => {
   const clock = newClock();
   const { actor, frames } = startCountdown(clock, 10);
   try {
-    clock.increment(2500);
+    advance(clock, 2500);
     actor.send({ type: "SKIP" });
     assert.equal(actor.getSnapshot().value, "done");
     assert.equal(actor.getSnapshot().status, "done");
     assert.deepEqual(actor.getSnapshot().output, { outcome: "done" });
-    clock.increment(60_000);
+    advance(clock, 60_000, 10);
     assert.deepEqual(frames.map((f) => f.frame.seconds), [10, 9, 8], "no tick after the skip");
   } finally {
     actor.stop();
@@ -300,9 +310,9 @@ Deno.test("shutdown: 1 s announces 1, then done at 1000 ms", () => {
   const { actor, frames } = startCountdown(clock, 1);
   try {
     assert.deepEqual(frames, [{ frame: { type: "shutdown", seconds: 1 }, at: 0 }]);
-    clock.increment(999);
+    advance(clock, 999);
     assert.equal(actor.getSnapshot().value, "counting");
-    clock.increment(1);
+    advance(clock, 1);
     assert.equal(actor.getSnapshot().value, "done");
     assert.deepEqual(actor.getSnapshot().output, { outcome: "done" });
     assert.equal(frames.length, 1);
@@ -312,22 +322,6 @@ Deno.test("shutdown: 1 s announces 1, then done at 1000 ms", () => {
 });
 
 // =============================================================== joinRequest
-
-interface Gate {
-  promise: Promise<void>;
-  open(): void;
-  fail(error: Error): void;
-}
-
-function gate(): Gate {
-  let open!: () => void;
-  let fail!: (error: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    open = res;
-    fail = rej;
-  });
-  return { promise, open, fail };
-}
 
 /** A decider that records its replies. */
 function decider(): Decider & { replies: Array<Error | undefined> } {
@@ -509,8 +503,9 @@ Deno.test("salon: a loaded request is a child actor; DECIDE accept makes a membe
   const s = approvalSalon({ members: [alice], pending: [eve] });
   try {
     const childId = requestActorId(s.key, eve.id);
-    assert.ok(s.actor.getSnapshot().children[childId], "one child per pending request");
-    assert.ok(s.actor.system.get(childId), "registered under its system id");
+    const child = s.actor.getSnapshot().children[childId] as AnyActorRef | undefined;
+    assert.ok(child !== undefined, "one child per pending request");
+    assert.ok(s.actor.system.get(childId) === child, "registered under its system id");
     const a1 = salonSession("a1", alice);
     const e1 = salonSession("e1", eve);
     s.up(a1);
@@ -530,8 +525,8 @@ Deno.test("salon: a loaded request is a child actor; DECIDE accept makes a membe
       salon: "Comptabilité",
       user: { username: "eve", alias: "Eve" },
     }]);
-    assert.equal(s.actor.getSnapshot().children[childId], undefined, "the child is gone");
-    assert.equal(s.actor.system.get(childId), undefined);
+    assert.equal(child.getSnapshot().status, "done", "the request's actor has ended");
+    assert.equal(s.actor.system.get(childId) === undefined, true, "and left the system");
     assert.deepEqual(s.errors, []);
   } finally {
     s.actor.stop();
@@ -576,13 +571,48 @@ Deno.test("salon: REQUESTS_WITHDRAWN ends the request without a store call; the 
     await flush();
     assert.deepEqual(s.stored, [], "the ban already stored the withdrawal");
     assert.equal(s.actor.getSnapshot().context.pending.has(eve.id), false);
-    assert.equal(s.actor.getSnapshot().children[requestActorId(s.key, eve.id)], undefined);
+    assert.equal(s.actor.system.get(requestActorId(s.key, eve.id)) === undefined, true);
     assert.deepEqual(e1.frames, [{ type: "left", salon: "Comptabilité" }]);
     // A REQUESTS_WITHDRAWN for a user without a request changes nothing.
     s.actor.send({ type: "REQUESTS_WITHDRAWN", userId: alice.id });
     await flush();
     assert.ok(s.actor.getSnapshot().context.members.has(alice.id));
     assert.deepEqual(s.errors, []);
+  } finally {
+    s.actor.stop();
+  }
+});
+
+Deno.test("salon: a request that ended leaves the salon's children; the user may ask again", async () => {
+  const alice = user(1, "alice");
+  const eve = user(9, "eve");
+  const s = approvalSalon({ members: [alice], pending: [eve] });
+  try {
+    const childId = requestActorId(s.key, eve.id);
+    const e1 = salonSession("e1", eve);
+    s.up(e1);
+    s.actor.send({ type: "DECIDE", userId: eve.id, accept: false, decider: decider() });
+    await flush();
+
+    // Eve asks again: a new request actor under the same id, which can be decided.
+    s.actor.send({ type: "JOIN", session: e1, ref: "j" });
+    await flush();
+    assert.deepEqual(e1.frames.at(-1), { type: "join_pending", salon: "Comptabilité", ref: "j" });
+    const again = s.actor.system.get(childId) as AnyActorRef | undefined;
+    assert.ok(again !== undefined, "a new request actor");
+    assert.equal(again.getSnapshot().value, "pending");
+    const d = decider();
+    s.actor.send({ type: "DECIDE", userId: eve.id, accept: true, decider: d });
+    await flush();
+    assert.deepEqual(d.replies, [undefined]);
+    assert.deepEqual(e1.frames.at(-1), { type: "joined", salon: "Comptabilité" });
+    assert.deepEqual(s.errors, []);
+
+    // Ended requests must not pile up in the salon's actor tree (GET /admin/actors).
+    const leftover = Object.entries(s.actor.getSnapshot().children)
+      .filter(([, ref]) => ref?.getSnapshot().status !== "active")
+      .map(([id, ref]) => `${id} (${ref?.getSnapshot().status})`);
+    assert.deepEqual(leftover, [], "ended request actors are still children of the salon");
   } finally {
     s.actor.stop();
   }
@@ -733,7 +763,10 @@ function world(users: UserSummary[]): World {
   };
 }
 
-async function withWorld(users: UserSummary[], fn: (w: World) => Promise<void>): Promise<void> {
+async function withWorld(
+  users: UserSummary[],
+  fn: (w: World) => Promise<void> | void,
+): Promise<void> {
   const w = world(users);
   try {
     await fn(w);
@@ -760,7 +793,7 @@ Deno.test("server: START_SHUTDOWN 3 counts 3, 2, 1 to every session, drains at 3
 
     w.server.send({ type: "START_SHUTDOWN", seconds: 3 });
     assert.equal(w.lifecycle(), "shuttingDown");
-    w.clock.increment(2999);
+    advance(w.clock, 2999);
     await flush();
     assert.deepEqual(w.drains, [], "no drain before the end of the countdown");
     assert.equal(w.lifecycle(), "shuttingDown");
@@ -771,12 +804,12 @@ Deno.test("server: START_SHUTDOWN 3 counts 3, 2, 1 to every session, drains at 3
     ];
     for (const s of [a1, a2, b1]) assert.deepEqual(countdown(s), expected, s.id);
 
-    w.clock.increment(1); // 3000 ms
+    advance(w.clock, 1); // 3000 ms
     assert.deepEqual(w.drains, [3000], "drain one second after 1");
     await flush();
     assert.deepEqual(w.stops, [3000], "stopped once drained");
     assert.equal(w.lifecycle(), "stopped");
-    w.clock.increment(60_000);
+    advance(w.clock, 60_000, 10);
     await flush();
     assert.deepEqual(w.drains, [3000]);
     assert.deepEqual(w.stops, [3000], "stopped is told once");
@@ -790,7 +823,7 @@ Deno.test("server: CANCEL_SHUTDOWN goes back to running, sessions get shutdown_c
     const a1 = w.session("a1", alice);
     w.up(a1);
     w.server.send({ type: "START_SHUTDOWN", seconds: 10 });
-    w.clock.increment(2500);
+    advance(w.clock, 2500);
     w.server.send({ type: "CANCEL_SHUTDOWN" });
     await flush();
     assert.deepEqual(countdown(a1).map((f) => f.frame), [
@@ -802,7 +835,7 @@ Deno.test("server: CANCEL_SHUTDOWN goes back to running, sessions get shutdown_c
     assert.deepEqual(w.drains, [], "a cancelled countdown must not drain the server");
     assert.deepEqual(w.stops, []);
     assert.equal(w.lifecycle(), "running");
-    w.clock.increment(60_000);
+    advance(w.clock, 60_000, 10);
     await flush();
     assert.equal(countdown(a1).length, 4, "no tick after the cancel");
     assert.deepEqual(w.drains, []);
@@ -820,13 +853,13 @@ Deno.test("server: SKIP_SHUTDOWN during the countdown drains at once", async () 
     const a1 = w.session("a1", alice);
     w.up(a1);
     w.server.send({ type: "START_SHUTDOWN", seconds: 10 });
-    w.clock.increment(1500);
+    advance(w.clock, 1500);
     w.server.send({ type: "SKIP_SHUTDOWN" });
     assert.deepEqual(w.drains, [1500]);
     await flush();
     assert.deepEqual(w.stops, [1500]);
     assert.equal(w.lifecycle(), "stopped");
-    w.clock.increment(60_000);
+    advance(w.clock, 60_000, 10);
     assert.deepEqual(countdown(a1).map((f) => f.frame.seconds), [10, 9], "no tick after the skip");
   });
 });
@@ -836,7 +869,7 @@ Deno.test("server: SKIP_SHUTDOWN while running drains at once, without a countdo
   await withWorld([alice], async (w) => {
     const a1 = w.session("a1", alice);
     w.up(a1);
-    w.clock.increment(700);
+    advance(w.clock, 700);
     w.server.send({ type: "SKIP_SHUTDOWN" });
     assert.deepEqual(w.drains, [700]);
     await flush();
@@ -854,19 +887,20 @@ Deno.test("server: TRACK_SANCTION spawns sanction:<id>, which disappears when th
     const id = sanctionSystemId(42);
     assert.equal(id, "sanction:42");
     const child = w.server.getSnapshot().children[id] as AnyActorRef | undefined;
-    assert.ok(child, "a child in the snapshot");
-    assert.equal(w.server.system.get(id), child, "registered under its system id");
+    assert.ok(child !== undefined, "a child in the snapshot");
+    assert.ok(w.server.system.get(id) === child, "registered under its system id");
     assert.deepEqual(child.getSnapshot().value, { active: "kicked" });
     assert.equal(child.getSnapshot().context.username, "alice");
 
     w.clock.increment(2 * MINUTE - 1);
     assert.ok(w.server.getSnapshot().children[id], "still there just before the end");
     assert.deepEqual(w.expired, []);
-    w.clock.increment(1);
+    advance(w.clock, 1);
     await flush();
     assert.deepEqual(w.expired, [sanction], "deps.sanctionExpired told once");
-    assert.equal(w.server.getSnapshot().children[id], undefined, "gone from the children");
-    assert.equal(w.server.system.get(id), undefined, "gone from the system");
+    assert.equal(w.server.system.get(id) === undefined, true, "gone from the system");
+    assert.equal(child.getSnapshot().status, "done");
+    assert.equal(id in w.server.getSnapshot().children, false, "gone from the actor tree");
   });
 });
 
@@ -886,28 +920,32 @@ Deno.test("server: LIFT_SANCTIONS lifts only that user's sanctions", async () =>
       sanction: kick(4, bob.id, T0 + 5 * MINUTE),
       username: "bob",
     });
-    const alive = () =>
-      Object.keys(w.server.getSnapshot().children).filter((k) => k.startsWith("sanction:")).sort();
-    assert.deepEqual(alive(), ["sanction:1", "sanction:2", "sanction:3", "sanction:4"]);
-    const bobKick = w.server.system.get("sanction:4") as AnyActorRef;
+    const refs = new Map(
+      [1, 2, 3, 4].map((n) => [n, w.server.system.get(sanctionSystemId(n)) as AnyActorRef]),
+    );
+    for (const [n, ref] of refs) assert.ok(ref !== undefined, `sanction:${n} is tracked`);
+    /** Ids of the sanction actors still in force. */
+    const inForce = () =>
+      [...refs].filter(([, ref]) => ref.getSnapshot().status === "active").map(([n]) => n);
+    assert.deepEqual(inForce(), [1, 2, 3, 4]);
 
     w.server.send({ type: "LIFT_SANCTIONS", userId: alice.id });
     await flush();
-    assert.deepEqual(alive(), ["sanction:3", "sanction:4"]);
-    assert.equal(w.server.system.get("sanction:1"), undefined);
-    assert.equal(w.server.system.get("sanction:2"), undefined);
-    assert.deepEqual(
-      (w.server.system.get("sanction:3") as AnyActorRef).getSnapshot().value,
-      { active: "banned" },
-    );
+    assert.deepEqual(inForce(), [3, 4], "only alice's sanctions are lifted");
+    assert.equal(refs.get(1)!.getSnapshot().value, "lifted");
+    assert.equal(refs.get(2)!.getSnapshot().value, "lifted");
+    assert.equal(w.server.system.get("sanction:1") === undefined, true);
+    assert.equal(w.server.system.get("sanction:2") === undefined, true);
+    assert.deepEqual(refs.get(3)!.getSnapshot().value, { active: "banned" });
+    assert.deepEqual(refs.get(4)!.getSnapshot().value, { active: "kicked" });
     assert.equal(w.expired.length, 0, "a lift is not an expiry");
 
-    // Bob's kick still runs out at its time.
+    // Bob's kick still runs out at its time; his ban stays.
     w.clock.increment(5 * MINUTE);
     await flush();
-    assert.equal(bobKick.getSnapshot().value, "expired");
+    assert.equal(refs.get(4)!.getSnapshot().value, "expired");
     assert.deepEqual(w.expired.map((s) => s.id), [4]);
-    assert.deepEqual(alive(), ["sanction:3"]);
+    assert.deepEqual(inForce(), [3]);
   });
 });
 
@@ -919,7 +957,11 @@ Deno.test("server: PUNISH sends the frame to each session of the user and closes
     const a2 = await w.connect(alice);
     const b1 = await w.connect(bob);
     assert.equal(w.sessionsOf(alice.id).length, 2);
-    const frame = JSON.stringify({ type: "kicked", until: "2026-11-24T10:05:00.000Z", reason: "x" });
+    const frame = JSON.stringify({
+      type: "kicked",
+      until: "2026-11-24T10:05:00.000Z",
+      reason: "x",
+    });
 
     w.server.send({ type: "PUNISH", userId: alice.id, frame });
     await flush();
@@ -944,10 +986,24 @@ Deno.test("server: PUNISH sends the frame to each session of the user and closes
   });
 });
 
+Deno.test("server: a connection that was closed leaves the server's children", async () => {
+  const alice = user(1, "alice");
+  await withWorld([alice], async (w) => {
+    const a1 = await w.connect(alice);
+    const frame = JSON.stringify({ type: "banned", reason: "" });
+    w.server.send({ type: "PUNISH", userId: alice.id, frame });
+    await flush();
+    assert.equal(a1.actor.getSnapshot().status, "done");
+    assert.equal(w.server.system.get(a1.id) === undefined, true, "gone from the system");
+    // Every socket ever opened must not stay in the actor tree (memory, GET /admin/actors).
+    assert.equal(a1.id in w.server.getSnapshot().children, false, "still a child of the server");
+  });
+});
+
 Deno.test("server: BROADCAST reaches every session of every user once", async () => {
   const alice = user(1, "alice");
   const bob = user(2, "bob");
-  await withWorld([alice, bob], async (w) => {
+  await withWorld([alice, bob], (w) => {
     const sessions = [w.session("a1", alice), w.session("a2", alice), w.session("b1", bob)];
     for (const s of sessions) w.up(s);
     const frame = JSON.stringify({ type: "notice", text: "maintenance", at: "x" });
@@ -962,7 +1018,7 @@ Deno.test("server: BROADCAST reaches every session of every user once", async ()
 Deno.test("server: ROLE_CHANGED updates the role of every live session of the user", async () => {
   const alice = user(1, "alice");
   const bob = user(2, "bob");
-  await withWorld([alice, bob], async (w) => {
+  await withWorld([alice, bob], (w) => {
     const a1 = w.session("a1", { ...alice });
     const a2 = w.session("a2", { ...alice });
     const b1 = w.session("b1", { ...bob });
