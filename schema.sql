@@ -101,3 +101,7 @@ CREATE TABLE audit_log (
   via VARCHAR(16) NOT NULL,
   KEY audit_log_at (at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- migration: 2
+-- Tokens revoked by a ban are kept, marked, so that a hello with one is answered `banned`.
+ALTER TABLE sessions ADD COLUMN revoked_by_ban TINYINT NOT NULL DEFAULT 0;

@@ -38,7 +38,7 @@ export interface SalonDeps {
   /** Persists the end of a membership. */
   removeMember(salonId: number, userId: number): Promise<void>;
   /** Persists a pending join request. */
-  addJoinRequest(salonId: number, userId: number): Promise<void>;
+  addJoinRequest(salonId: number, userId: number, since: number): Promise<void>;
   /** Persists the withdrawal of a request. */
   removeJoinRequest(salonId: number, userId: number): Promise<void>;
   /** Reads a page of history. */
@@ -254,7 +254,7 @@ export const salonMachine = setup({
     storeRequest: ({ context, event, self }) => {
       const { session, ref } = event as E<"JOIN">;
       const since = context.deps.now();
-      context.deps.addJoinRequest(context.salon.id, session.user.id).then(
+      context.deps.addJoinRequest(context.salon.id, session.user.id, since).then(
         () => self.send({ type: "REQUEST_STORED", user: session.user, session, ref, since }),
         (e) => {
           context.deps.reportError(`join request ${context.salon.name} failed: ${e}`);

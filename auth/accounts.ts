@@ -207,6 +207,11 @@ export class Accounts {
     return user;
   }
 
+  /** The owner of a token that a ban revoked, if `token` is one. */
+  bannedTokenOwner(token: string): Promise<UserRecord | undefined> {
+    return this.#store.bannedTokenOwner(tokenHash(token));
+  }
+
   /**
    * Changes the password of `user` after checking the current one, and revokes
    * every token of the user.

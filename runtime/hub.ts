@@ -152,7 +152,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
     addMember: (salonId, userId) => store.addMember(salonId, userId, now()),
     removeMember: (salonId, userId) => store.removeMember(salonId, userId).then(() => {}),
-    addJoinRequest: (salonId, userId) => store.addJoinRequest(salonId, userId, now()),
+    addJoinRequest: (salonId, userId, since) => store.addJoinRequest(salonId, userId, since),
     removeJoinRequest: (salonId, userId) => store.removeJoinRequest(salonId, userId).then(() => {}),
     history: (salonId, query) => store.salonHistory(salonId, query),
     sessionsOf,
@@ -323,6 +323,9 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
               user = await accounts.authenticate(frame.token);
             } catch (e) {
               if (e instanceof ProtocolError && e.code === "unauthenticated") {
+                // A token revoked by a ban still names its owner: answer `banned`.
+                const owner = await accounts.bannedTokenOwner(frame.token);
+                if (owner) await accounts.assertNotSanctioned(owner);
                 throw new ProtocolError(
                   "bad_credentials",
                   401,

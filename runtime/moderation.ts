@@ -142,6 +142,8 @@ export class Moderation {
     if (actor.userId !== null) {
       const user = await this.#store.userById(actor.userId);
       if (!user) throw new ProtocolError("unauthenticated", 401, "this account no longer exists");
+      // A kicked or banned moderator cannot act, even with a token from before.
+      await this.#accounts.assertNotSanctioned(user);
       current = { ...actor, role: user.role };
     }
     if (RANK[current.role] < RANK[needed]) {

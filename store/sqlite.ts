@@ -344,7 +344,8 @@ class SqliteStore implements Store {
     const row = this.#q(
       `SELECT s.last_used_at AS last_used_at, u.id AS id, u.username AS username, u.alias AS alias,
               u.role AS role, u.password_hash AS password_hash, u.created_at AS created_at
-       FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`,
+       FROM sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.token_hash = ? AND s.revoked_by_ban = 0`,
     ).get(tokenHash);
     if (!row) return Promise.resolve(undefined);
     const lastUsed = Number(row.last_used_at);
@@ -361,6 +362,17 @@ class SqliteStore implements Store {
       );
     }
     return Promise.resolve(toUser(row));
+  }
+
+  bannedTokenOwner(tokenHash: string): Promise<UserRecord | undefined> {
+    return Promise.resolve(toUser(
+      this.#q(
+        `SELECT u.id AS id, u.username AS username, u.alias AS alias, u.role AS role,
+                u.password_hash AS password_hash, u.created_at AS created_at
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = ? AND s.revoked_by_ban = 1`,
+      ).get(tokenHash),
+    ));
   }
 
   deleteSession(tokenHash: string): Promise<boolean> {
@@ -571,7 +583,7 @@ class SqliteStore implements Store {
         `INSERT INTO sanctions (user_id, kind, until_at, reason, by_user_id, created_at)
          VALUES (?, 'ban', NULL, ?, ?, ?)`,
       ).run(sanction.userId, sanction.reason, byUserId, sanction.createdAt);
-      this.#q("DELETE FROM sessions WHERE user_id = ?").run(sanction.userId);
+      this.#q("UPDATE sessions SET revoked_by_ban = 1 WHERE user_id = ?").run(sanction.userId);
       const withdrawn = this.#q("SELECT salon_id FROM join_requests WHERE user_id = ?")
         .all(sanction.userId).map((r) => Number(r.salon_id));
       this.#q("DELETE FROM join_requests WHERE user_id = ?").run(sanction.userId);

@@ -84,3 +84,7 @@ CREATE TABLE audit_log (
   via TEXT NOT NULL
 );
 CREATE INDEX audit_log_at ON audit_log (at);
+
+-- migration: 2
+-- Tokens revoked by a ban are kept, marked, so that a hello with one is answered `banned`.
+ALTER TABLE sessions ADD COLUMN revoked_by_ban INTEGER NOT NULL DEFAULT 0;

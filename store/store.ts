@@ -234,6 +234,11 @@ export interface Store {
    * the use is recorded at most once a minute, so idle time is known to the minute.
    */
   sessionUser(tokenHash: string, opts: SessionLookup): Promise<UserRecord | undefined>;
+  /**
+   * The owner of a token revoked by a ban (such tokens no longer
+   * authenticate, but a hello with one is answered `banned`).
+   */
+  bannedTokenOwner(tokenHash: string): Promise<UserRecord | undefined>;
   /** Revokes one token. Returns whether it existed. */
   deleteSession(tokenHash: string): Promise<boolean>;
   /** Revokes every token of a user. */
@@ -286,7 +291,8 @@ export interface Store {
   /** Sanctions in force at `now` (bans, and kicks not yet over), oldest first. */
   listActiveSanctions(now: number): Promise<SanctionRecord[]>;
   /**
-   * A ban, atomically: records it, revokes every token of the user, withdraws
+   * A ban, atomically: records it, revokes every token of the user (keeping
+   * them marked as revoked by a ban, see {@link Store.bannedTokenOwner}), withdraws
    * their pending join requests and, with `purge`, deletes every salon and
    * direct message they wrote. Returns the salons whose requests were withdrawn.
    */

@@ -19,6 +19,9 @@ storeContract("sqlite", () => openSqliteStore(":memory:"));
 const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
 const HASH = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g";
 const SCHEMA = await Deno.readTextFile(new URL("../store/sqlite_schema.sql", import.meta.url));
+/** The versions the shipped schema holds, and the next one a test may add. */
+const SHIPPED = parseMigrations(SCHEMA).map((m) => m.version);
+const NEXT = Math.max(...SHIPPED) + 1;
 
 /** Runs `fn` with a fresh temporary directory, removed afterwards. */
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -83,7 +86,7 @@ Deno.test("sqlite file: migrations are applied once, reopening does not fail", a
       await store.ping();
       await store.close();
     }
-    assert.deepEqual(appliedVersions(path), [1]);
+    assert.deepEqual(appliedVersions(path), SHIPPED);
   });
 });
 
@@ -100,7 +103,7 @@ Deno.test("sqlite file: a later migration is applied on reopen, data kept", asyn
       await first.close();
     }
     const schema =
-      `${SCHEMA}\n-- migration: 2\nCREATE TABLE extra (\n  id INTEGER PRIMARY KEY\n);\n`;
+      `${SCHEMA}\n-- migration: ${NEXT}\nCREATE TABLE extra (\n  id INTEGER PRIMARY KEY\n);\n`;
     for (let i = 0; i < 2; i++) {
       const store = await openSqliteStore(path, { schema });
       try {
@@ -109,17 +112,18 @@ Deno.test("sqlite file: a later migration is applied on reopen, data kept", asyn
         await store.close();
       }
     }
-    assert.deepEqual(appliedVersions(path), [1, 2]);
+    assert.deepEqual(appliedVersions(path), [...SHIPPED, NEXT]);
   });
 });
 
 Deno.test("sqlite file: a failing migration is rolled back and named", async () => {
   await withTempDir(async (dir) => {
     const path = join(dir, "causerie.db");
-    const schema = `${SCHEMA}\n-- migration: 2\nCREATE TABLE ok2 (id INTEGER);\nNOT SQL AT ALL;\n`;
-    await assert.rejects(openSqliteStore(path, { schema }), /migration 2 failed/);
-    // Migration 1 stayed, nothing of migration 2 did: the default schema opens fine.
-    assert.deepEqual(appliedVersions(path), [1]);
+    const schema =
+      `${SCHEMA}\n-- migration: ${NEXT}\nCREATE TABLE ok2 (id INTEGER);\nNOT SQL AT ALL;\n`;
+    await assert.rejects(openSqliteStore(path, { schema }), new RegExp(`migration ${NEXT} failed`));
+    // The shipped migrations stayed, nothing of the failing one did: the default schema opens fine.
+    assert.deepEqual(appliedVersions(path), SHIPPED);
     const store = await openSqliteStore(path);
     await store.close();
     const db = new DatabaseSync(path);
