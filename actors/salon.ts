@@ -125,6 +125,45 @@ function allSessions(context: SalonContext, userId: number): Iterable<Session> {
   return context.deps.sessionsOf(userId);
 }
 
+/** Makes `user` a member in memory, with their live sessions online. Returns whether it is new. */
+function admit(context: SalonContext, user: UserSummary): boolean {
+  const isNew = !context.members.has(user.id);
+  context.members.set(user.id, user);
+  context.pending.delete(user.id);
+  const mine = new Set(allSessions(context, user.id));
+  if (mine.size > 0) context.online.set(user.id, mine);
+  if (isNew) context.deps.membershipChanged(user.id, context.salon.key, true);
+  return isNew;
+}
+
+/** Ends the membership of a user in memory. */
+function dismiss(context: SalonContext, userId: number): void {
+  context.members.delete(userId);
+  context.online.delete(userId);
+  context.deps.membershipChanged(userId, context.salon.key, false);
+}
+
+/** `joined` to every session of `user` (the asking one with its ref), `member_joined` to the others. */
+function announceJoin(
+  context: SalonContext,
+  user: UserSummary,
+  asking?: { session?: Session; ref?: string },
+): void {
+  for (const s of allSessions(context, user.id)) {
+    s.send(
+      salonEvent("joined", context.salon.name, s === asking?.session ? asking?.ref : undefined),
+    );
+  }
+  const frame = memberJoinedEvent(context.salon.name, {
+    username: user.username,
+    alias: user.alias,
+  });
+  for (const [userId, sessions] of context.online) {
+    if (userId === user.id) continue;
+    for (const s of sessions) s.send(frame);
+  }
+}
+
 /** The salon machine. */
 export const salonMachine = setup({
   types: {
@@ -238,10 +277,7 @@ export const salonMachine = setup({
     storeMember: ({ context, event, self }) => {
       const { session, ref } = event as E<"JOIN">;
       const user = session.user;
-      context.members.set(user.id, user);
-      const mine = new Set(allSessions(context, user.id));
-      if (mine.size > 0) context.online.set(user.id, mine);
-      context.deps.membershipChanged(user.id, context.salon.key, true);
+      admit(context, user);
       context.deps.addMember(context.salon.id, user.id).then(
         () => self.send({ type: "MEMBER_STORED", user, session, ref }),
         (e) => {
@@ -270,9 +306,7 @@ export const salonMachine = setup({
     storeLeave: ({ context, event, self }) => {
       const { session, ref } = event as E<"LEAVE">;
       const user = session.user;
-      context.members.delete(user.id);
-      context.online.delete(user.id);
-      context.deps.membershipChanged(user.id, context.salon.key, false);
+      dismiss(context, user.id);
       context.deps.removeMember(context.salon.id, user.id).then(
         () => self.send({ type: "MEMBER_REMOVED", user, session, ref }),
         (e) => {
@@ -352,22 +386,10 @@ export const salonMachine = setup({
       const { session, ref } = (decider ?? {}) as SessionDecider;
       context.pending.delete(user.id);
       if (outcome === "accepted") {
-        const already = context.members.has(user.id);
-        context.members.set(user.id, user);
-        const mine = new Set(allSessions(context, user.id));
-        if (mine.size > 0) context.online.set(user.id, mine);
-        if (!already) context.deps.membershipChanged(user.id, context.salon.key, true);
-        for (const s of mine) s.send(salonEvent("joined", context.salon.name));
-        if (!already) {
-          const frame = memberJoinedEvent(context.salon.name, {
-            username: user.username,
-            alias: user.alias,
-          });
-          for (const [userId, sessions] of context.online) {
-            if (userId === user.id) continue;
-            for (const s of sessions) s.send(frame);
-          }
-        }
+        if (admit(context, user)) announceJoin(context, user);
+        else {for (const s of allSessions(context, user.id)) {
+            s.send(salonEvent("joined", context.salon.name));
+          }}
       } else {
         const type = outcome === "rejected" ? "join_rejected" : "left";
         for (const s of allSessions(context, user.id)) {
@@ -380,26 +402,11 @@ export const salonMachine = setup({
     applyMember: ({ context, event }) => {
       const { user, session, ref } = event as E<"MEMBER_STORED">;
       context.pending.delete(user.id);
-      for (const s of allSessions(context, user.id)) {
-        s.send(salonEvent("joined", context.salon.name, s === session ? ref : undefined));
-      }
-      const frame = memberJoinedEvent(context.salon.name, {
-        username: user.username,
-        alias: user.alias,
-      });
-      for (const [userId, sessions] of context.online) {
-        if (userId === user.id) continue;
-        for (const s of sessions) s.send(frame);
-      }
+      announceJoin(context, user, { session, ref });
     },
     /** Applies a membership granted from elsewhere (a new account in the `auto` salon). */
     addMemberNow: ({ context, event }) => {
-      const { user } = event as E<"ADD_MEMBER">;
-      context.members.set(user.id, user);
-      context.pending.delete(user.id);
-      const mine = new Set(allSessions(context, user.id));
-      if (mine.size > 0) context.online.set(user.id, mine);
-      context.deps.membershipChanged(user.id, context.salon.key, true);
+      admit(context, (event as E<"ADD_MEMBER">).user);
     },
     /** A departure is stored: `left` to every session of the user. */
     applyLeave: ({ context, event }) => {
@@ -448,16 +455,8 @@ export const salonMachine = setup({
     replyStoreFailed: ({ context, event }) => {
       const { session, ref, op } = event as E<"STORE_FAILED">;
       const user = session.user;
-      if (op === "join") {
-        context.members.delete(user.id);
-        context.online.delete(user.id);
-        context.deps.membershipChanged(user.id, context.salon.key, false);
-      } else if (op === "leave") {
-        context.members.set(user.id, user);
-        const mine = new Set(allSessions(context, user.id));
-        if (mine.size > 0) context.online.set(user.id, mine);
-        context.deps.membershipChanged(user.id, context.salon.key, true);
-      }
+      if (op === "join") dismiss(context, user.id);
+      else if (op === "leave") admit(context, user);
       session.send(errorEvent("internal", "the change could not be stored; try again", ref));
     },
     /** `error forbidden`: the auto salon cannot be left. */

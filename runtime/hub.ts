@@ -232,14 +232,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         reportError: (message) => log.error(message),
         now,
         drain: async () => {
-          draining = true;
-          await writer.close();
-          for (const child of Object.values(server.getSnapshot().children)) {
-            const ctx = (child as AnyActorRef | undefined)?.getSnapshot()?.context as
-              | { socket?: { close(code: number, reason: string): void } }
-              | undefined;
-            ctx?.socket?.close(CLOSE.goingAway, "server shutting down");
-          }
+          await drainAndClose("server shutting down");
         },
         stopped: () => opts.onStopped?.(),
         sanctionExpired: (s) => log.info(`kick ${s.id} of user ${s.userId} ran out`),
@@ -399,6 +392,18 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   accounts.onlineCount = (salonId) => hub.onlineCount(salonId);
 
   const send = (event: ServerEvent) => server.send(event);
+
+  /** Stops taking frames, commits what is queued, closes every socket with 1001. */
+  async function drainAndClose(reason: string): Promise<void> {
+    draining = true;
+    await writer.close();
+    for (const child of Object.values(server.getSnapshot().children)) {
+      const ctx = (child as AnyActorRef | undefined)?.getSnapshot()?.context as
+        | { socket?: { close(code: number, reason: string): void } }
+        | undefined;
+      ctx?.socket?.close(CLOSE.goingAway, reason);
+    }
+  }
   const lifecycle = () => (server.getSnapshot().value as { lifecycle: string }).lifecycle;
 
   const moderation = new Moderation({
@@ -643,14 +648,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       }
     },
     async stop() {
-      draining = true;
-      await writer.close();
-      for (const child of Object.values(server.getSnapshot().children)) {
-        const ctx = (child as AnyActorRef | undefined)?.getSnapshot()?.context as
-          | { socket?: { close(code: number, reason: string): void } }
-          | undefined;
-        ctx?.socket?.close(1001, "server stopping");
-      }
+      await drainAndClose("server stopping");
       server.stop();
     },
   };
