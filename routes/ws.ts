@@ -32,35 +32,53 @@ export function frameTooBig(text: string): boolean {
   return new TextEncoder().encode(text).byteLength > MAX_FRAME_BYTES;
 }
 
+/** Longest wait for queued frames to leave before a close, ms. */
+export const CLOSE_FLUSH_MS = 1000;
+
 /**
  * The socket as the actors see it: sends never throw, and a slow consumer is
  * closed (1008) and reported through `abandoned` at once: its close frame
  * sits behind data the peer does not read, so its close event may never come.
+ *
+ * A close waits (at most {@link CLOSE_FLUSH_MS}) for frames still being
+ * written: closing while a write is in flight can lose the close frame, and
+ * the peer would see the connection drop instead of the close code.
  */
 export function socketPort(ws: WebSocket, abandoned: () => void): {
   send(frame: string): void;
   close(code: number, reason: string): void;
 } {
+  let closing = false;
+  const closeNow = (code: number, reason: string) => {
+    try {
+      ws.close(code, reason);
+    } catch { /* already closing */ }
+  };
   return {
     send(frame) {
-      if (ws.readyState !== WebSocket.OPEN) return;
+      if (closing || ws.readyState !== WebSocket.OPEN) return;
       try {
         ws.send(frame);
       } catch {
         return;
       }
       if (ws.bufferedAmount > SLOW_CONSUMER_BYTES) {
-        try {
-          ws.close(CLOSE.policy, "slow consumer: too much unread data");
-        } catch { /* already closing */ }
+        closing = true;
+        closeNow(CLOSE.policy, "slow consumer: too much unread data");
         abandoned();
       }
     },
     close(code, reason) {
+      if (closing) return;
       if (ws.readyState !== WebSocket.OPEN && ws.readyState !== WebSocket.CONNECTING) return;
-      try {
-        ws.close(code, reason);
-      } catch { /* already closing */ }
+      closing = true;
+      if (ws.bufferedAmount === 0) return closeNow(code, reason);
+      const deadline = Date.now() + CLOSE_FLUSH_MS;
+      const wait = () => {
+        if (ws.bufferedAmount === 0 || Date.now() >= deadline) closeNow(code, reason);
+        else setTimeout(wait, 5);
+      };
+      setTimeout(wait, 5);
     },
   };
 }

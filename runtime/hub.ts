@@ -105,6 +105,9 @@ export interface Hub {
   stop(): Promise<void>;
 }
 
+/** Longest wait for the sockets' close handshakes when stopping, ms. */
+export const CLOSE_WAIT_MS = 3000;
+
 /** The error a message gets when it reaches the writer after the drain began. */
 function stoppingError(): Error {
   const error = new Error("the server is stopping");
@@ -393,7 +396,15 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
 
   const send = (event: ServerEvent) => server.send(event);
 
-  /** Stops taking frames, commits what is queued, closes every socket with 1001. */
+  /** Whether any connection actor is still alive. */
+  const hasConnections = () =>
+    Object.keys(server.getSnapshot().children).some((id) => id.startsWith("conn:"));
+
+  /**
+   * Stops taking frames, commits what is queued, closes every socket with
+   * 1001, then waits (at most `CLOSE_WAIT_MS`) for the close handshakes, so
+   * that the close frames are on the wire before the process exits.
+   */
   async function drainAndClose(reason: string): Promise<void> {
     draining = true;
     await writer.close();
@@ -403,6 +414,15 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         | undefined;
       ctx?.socket?.close(CLOSE.goingAway, reason);
     }
+    if (!hasConnections()) return;
+    const done = Promise.withResolvers<void>();
+    const subscription = server.subscribe(() => {
+      if (!hasConnections()) done.resolve();
+    });
+    const timer = setTimeout(done.resolve, CLOSE_WAIT_MS);
+    await done.promise;
+    clearTimeout(timer);
+    subscription.unsubscribe();
   }
   const lifecycle = () => (server.getSnapshot().value as { lifecycle: string }).lifecycle;
 
