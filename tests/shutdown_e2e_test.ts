@@ -13,9 +13,9 @@
  */
 
 import assert from "node:assert/strict";
+import { childEnv, ROOT, type Server, startServer } from "./server_process.ts";
 import { type Frame, TestClient } from "./ws_client.ts";
 
-const ROOT = new URL("..", import.meta.url);
 const SALON = "Général";
 /** Wait for one frame, a close or an exit; generous for a loaded machine. */
 const WAIT = 20_000;
@@ -35,99 +35,6 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The environment of a child: overrides, with any inherited CAUSERIE_* blanked. */
-function childEnv(overrides: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = { NO_COLOR: "1" };
-  for (const key of Object.keys(Deno.env.toObject())) {
-    if (key.startsWith("CAUSERIE_")) env[key] = "";
-  }
-  return { ...env, ...overrides };
-}
-
-/** A running child server. */
-interface Server {
-  port: number;
-  url: string;
-  /** Sends a signal if the child still runs. */
-  kill(signal: Deno.Signal): void;
-  /** Resolves once the child has exited and its output is drained. */
-  finished(): Promise<{ code: number; signal: Deno.Signal | null; output: string }>;
-  /** Everything the child wrote so far. */
-  output(): string;
-  /** Kills the child if still running and releases its streams. */
-  dispose(): Promise<void>;
-}
-
-/** Spawns `deno run main.ts` and waits for its "listening on http://127.0.0.1:PORT" line. */
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "main.ts"],
-    cwd: ROOT,
-    env: childEnv(env),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-  const kill = (signal: Deno.Signal) => {
-    if (exited) return;
-    try {
-      child.kill(signal);
-    } catch {
-      // Already gone.
-    }
-  };
-  // A hung start must not hang the suite.
-  const guard = setTimeout(() => kill("SIGKILL"), 30_000);
-  const stdout = new Response(child.stdout).text();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let stderr = "";
-  let port: number | undefined;
-  while (port === undefined) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    stderr += value;
-    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\b/.exec(stderr);
-    if (m) port = Number(m[1]);
-  }
-  clearTimeout(guard);
-  // Keep draining stderr so that the child never blocks on a full pipe.
-  const drained = (async () => {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      stderr += value;
-    }
-  })();
-  let finishing: Promise<{ code: number; signal: Deno.Signal | null; output: string }> | undefined;
-  const finished = () =>
-    finishing ??= (async () => {
-      const s = await status;
-      await drained;
-      return { code: s.code, signal: s.signal, output: (await stdout) + stderr };
-    })();
-  if (port === undefined) {
-    kill("SIGKILL");
-    const { code, output } = await finished();
-    throw new Error(`server did not start (exit ${code}):\n${output}`);
-  }
-  return {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    kill,
-    finished,
-    output: () => stderr,
-    async dispose() {
-      kill("SIGKILL");
-      await finished();
-    },
-  };
 }
 
 /** Waits for the child to exit (failing after {@link WAIT}). */
