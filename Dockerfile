@@ -6,7 +6,7 @@ WORKDIR /app
 COPY deno.json deno.lock ./
 COPY . .
 # Install the locked npm dependencies into node_modules and type-check once.
-RUN deno install --frozen --entrypoint main.ts \
+RUN deno install --frozen --entrypoint main.ts cli/main.ts \
   && mkdir -p /data \
   && chown -R deno:deno /data /app
 
