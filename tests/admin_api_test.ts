@@ -7,132 +7,47 @@
  */
 
 import assert from "node:assert/strict";
-import { assertError, type TestResponse } from "./helpers.ts";
+import { assertError } from "./helpers.ts";
+import {
+  ADMIN_PW,
+  type AdminSession,
+  alias,
+  type Json,
+  login,
+  pw,
+  Raw,
+  readyStatus,
+  refusedHello,
+  registerWs,
+  type Res,
+  send,
+  startAdminSession,
+  type Via,
+  VIAS,
+} from "./admin_fixture.ts";
 import {
   assertErrorFrame,
   assertServed,
-  type CloseInfo,
   type Frame,
   loginHttp,
   registerHttp,
   session,
-  startTestServer,
   type TestClient,
   type TestServer,
 } from "./ws_client.ts";
 
-const ADMIN_PW = "admin long password";
-const pw = (name: string) => `${name} long password`;
-const alias = (name: string) => name[0].toUpperCase() + name.slice(1);
 const COMPTA = "Comptabilité";
 const GENERAL = "Général";
 const MINUTE = 60_000;
 
-// deno-lint-ignore no-explicit-any -- response bodies are checked field by field
-type Json = any;
-
-/** A response with its body read. */
-interface Res extends TestResponse {
-  body: Json;
-}
-
-/** A body sent verbatim rather than as JSON. */
-class Raw {
-  constructor(readonly data: string | Uint8Array<ArrayBuffer>) {}
-}
-
-async function send(
-  base: string,
-  method: string,
-  path: string,
-  body: unknown,
-  headers: Record<string, string>,
-  client?: Deno.HttpClient,
-): Promise<Res> {
-  const init: RequestInit & { client?: Deno.HttpClient } = { method, headers: { ...headers } };
-  if (body instanceof Raw) init.body = body.data;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)["content-type"] = "application/json";
-  }
-  if (client) init.client = client;
-  const res = await fetch(`${base}${path}`, init);
-  const text = await res.text();
-  let parsed: Json = null;
-  try {
-    parsed = text === "" ? null : JSON.parse(text);
-  } catch {
-    parsed = null;
-  }
-  return { status: res.status, headers: res.headers, body: parsed, text };
-}
-
-type Via = "http" | "socket";
-const VIAS: Via[] = ["http", "socket"];
-
 /** A server with its admin socket in a temp dir, `admin` bootstrapped and logged in. */
-interface Fx {
-  srv: TestServer;
-  adminToken: string;
-  /** `/admin/*` with the admin's token (`http`) or on the admin socket (`socket`). */
-  call(via: Via, method: string, path: string, body?: unknown): Promise<Res>;
-  /** The main port with an optional bearer token. */
-  http(method: string, path: string, body?: unknown, token?: string): Promise<Res>;
-  /** The admin socket. */
-  sock(method: string, path: string, body?: unknown): Promise<Res>;
-  stop(): Promise<void>;
-}
+type Fx = AdminSession;
 
-async function setup(env: Record<string, string> = {}): Promise<Fx> {
-  const dir = await Deno.makeTempDir({ prefix: "causerie-admin-api-" });
-  const path = `${dir}/admin.sock`;
-  let srv: TestServer;
-  try {
-    srv = await startTestServer({
-      CAUSERIE_ADMIN_SOCKET: path,
-      CAUSERIE_ADMIN_PASSWORD: ADMIN_PW,
-      CAUSERIE_SHUTDOWN_SECONDS: "30",
-      ...env,
-    }, { adminSocket: true });
-  } catch (e) {
-    await Deno.remove(dir, { recursive: true });
-    throw e;
-  }
-  const client = Deno.createHttpClient(
-    { proxy: { transport: "unix", path } } as Deno.CreateHttpClientOptions,
-  );
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      try {
-        await srv.stop();
-      } finally {
-        client.close();
-        await Deno.remove(dir, { recursive: true });
-      }
-    })();
-    return stopping;
-  };
-  let adminToken: string;
-  try {
-    adminToken = await loginHttp(srv.url, "admin", ADMIN_PW);
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  const http = (method: string, p: string, body?: unknown, token?: string) =>
-    send(srv.url, method, p, body, token === undefined ? {} : { authorization: `Bearer ${token}` });
-  const sock = (method: string, p: string, body?: unknown) =>
-    send("http://localhost", method, p, body, {}, client);
-  return {
-    srv,
-    adminToken,
-    http,
-    sock,
-    call: (via, method, p, body) =>
-      via === "socket" ? sock(method, p, body) : http(method, p, body, adminToken),
-    stop,
-  };
+function setup(env: Record<string, string> = {}): Promise<Fx> {
+  return startAdminSession({
+    prefix: "causerie-admin-api-",
+    env: { CAUSERIE_SHUTDOWN_SECONDS: "30", ...env },
+  });
 }
 
 /** Runs `fn` against a fresh server, always stopping it. */
@@ -148,39 +63,9 @@ async function withServer(
   }
 }
 
-/** Registers over the WebSocket; resolves with the session and its welcome. */
-async function registerWs(
-  srv: TestServer,
-  name: string,
-): Promise<{ client: TestClient; welcome: Frame }> {
-  return await session(srv, {
-    type: "register",
-    username: name,
-    alias: alias(name),
-    password: pw(name),
-  }, name);
-}
-
 /** Another session of an existing user, by password. */
 async function again(srv: TestServer, name: string): Promise<TestClient> {
   return (await session(srv, { username: name, password: pw(name) }, `${name}-2`)).client;
-}
-
-/** A hello that must be refused: the error frame and how the socket closed. */
-async function refusedHello(
-  srv: TestServer,
-  hello: Record<string, unknown>,
-): Promise<{ frame: Frame; close: CloseInfo; ref: string }> {
-  const c = await srv.connect("refused");
-  const ref = "hello-1";
-  c.send({ type: "hello", ...hello, ref });
-  const frame = await c.next((f) => f.ref === ref, undefined, "the answer to hello");
-  const close = await c.waitClosed();
-  return { frame, close, ref };
-}
-
-function login(fx: Fx, username: string, password = pw(username)): Promise<Res> {
-  return fx.http("POST", "/api/login", { username, password });
 }
 
 async function users(fx: Fx, via: Via, query = ""): Promise<Json[]> {
@@ -193,18 +78,6 @@ async function users(fx: Fx, via: Via, query = ""): Promise<Json[]> {
 async function userEntry(fx: Fx, name: string): Promise<Json> {
   const all = await users(fx, "socket");
   return all.find((u) => u.username === name);
-}
-
-/** The status of `/readyz`, or 0 when the server no longer accepts connections. */
-async function readyStatus(fx: Fx): Promise<number> {
-  let res: Response;
-  try {
-    res = await fetch(`${fx.srv.url}/readyz`);
-  } catch {
-    return 0;
-  }
-  await res.body?.cancel();
-  return res.status;
 }
 
 function isIso(value: unknown): boolean {

@@ -11,114 +11,38 @@
  */
 
 import assert from "node:assert/strict";
-import { assertError, type TestResponse } from "./helpers.ts";
+import { assertError } from "./helpers.ts";
+import {
+  ADMIN_PW,
+  type AdminServer,
+  type Json,
+  pw,
+  readyStatus,
+  type Res,
+  send,
+  startAdminServer,
+} from "./admin_fixture.ts";
 import {
   assertErrorFrame,
   type Frame,
   loginHttp,
   registerHttp,
   session,
-  startTestServer,
   type TestClient,
   type TestServer,
 } from "./ws_client.ts";
 
-const ADMIN_PW = "admin long password";
-const pw = (name: string) => `${name} long password`;
 const COMPTA = "Comptabilité";
 const MARKETING = "Marketing";
 
-// deno-lint-ignore no-explicit-any -- response bodies are checked field by field
-type Json = any;
-
-/** A response with its body read. */
-interface Res extends TestResponse {
-  body: Json;
-}
-
-/** A body sent verbatim rather than as JSON. */
-class Raw {
-  constructor(readonly data: string) {}
-}
-
-async function send(
-  base: string,
-  method: string,
-  path: string,
-  body: unknown,
-  headers: Record<string, string>,
-  client?: Deno.HttpClient,
-): Promise<Res> {
-  const init: RequestInit & { client?: Deno.HttpClient } = { method, headers: { ...headers } };
-  if (body instanceof Raw) init.body = body.data;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)["content-type"] = "application/json";
-  }
-  if (client) init.client = client;
-  const res = await fetch(`${base}${path}`, init);
-  const text = await res.text();
-  let parsed: Json = null;
-  try {
-    parsed = text === "" ? null : JSON.parse(text);
-  } catch {
-    parsed = null;
-  }
-  return { status: res.status, headers: res.headers, body: parsed, text };
-}
-
 /** A server with its admin socket in a temp dir, and `admin` bootstrapped. */
-interface Fx {
-  srv: TestServer;
-  /** `/admin/*` on the main port with an optional bearer token. */
-  http(method: string, path: string, body?: unknown, token?: string): Promise<Res>;
-  /** The admin socket, no credentials. */
-  sock(method: string, path: string, body?: unknown): Promise<Res>;
-  stop(): Promise<void>;
-}
+type Fx = AdminServer;
 
-async function setup(env: Record<string, string> = {}): Promise<Fx> {
-  const dir = await Deno.makeTempDir({ prefix: "causerie-admin-perm-" });
-  const path = `${dir}/admin.sock`;
-  let srv: TestServer;
-  try {
-    srv = await startTestServer({
-      CAUSERIE_ADMIN_SOCKET: path,
-      CAUSERIE_ADMIN_PASSWORD: ADMIN_PW,
-      CAUSERIE_SHUTDOWN_SECONDS: "30",
-      ...env,
-    }, { adminSocket: true });
-  } catch (e) {
-    await Deno.remove(dir, { recursive: true });
-    throw e;
-  }
-  const client = Deno.createHttpClient(
-    { proxy: { transport: "unix", path } } as Deno.CreateHttpClientOptions,
-  );
-  let stopping: Promise<void> | undefined;
-  return {
-    srv,
-    http: (method, p, body, token) =>
-      send(
-        srv.url,
-        method,
-        p,
-        body,
-        token === undefined ? {} : { authorization: `Bearer ${token}` },
-      ),
-    sock: (method, p, body) => send("http://localhost", method, p, body, {}, client),
-    stop() {
-      stopping ??= (async () => {
-        try {
-          await srv.stop();
-        } finally {
-          client.close();
-          await Deno.remove(dir, { recursive: true });
-        }
-      })();
-      return stopping;
-    },
-  };
+function setup(): Promise<Fx> {
+  return startAdminServer({
+    prefix: "causerie-admin-perm-",
+    env: { CAUSERIE_SHUTDOWN_SECONDS: "30" },
+  });
 }
 
 type Role = "member" | "moderator" | "admin";
@@ -191,18 +115,6 @@ async function pendingOf(fx: Fx): Promise<Array<[string, string]>> {
   const res = await fx.sock("GET", "/admin/join-requests");
   assert.equal(res.status, 200, res.text);
   return (res.body.pending as Json[]).map((p) => [p.salon, p.username]);
-}
-
-/** The status of `/readyz`, or 0 when the server no longer accepts connections. */
-async function readyStatus(fx: Fx): Promise<number> {
-  let res: Response;
-  try {
-    res = await fetch(`${fx.srv.url}/readyz`);
-  } catch {
-    return 0;
-  }
-  await res.body?.cancel();
-  return res.status;
 }
 
 /** A member with a WebSocket session, used to observe notices and countdowns. */

@@ -7,96 +7,26 @@
 
 import assert from "node:assert/strict";
 import type { StartOptions } from "../main.ts";
-import { assertError, type TestResponse } from "./helpers.ts";
+import { assertError } from "./helpers.ts";
 import {
-  assertErrorFrame,
-  type CloseInfo,
-  type Frame,
-  loginHttp,
-  registerHttp,
-  session,
-  startTestServer,
-  type TestClient,
-  type TestServer,
-} from "./ws_client.ts";
+  ADMIN_PW,
+  type AdminServer,
+  type Json,
+  login,
+  pw,
+  refusedHello,
+  registerWs,
+  startAdminServer,
+} from "./admin_fixture.ts";
+import { assertErrorFrame, loginHttp, registerHttp, session } from "./ws_client.ts";
 
-const ADMIN_PW = "admin long password";
-const pw = (name: string) => `${name} long password`;
 const COMPTA = "Comptabilité";
 
-// deno-lint-ignore no-explicit-any -- response bodies are checked field by field
-type Json = any;
-
-interface Res extends TestResponse {
-  body: Json;
-}
-
-async function send(
-  base: string,
-  method: string,
-  path: string,
-  body: unknown,
-  headers: Record<string, string>,
-  client?: Deno.HttpClient,
-): Promise<Res> {
-  const init: RequestInit & { client?: Deno.HttpClient } = { method, headers: { ...headers } };
-  if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)["content-type"] = "application/json";
-  }
-  if (client) init.client = client;
-  const res = await fetch(`${base}${path}`, init);
-  const text = await res.text();
-  let parsed: Json = null;
-  try {
-    parsed = text === "" ? null : JSON.parse(text);
-  } catch {
-    parsed = null;
-  }
-  return { status: res.status, headers: res.headers, body: parsed, text };
-}
-
 /** One run of the server on the shared database file, with its admin socket. */
-interface Run {
-  srv: TestServer;
-  http(method: string, path: string, body?: unknown, token?: string): Promise<Res>;
-  sock(method: string, path: string, body?: unknown): Promise<Res>;
-  stop(): Promise<void>;
-}
+type Run = AdminServer;
 
-async function run(dir: string, opts: StartOptions = {}): Promise<Run> {
-  const path = `${dir}/admin.sock`;
-  const srv = await startTestServer({
-    CAUSERIE_DB: `sqlite:${dir}/causerie.db`,
-    CAUSERIE_ADMIN_SOCKET: path,
-    CAUSERIE_ADMIN_PASSWORD: ADMIN_PW,
-  }, { adminSocket: true, ...opts });
-  const client = Deno.createHttpClient(
-    { proxy: { transport: "unix", path } } as Deno.CreateHttpClientOptions,
-  );
-  let stopping: Promise<void> | undefined;
-  return {
-    srv,
-    http: (method, p, body, token) =>
-      send(
-        srv.url,
-        method,
-        p,
-        body,
-        token === undefined ? {} : { authorization: `Bearer ${token}` },
-      ),
-    sock: (method, p, body) => send("http://localhost", method, p, body, {}, client),
-    stop() {
-      stopping ??= (async () => {
-        try {
-          await srv.stop();
-        } finally {
-          client.close();
-        }
-      })();
-      return stopping;
-    },
-  };
+function run(dir: string, opts: StartOptions = {}): Promise<Run> {
+  return startAdminServer({ dir, env: { CAUSERIE_DB: `sqlite:${dir}/causerie.db` }, start: opts });
 }
 
 /** A temp dir for the database and the socket; every run started is stopped, the dir removed. */
@@ -115,34 +45,6 @@ async function withDir(
     for (const r of runs) await r.stop();
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-async function registerWs(
-  srv: TestServer,
-  name: string,
-): Promise<{ client: TestClient; welcome: Frame }> {
-  return await session(srv, {
-    type: "register",
-    username: name,
-    alias: name[0].toUpperCase() + name.slice(1),
-    password: pw(name),
-  }, name);
-}
-
-async function refusedHello(
-  srv: TestServer,
-  hello: Record<string, unknown>,
-): Promise<{ frame: Frame; close: CloseInfo; ref: string }> {
-  const c = await srv.connect("refused");
-  const ref = "hello-1";
-  c.send({ type: "hello", ...hello, ref });
-  const frame = await c.next((f) => f.ref === ref, undefined, "the answer to hello");
-  const close = await c.waitClosed();
-  return { frame, close, ref };
-}
-
-function login(r: Run, username: string): Promise<Res> {
-  return r.http("POST", "/api/login", { username, password: pw(username) });
 }
 
 async function get(r: Run, path: string): Promise<Json> {
