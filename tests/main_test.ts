@@ -4,18 +4,9 @@
  */
 
 import assert from "node:assert/strict";
+import { childEnv, ROOT, type Server, startServer } from "./server_process.ts";
 
-const ROOT = new URL("..", import.meta.url);
-
-/** The environment of a child: overrides, with any inherited CAUSERIE_* blanked. */
-function childEnv(overrides: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = { NO_COLOR: "1" };
-  for (const key of Object.keys(Deno.env.toObject())) {
-    if (key.startsWith("CAUSERIE_")) env[key] = "";
-  }
-  return { ...env, ...overrides };
-}
-
+/** `deno run main.ts` with `env`, not started: for one-shot runs. */
 function command(env: Record<string, string>): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "main.ts"],
@@ -27,74 +18,11 @@ function command(env: Record<string, string>): Deno.Command {
   });
 }
 
-/** A running child server. */
-interface Server {
-  port: number;
-  /** Sends SIGTERM; resolves with the exit code and everything it printed. */
-  stop(): Promise<{ code: number; output: string }>;
-  /** Kills the child if still running and releases its streams. */
-  dispose(): Promise<void>;
-}
-
-/** Spawns the server and waits for its "listening on http://127.0.0.1:PORT" line. */
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const child = command(env).spawn();
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-  const kill = (signal: Deno.Signal) => {
-    if (exited) return;
-    try {
-      child.kill(signal);
-    } catch {
-      // Already gone.
-    }
-  };
-  // A hung start must not hang the suite: kill the child after 30 s.
-  const guard = setTimeout(() => kill("SIGKILL"), 30_000);
-  const stdout = new Response(child.stdout).text();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let stderr = "";
-  let port: number | undefined;
-  while (port === undefined) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    stderr += value;
-    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\b/.exec(stderr);
-    if (m) port = Number(m[1]);
-  }
-  // Keep draining stderr so that the child never blocks on a full pipe.
-  const drained = (async () => {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      stderr += value;
-    }
-  })();
-  const finish = async () => {
-    const s = await status;
-    clearTimeout(guard);
-    await drained;
-    return { code: s.code, output: (await stdout) + stderr };
-  };
-  if (port === undefined) {
-    kill("SIGKILL");
-    const { code, output } = await finish();
-    throw new Error(`server did not start (exit ${code}):\n${output}`);
-  }
-  return {
-    port,
-    async stop() {
-      kill("SIGTERM");
-      return await finish();
-    },
-    async dispose() {
-      kill("SIGKILL");
-      await finish();
-    },
-  };
+/** SIGTERM, then the exit code and everything the child printed. */
+async function stop(server: Server): Promise<{ code: number; output: string }> {
+  server.kill("SIGTERM");
+  const { code, output } = await server.finished();
+  return { code, output };
 }
 
 async function call(
@@ -173,7 +101,7 @@ Deno.test("the server starts, serves the account API, stops on SIGTERM, keeps to
     assert.equal(missing.status, 404);
     assert.equal((missing.body!.error as { code: string }).code, "not_found");
 
-    const first = await server.stop();
+    const first = await stop(server);
     output += first.output;
     assert.equal(first.code, 0, first.output);
 
@@ -182,7 +110,7 @@ Deno.test("the server starts, serves the account API, stops on SIGTERM, keeps to
     const me = await call(server.port, "GET", "/api/me", undefined, token);
     assert.equal(me.status, 200, JSON.stringify(me.body));
     assert.equal((me.body!.user as { username: string }).username, "zoe");
-    const second = await server.stop();
+    const second = await stop(server);
     output += second.output;
     assert.equal(second.code, 0, second.output);
     assert.ok(!second.output.includes("created user 'admin'"), second.output);
