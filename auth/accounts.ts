@@ -11,7 +11,7 @@ import type { PublicUser, SalonView } from "../protocol/http.ts";
 import { isReserved, nameKey } from "../protocol/names.ts";
 import { ConflictError, type Role, type Store, type UserRecord } from "../store/store.ts";
 import { hashPassword, verifyNothing, verifyPassword } from "./password.ts";
-import { Throttle } from "./throttle.ts";
+import { KeyedGate, Throttle } from "./throttle.ts";
 import { newToken, TOKEN_MAX_IDLE_MS, tokenHash, TOKENS_PER_USER } from "./tokens.ts";
 
 /** Failed logins allowed per username per minute. */
@@ -47,6 +47,7 @@ export class Accounts {
   onlineCount: (salonId: number) => number;
   readonly #byUsername = new Throttle({ limit: FAILURES_PER_USERNAME, windowMs: 60_000 });
   readonly #byAddress = new Throttle({ limit: FAILURES_PER_ADDRESS, windowMs: 60_000 });
+  readonly #gate = new KeyedGate();
 
   /** Builds the service. */
   constructor(opts: AccountsOptions) {
@@ -122,8 +123,33 @@ export class Accounts {
     input: { username: string; password: string },
     clientAddress: string,
   ): Promise<UserRecord> {
-    const now = this.#now();
     const userKey = nameKey(input.username);
+    // Attempts wait their turn instead of being counted in advance: one at a
+    // time per username, and per address no more at once than failures it may
+    // still make. Guesses sent in parallel therefore cannot exceed the limits,
+    // while many users behind one address (a NAT, a proxy) all get in.
+    const releaseUser = await this.#gate.acquire(`u:${userKey}`, () => 1);
+    try {
+      const releaseAddress = await this.#gate.acquire(
+        `a:${clientAddress}`,
+        () => Math.max(1, FAILURES_PER_ADDRESS - this.#byAddress.count(clientAddress, this.#now())),
+      );
+      try {
+        return await this.#checkCredentials(input, userKey, clientAddress);
+      } finally {
+        releaseAddress();
+      }
+    } finally {
+      releaseUser();
+    }
+  }
+
+  async #checkCredentials(
+    input: { username: string; password: string },
+    userKey: string,
+    clientAddress: string,
+  ): Promise<UserRecord> {
+    const now = this.#now();
     const wait = Math.max(
       this.#byUsername.retryAfter(userKey, now),
       this.#byAddress.retryAfter(clientAddress, now),
@@ -136,22 +162,19 @@ export class Accounts {
         { retryAfterSeconds: wait },
       );
     }
-    // Count the attempt as a failure before the slow check, so that guesses
-    // sent in parallel cannot all slip under the limit; take it back on success.
-    this.#byUsername.fail(userKey, now);
-    this.#byAddress.fail(clientAddress, now);
     const user = await this.#store.userByName(input.username);
     const ok = user
       ? await verifyPassword(user.passwordHash, input.password)
       : await verifyNothing(input.password);
     if (!user || !ok) {
+      this.#byUsername.fail(userKey, this.#now());
+      this.#byAddress.fail(clientAddress, this.#now());
       throw new ProtocolError(
         "bad_credentials",
         401,
         "unknown username or wrong password; check both and try again",
       );
     }
-    this.#byAddress.forgive(clientAddress, now);
     this.#byUsername.reset(userKey);
     return user;
   }

@@ -61,16 +61,9 @@ export class Throttle {
     }
   }
 
-  /**
-   * Takes back one failure of `key` recorded at `at` (an attempt counted in
-   * advance that turned out to succeed).
-   */
-  forgive(key: string, at: number): void {
-    const list = this.#failures.get(key);
-    if (!list) return;
-    const i = list.lastIndexOf(at);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.#failures.delete(key);
+  /** Failures of `key` within the window ending at `now`. */
+  count(key: string, now: number): number {
+    return this.#recent(key, now).length;
   }
 
   /** Forgets the failures of `key` (after a success). */
@@ -81,5 +74,39 @@ export class Throttle {
   /** Number of keys currently tracked. */
   get size(): number {
     return this.#failures.size;
+  }
+}
+
+/**
+ * Limits how many tasks run at once per key; the others wait in order. The
+ * allowance is read again each time a slot frees, so it may shrink as
+ * failures accumulate. Keys with nothing running are forgotten.
+ */
+export class KeyedGate {
+  readonly #running = new Map<string, number>();
+  readonly #waiting = new Map<string, Array<() => void>>();
+
+  /** Waits for a slot under `key`; resolves with the function that frees it. */
+  async acquire(key: string, allowance: () => number): Promise<() => void> {
+    while ((this.#running.get(key) ?? 0) >= allowance()) {
+      await new Promise<void>((resolve) => {
+        const queue = this.#waiting.get(key) ?? [];
+        queue.push(resolve);
+        this.#waiting.set(key, queue);
+      });
+    }
+    this.#running.set(key, (this.#running.get(key) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.#running.get(key) ?? 1) - 1;
+      if (n === 0) this.#running.delete(key);
+      else this.#running.set(key, n);
+      const queue = this.#waiting.get(key);
+      const next = queue?.shift();
+      if (queue && queue.length === 0) this.#waiting.delete(key);
+      next?.();
+    };
   }
 }

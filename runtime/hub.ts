@@ -612,14 +612,21 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   }
 
   let counter = 0;
+  let signalled = false;
   const hub: Hub = {
     moderation,
     isShuttingDown: () => lifecycle() !== "running",
     signal() {
-      if (lifecycle() === "running") {
+      // The first signal starts the countdown (unless one already runs); any later one skips
+      // it, even if it arrives while the first is still being recorded.
+      if (!signalled && lifecycle() === "running") {
+        signalled = true;
         moderation.shutdown({ username: "server", userId: null, role: "admin", via: "signal" })
           .catch((e) => log.error(`shutdown failed: ${e}`));
-      } else send({ type: "SKIP_SHUTDOWN" });
+      } else {
+        signalled = true;
+        send({ type: "SKIP_SHUTDOWN" });
+      }
     },
     actorTree,
     server,
