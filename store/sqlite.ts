@@ -34,6 +34,12 @@ type Row = Record<string, unknown>;
 
 const USER_COLUMNS = "id, username, alias, role, password_hash, created_at";
 
+/**
+ * A token's last use is written at most this often: each write is a synced
+ * transaction on the event loop, and a 30-day expiry needs no finer clock.
+ */
+const TOKEN_TOUCH_MS = 60 * 60 * 1000;
+
 function toUser(row: Row | undefined): UserRecord | undefined {
   if (!row) return undefined;
   return {
@@ -353,7 +359,7 @@ class SqliteStore implements Store {
       this.#tx(() => this.#q("DELETE FROM sessions WHERE token_hash = ?").run(tokenHash));
       return Promise.resolve(undefined);
     }
-    if (opts.now - lastUsed >= 60_000) {
+    if (opts.now - lastUsed >= TOKEN_TOUCH_MS) {
       this.#tx(() =>
         this.#q("UPDATE sessions SET last_used_at = ? WHERE token_hash = ?").run(
           opts.now,

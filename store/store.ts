@@ -231,7 +231,8 @@ export interface Store {
   /**
    * The user owning a token hash, or `undefined` when unknown or idle longer
    * than `maxIdleMs` (an expired token is deleted). Marks the token as used;
-   * the use is recorded at most once a minute, so idle time is known to the minute.
+   * the use is recorded at most once an hour (each record is a synced write), so idle
+   * time is known to the hour.
    */
   sessionUser(tokenHash: string, opts: SessionLookup): Promise<UserRecord | undefined>;
   /**

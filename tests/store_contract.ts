@@ -359,13 +359,15 @@ export function storeContract(adapterName: string, open: () => Promise<Store>): 
 
   test("createSession over the cap drops the least recently used token", async (store) => {
     const alice = await user(store, "alice");
+    // Uses are recorded at most once an hour, so the timeline is in hours.
+    const HOUR = 60 * MINUTE;
     await session(store, alice.id, "a1", T0, 3);
-    await session(store, alice.id, "a2", T0 + MINUTE, 3);
-    await session(store, alice.id, "a3", T0 + 2 * MINUTE, 3);
+    await session(store, alice.id, "a2", T0 + HOUR, 3);
+    await session(store, alice.id, "a3", T0 + 2 * HOUR, 3);
     // a1 is the oldest token but was used most recently.
-    assert.equal((await lookup(store, "a1", T0 + 10 * MINUTE))?.id, alice.id);
-    await session(store, alice.id, "a4", T0 + 11 * MINUTE, 3);
-    const now = T0 + 12 * MINUTE;
+    assert.equal((await lookup(store, "a1", T0 + 10 * HOUR))?.id, alice.id);
+    await session(store, alice.id, "a4", T0 + 11 * HOUR, 3);
+    const now = T0 + 12 * HOUR;
     assert.equal(await lookup(store, "a2", now), undefined);
     for (const t of ["a1", "a3", "a4"]) assert.equal((await lookup(store, t, now))?.id, alice.id);
   });
