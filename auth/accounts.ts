@@ -32,7 +32,7 @@ export interface AccountsOptions {
 }
 
 /** The client's view of a user. */
-export function publicUser(user: UserRecord): PublicUser {
+export function publicUser(user: Pick<UserRecord, "username" | "alias" | "role">): PublicUser {
   return { username: user.username, alias: user.alias, role: user.role };
 }
 

@@ -341,7 +341,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         },
         welcome: (session, token, ref) =>
           welcomeEvent(
-            publicUser({ ...session.user, passwordHash: "", createdAt: 0 }),
+            publicUser(session.user),
             token,
             salonViews(session.user.id),
             {
