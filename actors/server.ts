@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type ActorRefFrom, enqueueActions, fromPromise, setup } from "xstate";
+import { type ActorRefFrom, enqueueActions, fromPromise, sendTo, setup } from "xstate";
 import { directEvent, errorEvent, okEvent, presenceEvent } from "../protocol/events.ts";
 import type { DirectItem } from "../protocol/events.ts";
 import type { ErrorCode } from "../protocol/errors.ts";
@@ -103,13 +103,6 @@ export function sanctionSystemId(id: number): string {
 /** The system id of a salon actor, from the salon's comparison key. */
 export function salonSystemId(key: string): string {
   return `salon:${key}`;
-}
-
-/** An action forwarding CANCEL or SKIP to the countdown actor. */
-function sendToShutdown(type: "CANCEL" | "SKIP") {
-  return (
-    { system }: { system: { get(id: string): { send(e: { type: string }): void } | undefined } },
-  ) => system.get("shutdown")?.send({ type });
 }
 
 /** The server machine. */
@@ -278,6 +271,10 @@ export const serverMachine = setup({
       const id = event.type.slice("xstate.done.actor.".length);
       if (self.getSnapshot().children[id]) enqueue.stopChild(id);
     }),
+    /** Tells the countdown to stop and announce `shutdown_cancelled`. */
+    cancelCountdown: sendTo("shutdown", { type: "CANCEL" }),
+    /** Tells the countdown to end now (a second signal). */
+    skipCountdown: sendTo("shutdown", { type: "SKIP" }),
     /** Reports that the server has drained. */
     reportStopped: ({ context }) => context.deps.stopped(),
     /** Commits a direct message; the result comes back as DIRECT_DONE. */
@@ -342,8 +339,8 @@ export const serverMachine = setup({
           },
           on: {
             CONNECT: { actions: "spawnConnection" },
-            CANCEL_SHUTDOWN: { actions: sendToShutdown("CANCEL") },
-            SKIP_SHUTDOWN: { actions: sendToShutdown("SKIP") },
+            CANCEL_SHUTDOWN: { actions: "cancelCountdown" },
+            SKIP_SHUTDOWN: { actions: "skipCountdown" },
           },
         },
         draining: {

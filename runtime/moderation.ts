@@ -302,11 +302,7 @@ export class Moderation {
     const who = await this.#authorize(actor, "moderator", "announcing");
     const problem = textProblem(text, this.#opts.maxText);
     if (problem) {
-      throw new ProtocolError(
-        problem.code,
-        problem.code === "too_long" ? 400 : 400,
-        problem.message,
-      );
+      throw new ProtocolError(problem.code, 400, problem.message);
     }
     this.#live.broadcast(
       JSON.stringify({ type: "notice", text, at: new Date(this.#now()).toISOString() }),

@@ -388,11 +388,6 @@ class SqliteStore implements Store {
     return Promise.resolve(Number(result.changes) > 0);
   }
 
-  deleteUserSessions(userId: number): Promise<void> {
-    this.#tx(() => this.#q("DELETE FROM sessions WHERE user_id = ?").run(userId));
-    return Promise.resolve();
-  }
-
   memberSalonIds(userId: number): Promise<number[]> {
     return Promise.resolve(
       this.#q("SELECT salon_id FROM memberships WHERE user_id = ? ORDER BY salon_id").all(userId)

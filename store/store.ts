@@ -242,8 +242,6 @@ export interface Store {
   bannedTokenOwner(tokenHash: string): Promise<UserRecord | undefined>;
   /** Revokes one token. Returns whether it existed. */
   deleteSession(tokenHash: string): Promise<boolean>;
-  /** Revokes every token of a user. */
-  deleteUserSessions(userId: number): Promise<void>;
 
   /** Ids of the salons the user is a member of. */
   memberSalonIds(userId: number): Promise<number[]>;

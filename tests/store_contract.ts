@@ -383,19 +383,6 @@ export function storeContract(adapterName: string, open: () => Promise<Store>): 
     assert.equal((await lookup(store, "t2", T0 + 1))?.id, alice.id);
   });
 
-  test("deleteUserSessions revokes every token of one user only", async (store) => {
-    const alice = await user(store, "alice");
-    const bob = await user(store, "bob");
-    await session(store, alice.id, "a1", T0);
-    await session(store, alice.id, "a2", T0);
-    await session(store, bob.id, "b1", T0);
-    await store.deleteUserSessions(alice.id);
-    assert.equal(await lookup(store, "a1", T0 + 1), undefined);
-    assert.equal(await lookup(store, "a2", T0 + 1), undefined);
-    assert.equal((await lookup(store, "b1", T0 + 1))?.id, bob.id);
-    await store.deleteUserSessions(alice.id); // nothing left: no error
-  });
-
   // --- memberships ----------------------------------------------------------
 
   test("memberSalonIds and pendingSalonIds of users", async (store) => {
