@@ -1,6 +1,6 @@
 /**
- * The root actor (system id `server`): spawns one salon actor per salon and
- * one connection actor per socket, keeps the registry of live sessions
+ * The root actor (system id `server`): spawns one salon actor per salon
+ * (connection actors are started beside it by {@link startConnection}), keeps the registry of live sessions
  * (enforcing the per-user session limit), delivers direct messages once
  * committed, and coalesces presence changes into at most one `presence`
  * frame per second per session.
@@ -10,7 +10,15 @@
  * @module
  */
 
-import { type ActorRefFrom, enqueueActions, fromPromise, sendTo, setup } from "xstate";
+import {
+  type Actor,
+  type ActorRefFrom,
+  createActor,
+  enqueueActions,
+  fromPromise,
+  sendTo,
+  setup,
+} from "xstate";
 import { directEvent, errorEvent, okEvent, presenceEvent } from "../protocol/events.ts";
 import type { DirectItem } from "../protocol/events.ts";
 import type { ErrorCode } from "../protocol/errors.ts";
@@ -78,7 +86,6 @@ export interface ServerContext extends ServerInput {
 
 /** Events the server handles. */
 export type ServerEvent =
-  | { type: "CONNECT"; id: string; socket: SocketPort; address: string }
   | { type: "SESSION_UP"; session: Session }
   | { type: "SESSION_DOWN"; session: Session }
   | { type: "DIRECT"; session: Session; ref?: string; to: string; text: string }
@@ -113,7 +120,6 @@ export const serverMachine = setup({
     input: {} as ServerInput,
   },
   actors: {
-    connection: connectionMachine,
     salon: salonMachine,
     sanction: sanctionMachine,
     shutdown: shutdownMachine,
@@ -138,15 +144,6 @@ export const serverMachine = setup({
         const id = salonSystemId(input.salon.key);
         enqueue.spawnChild("salon", { id, systemId: id, input });
       }
-    }),
-    /** Spawns the actor of a new socket, registered under its id. */
-    spawnConnection: enqueueActions(({ context, event, enqueue }) => {
-      const { id, socket, address } = event as E<"CONNECT">;
-      enqueue.spawnChild("connection", {
-        id,
-        systemId: id,
-        input: { id, socket, address, deps: context.connectionDeps, limits: context.limits },
-      });
     }),
     /**
      * Registers a session, tells its salons, records presence when it is the
@@ -211,12 +208,16 @@ export const serverMachine = setup({
         }`,
       );
       const child = self.getSnapshot().children[id];
-      const ctx = child?.getSnapshot()?.context as
-        | { socket?: SocketPort; session?: Session }
-        | undefined;
-      ctx?.socket?.close(1011, "internal error; reconnect");
-      if (ctx?.session) enqueue.raise({ type: "SESSION_DOWN", session: ctx.session });
-      if (child) enqueue.stopChild(id);
+      if (child) {
+        const ctx = child.getSnapshot()?.context as { socket?: SocketPort } | undefined;
+        ctx?.socket?.close(1011, "internal error; reconnect");
+        enqueue.stopChild(id);
+      }
+      // A connection actor (not a child: see startConnection) has already closed its socket.
+      for (const list of context.sessions.values()) {
+        const session = list.find((s) => s.id === id);
+        if (session) enqueue.raise({ type: "SESSION_DOWN", session });
+      }
     }),
     /** Starts the actor of a sanction in force. */
     spawnSanction: enqueueActions(({ context, event, enqueue }) => {
@@ -314,7 +315,6 @@ export const serverMachine = setup({
       states: {
         running: {
           on: {
-            CONNECT: { actions: "spawnConnection" },
             START_SHUTDOWN: { target: "shuttingDown" },
             SKIP_SHUTDOWN: { target: "draining" },
           },
@@ -338,7 +338,6 @@ export const serverMachine = setup({
             ],
           },
           on: {
-            CONNECT: { actions: "spawnConnection" },
             CANCEL_SHUTDOWN: { actions: "cancelCountdown" },
             SKIP_SHUTDOWN: { actions: "skipCountdown" },
           },
@@ -390,3 +389,40 @@ export const serverMachine = setup({
     ROLE_CHANGED: { actions: "applyRole" },
   },
 });
+
+/** What a new socket brings to its connection actor. */
+export interface NewConnection {
+  /** Unique id in the process, also the actor's system id (`conn:N`). */
+  id: string;
+  /** The socket. */
+  socket: SocketPort;
+  /** The peer's address, for login throttling. */
+  address: string;
+}
+
+/**
+ * Starts the actor of a new socket in the server's actor system, with the
+ * server as its parent: `system.get(id)` reaches it (the server sends it
+ * REPLACED and SANCTIONED that way), the inspector sees it, its clock is the
+ * system's, and a failure reaches the server's recovery. It is not listed
+ * among the server's snapshot children: xstate copies a parent's children map
+ * on every spawn and stop, which made each connect and disconnect cost
+ * O(open connections), O(N²) for a login or shutdown wave.
+ *
+ * Returns the started actor; it stops by itself in its final state.
+ */
+export function startConnection(
+  server: Actor<typeof serverMachine>,
+  { id, socket, address }: NewConnection,
+): Actor<typeof connectionMachine> {
+  const { connectionDeps: deps, limits } = server.getSnapshot().context;
+  const actor = createActor(connectionMachine, {
+    id,
+    systemId: id,
+    parent: server,
+    input: { id, socket, address, deps, limits },
+  });
+  // A failure (a bug) closes the socket; the server logs it and forgets the session.
+  actor.subscribe({ error: () => socket.close(1011, "internal error; reconnect") });
+  return actor.start();
+}

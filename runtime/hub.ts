@@ -13,12 +13,17 @@ import {
   type AnyActorRef,
   createActor,
 } from "xstate";
-import { type ConnectionEvent, type ConnectionLimits } from "../actors/connection.ts";
+import {
+  type ConnectionEvent,
+  type ConnectionLimits,
+  type connectionMachine,
+} from "../actors/connection.ts";
 import {
   type DirectResult,
   salonSystemId,
   type ServerEvent,
   serverMachine,
+  startConnection,
 } from "../actors/server.ts";
 import { CLOSE } from "../actors/session.ts";
 import type { ActorInfo } from "../routes/admin.ts";
@@ -396,9 +401,14 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
 
   const send = (event: ServerEvent) => server.send(event);
 
-  /** Whether any connection actor is still alive. */
-  const hasConnections = () =>
-    Object.keys(server.getSnapshot().children).some((id) => id.startsWith("conn:"));
+  /** Live connection actors by id; each leaves when it ends. */
+  const connections = new Map<string, Actor<typeof connectionMachine>>();
+  /** Told when the last connection actor has ended. */
+  let onConnectionsGone: (() => void) | undefined;
+  const forgetConnection = (id: string) => {
+    connections.delete(id);
+    if (connections.size === 0) onConnectionsGone?.();
+  };
 
   /**
    * Stops taking frames, commits what is queued, closes every socket with
@@ -408,21 +418,16 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   async function drainAndClose(reason: string): Promise<void> {
     draining = true;
     await writer.close();
-    for (const child of Object.values(server.getSnapshot().children)) {
-      const ctx = (child as AnyActorRef | undefined)?.getSnapshot()?.context as
-        | { socket?: { close(code: number, reason: string): void } }
-        | undefined;
-      ctx?.socket?.close(CLOSE.goingAway, reason);
+    for (const actor of connections.values()) {
+      actor.getSnapshot().context.socket.close(CLOSE.goingAway, reason);
     }
-    if (!hasConnections()) return;
+    if (connections.size === 0) return;
     const done = Promise.withResolvers<void>();
-    const subscription = server.subscribe(() => {
-      if (!hasConnections()) done.resolve();
-    });
+    onConnectionsGone = done.resolve;
     const timer = setTimeout(done.resolve, CLOSE_WAIT_MS);
     await done.promise;
     clearTimeout(timer);
-    subscription.unsubscribe();
+    onConnectionsGone = undefined;
   }
   const lifecycle = () => (server.getSnapshot().value as { lifecycle: string }).lifecycle;
 
@@ -598,6 +603,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       for (const child of Object.values(snapshot.children ?? {})) if (child) walk(child, id);
     };
     walk(server, null);
+    for (const actor of connections.values()) walk(actor, "server");
     return out;
   }
 
@@ -632,8 +638,20 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     server,
     connect(socket, address) {
       const id = `conn:${++counter}`;
-      server.send({ type: "CONNECT", id, socket, address });
-      const ref = () => server.system.get(id) as AnyActorRef | undefined;
+      if (draining || lifecycle() === "draining" || lifecycle() === "stopped") {
+        socket.close(CLOSE.goingAway, "the server is stopping; reconnect in a moment");
+        return { id, receive() {}, closed() {} };
+      }
+      const actor = startConnection(server, { id, socket, address });
+      if (actor.getSnapshot().status === "active") {
+        connections.set(id, actor);
+        actor.subscribe({
+          complete: () => forgetConnection(id),
+          // The failure itself reaches the server's recovery (its parent) as an event.
+          error: () => forgetConnection(id),
+        });
+      }
+      const ref = () => connections.get(id);
       return {
         id,
         receive(parsed) {
@@ -676,6 +694,8 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
     async stop() {
       await drainAndClose("server stopping");
+      // Connections whose peers never answered the close: end their actors (and timers) too.
+      for (const actor of [...connections.values()]) actor.send({ type: "SOCKET_CLOSED" });
       server.stop();
     },
   };

@@ -26,7 +26,12 @@ import {
   salonMachine,
 } from "../actors/salon.ts";
 import { type SanctionInput, sanctionMachine } from "../actors/sanction.ts";
-import { salonSystemId, sanctionSystemId, serverMachine } from "../actors/server.ts";
+import {
+  salonSystemId,
+  sanctionSystemId,
+  serverMachine,
+  startConnection,
+} from "../actors/server.ts";
 import type { Session } from "../actors/session.ts";
 import { shutdownMachine } from "../actors/shutdown.ts";
 import { nameKey } from "../protocol/names.ts";
@@ -745,9 +750,9 @@ function world(users: UserSummary[]): World {
     async connect(u) {
       const id = `conn:${++counter}`;
       const socket = recorder(clock);
-      server.send({ type: "CONNECT", id, socket, address: "192.0.2.1" });
+      startConnection(server, { id, socket, address: "192.0.2.1" });
       const actor = server.system.get(id) as AnyActorRef;
-      assert.ok(actor, "CONNECT spawns a connection actor registered under its id");
+      assert.ok(actor, "a connection actor is registered in the system under its id");
       actor.send(
         {
           type: "FRAME",
@@ -986,7 +991,7 @@ Deno.test("server: PUNISH sends the frame to each session of the user and closes
   });
 });
 
-Deno.test("server: a connection that was closed leaves the server's children", async () => {
+Deno.test("server: a connection that was closed leaves the actor system", async () => {
   const alice = user(1, "alice");
   await withWorld([alice], async (w) => {
     const a1 = await w.connect(alice);

@@ -11,7 +11,12 @@ import assert from "node:assert/strict";
 import { type Actor, type AnyActorRef, createActor, SimulatedClock } from "xstate";
 import type { ConnectionDeps, ConnectionEvent, ConnectionLimits } from "../actors/connection.ts";
 import type { SalonDeps, SalonEvent, SalonInput } from "../actors/salon.ts";
-import { type DirectResult, salonSystemId, serverMachine } from "../actors/server.ts";
+import {
+  type DirectResult,
+  salonSystemId,
+  serverMachine,
+  startConnection,
+} from "../actors/server.ts";
 import type { Session } from "../actors/session.ts";
 import { nameKey } from "../protocol/names.ts";
 import { MembershipIndex } from "../runtime/membership_index.ts";
@@ -240,9 +245,9 @@ function world(opts: { users: UserSummary[]; blabla?: UserSummary[]; maxSessions
     async connect(u) {
       const id = `conn:${++counter}`;
       const socket = recorder(clock);
-      server.send({ type: "CONNECT", id, socket, address: "192.0.2.1" });
+      startConnection(server, { id, socket, address: "192.0.2.1" });
       const actor = server.system.get(id) as AnyActorRef;
-      assert.ok(actor, "CONNECT spawns a connection actor registered under its id");
+      assert.ok(actor, "a connection actor is registered in the system under its id");
       const hello: ConnectionEvent = {
         type: "FRAME",
         frame: { type: "hello", token: u.username, ref: "h" },
@@ -605,5 +610,36 @@ Deno.test("through connection actors: say reaches salon members, direct reaches 
     assert.deepEqual(presences(carol.socket).at(-1)!.changes, [
       { username: "bob", status: "offline" },
     ]);
+  });
+});
+
+Deno.test("a connection actor that fails is logged, its socket closed 1011, its user offline", async () => {
+  await withWorld({ users: [ALICE, BOB] }, async (w) => {
+    const alice = await w.connect(ALICE);
+    const bob = await w.connect(BOB);
+    advance(w, 5_000);
+    // A bug in an effect: the next direct history request throws inside the actor.
+    w.server.getSnapshot().context.connectionDeps.directHistory = () => {
+      throw new Error("boom in directHistory");
+    };
+    alice.actor.send(
+      {
+        type: "FRAME",
+        frame: { type: "history", with: "bob", ref: "h1" },
+      } satisfies ConnectionEvent,
+    );
+    await flush();
+    assert.equal(alice.actor.getSnapshot().status, "error");
+    assert.ok(w.errors.some((e) => e.includes(alice.id) && e.includes("boom in directHistory")));
+    assert.deepEqual(alice.socket.closes, [{ code: 1011, reason: "internal error; reconnect" }]);
+    assert.equal(w.sessionsOf(ALICE.id).length, 0, "the failed session is forgotten");
+    assert.equal(w.server.system.get(alice.id), undefined, "gone from the system");
+    advance(w, 1_000);
+    assert.deepEqual(presences(bob.socket).at(-1)!.changes, [
+      { username: "alice", status: "offline" },
+    ]);
+    assert.equal(w.server.getSnapshot().status, "active", "the server goes on");
+    assert.deepEqual(bob.socket.closes, []);
+    w.errors.length = 0; // reported and checked above
   });
 });
