@@ -1,7 +1,10 @@
 /**
  * The SQLite adapter of {@link Store}, on `node:sqlite`: WAL journal, foreign
  * keys on, `synchronous=FULL`, every write in an explicit `BEGIN IMMEDIATE`
- * transaction, every statement prepared once with bound parameters.
+ * transaction, every statement prepared once with bound parameters. Chat
+ * messages of a file database are committed by a writer thread on its own
+ * connection (`sqlite_writer.ts`), so the disk sync of each group commit
+ * does not stop the event loop.
  *
  * @module
  */
@@ -12,6 +15,8 @@ import { dirname } from "node:path";
 import type { SalonConfig, SalonPolicy } from "../config/salons.ts";
 import { nameKey } from "../protocol/names.ts";
 import { parseMigrations } from "./migrations.ts";
+import { SqliteAppender } from "./sqlite_append.ts";
+import { SqliteWriterThread } from "./sqlite_writer.ts";
 import {
   type AuditEntry,
   ConflictError,
@@ -125,7 +130,16 @@ export async function openSqliteStore(path: string, opts: SqliteOptions = {}): P
     db.close();
     throw e;
   }
-  return rejectInsteadOfThrowing(new SqliteStore(db));
+  let writer: SqliteWriterThread | undefined;
+  if (path !== ":memory:") {
+    try {
+      writer = await SqliteWriterThread.open(path);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+  return rejectInsteadOfThrowing(new SqliteStore(db, writer));
 }
 
 /**
@@ -176,9 +190,13 @@ class SqliteStore implements Store {
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();
   #closed = false;
+  /** Commits chat messages on its own connection, off the event loop (file databases). */
+  #writer: SqliteWriterThread | undefined;
+  #appender: SqliteAppender | undefined;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, writer?: SqliteWriterThread) {
     this.#db = db;
+    this.#writer = writer;
   }
 
   #q(sql: string): StatementSync {
@@ -207,13 +225,12 @@ class SqliteStore implements Store {
     return Promise.resolve();
   }
 
-  close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      this.#statements.clear();
-      this.#db.close();
-    }
-    return Promise.resolve();
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#writer?.close();
+    this.#statements.clear();
+    this.#db.close();
   }
 
   syncSalons(salons: SalonConfig[], now: number): Promise<SalonRecord[]> {
@@ -444,34 +461,10 @@ class SqliteStore implements Store {
 
   appendMessages(batch: NewMessage[]): Promise<number[]> {
     if (batch.length === 0) return Promise.resolve([]);
-    const ids = this.#tx(() =>
-      batch.map((m) => {
-        if (m.kind === "salon") {
-          const row = this.#q(
-            "UPDATE salons SET last_message_id = last_message_id + 1 WHERE id = ? RETURNING last_message_id",
-          ).get(m.salonId);
-          if (!row) throw new Error(`salon ${m.salonId} does not exist`);
-          const id = Number(row.last_message_id);
-          this.#q(
-            "INSERT INTO messages (salon_id, id, user_id, text, created_at) VALUES (?, ?, ?, ?, ?)",
-          ).run(m.salonId, id, m.userId, m.text, m.at);
-          return id;
-        }
-        const result = this.#q(
-          `INSERT INTO direct_messages (from_user_id, to_user_id, pair_low, pair_high, text, created_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-        ).run(
-          m.fromUserId,
-          m.toUserId,
-          Math.min(m.fromUserId, m.toUserId),
-          Math.max(m.fromUserId, m.toUserId),
-          m.text,
-          m.at,
-        );
-        return Number(result.lastInsertRowid);
-      })
-    );
-    return Promise.resolve(ids);
+    if (this.#writer?.usable) return this.#writer.append(batch);
+    // In memory (or if the writer thread died): commit here, on the event loop.
+    this.#appender ??= new SqliteAppender(this.#db);
+    return Promise.resolve(this.#appender.append(batch));
   }
 
   salonHistory(salonId: number, query: HistoryQuery): Promise<HistoryPage> {

@@ -1,0 +1,117 @@
+/**
+ * The store's side of its writer thread: hands batches of messages to the
+ * worker and resolves each with its ids once the worker has committed it.
+ *
+ * @module
+ */
+
+import type { NewMessage } from "./store.ts";
+import type { FromWriter, ToWriter } from "./sqlite_writer_protocol.ts";
+
+interface Pending {
+  resolve(ids: number[]): void;
+  reject(error: Error): void;
+}
+
+/** A writer thread with its own connection to a SQLite file. */
+export class SqliteWriterThread {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  #seq = 0;
+  #failure: Error | undefined;
+  #terminated = false;
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+  }
+
+  /** Starts the thread and opens `path` (migrated already) in it. */
+  static open(path: string): Promise<SqliteWriterThread> {
+    const worker = new Worker(new URL("./sqlite_writer_worker.ts", import.meta.url), {
+      type: "module",
+      name: "causerie-sqlite-writer",
+    });
+    const thread = new SqliteWriterThread(worker);
+    return new Promise((resolve, reject) => {
+      worker.onmessage = (event: MessageEvent<FromWriter>) => {
+        const message = event.data;
+        if (message.kind === "ready") {
+          worker.onmessage = (e: MessageEvent<FromWriter>) => thread.#settle(e.data);
+          resolve(thread);
+        } else {
+          worker.terminate();
+          reject(
+            new Error(
+              `the writer thread could not open ${path}: ${
+                message.kind === "refused" ? message.message : message.kind
+              }`,
+            ),
+          );
+        }
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        const error = new Error(`the writer thread failed: ${event.message}`);
+        reject(error); // no effect once open
+        thread.#fail(error);
+      };
+      thread.#post({ kind: "open", path });
+    });
+  }
+
+  /** Whether the thread can still take batches. */
+  get usable(): boolean {
+    return this.#failure === undefined && !this.#terminated;
+  }
+
+  /** Commits `batch` in one transaction in the thread; resolves with its ids. */
+  append(batch: NewMessage[]): Promise<number[]> {
+    if (!this.usable) {
+      return Promise.reject(this.#failure ?? new Error("the writer thread is closed"));
+    }
+    const seq = ++this.#seq;
+    const { promise, resolve, reject } = Promise.withResolvers<number[]>();
+    this.#pending.set(seq, { resolve, reject });
+    this.#post({ kind: "append", seq, batch });
+    return promise;
+  }
+
+  /** Waits for the batches in flight, then stops the thread. */
+  async close(): Promise<void> {
+    if (this.#terminated) return;
+    await Promise.allSettled(
+      [...this.#pending.values()].map((p) =>
+        new Promise<void>((done) => {
+          const { resolve, reject } = p;
+          p.resolve = (ids) => (resolve(ids), done());
+          p.reject = (e) => (reject(e), done());
+        })
+      ),
+    );
+    this.#terminated = true;
+    this.#worker.terminate();
+  }
+
+  #post(message: ToWriter): void {
+    this.#worker.postMessage(message);
+  }
+
+  #settle(message: FromWriter): void {
+    if (message.kind !== "done" && message.kind !== "failed") return;
+    const pending = this.#pending.get(message.seq);
+    if (!pending) return;
+    this.#pending.delete(message.seq);
+    if (message.kind === "done") pending.resolve(message.ids);
+    else pending.reject(new Error(message.message));
+  }
+
+  #fail(error: Error): void {
+    this.#failure = error;
+    for (const p of this.#pending.values()) p.reject(error);
+    this.#pending.clear();
+    if (!this.#terminated) {
+      this.#terminated = true;
+      this.#worker.terminate();
+    }
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * Messages between the store and its writer thread (`sqlite_writer_worker.ts`).
+ *
+ * @module
+ */
+
+import type { NewMessage } from "./store.ts";
+
+/** From the store to the writer thread. */
+export type ToWriter =
+  | { kind: "open"; path: string }
+  | { kind: "append"; seq: number; batch: NewMessage[] };
+
+/** From the writer thread to the store. */
+export type FromWriter =
+  | { kind: "ready" }
+  | { kind: "refused"; message: string }
+  | { kind: "done"; seq: number; ids: number[] }
+  | { kind: "failed"; seq: number; message: string };

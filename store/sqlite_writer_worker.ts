@@ -1,0 +1,50 @@
+/**
+ * The writer thread of a SQLite file store: its own connection to the same
+ * database (WAL lets it write while the main thread reads), on which every
+ * batch of chat messages is committed, so that the commit's disk sync
+ * (`synchronous=FULL`) does not stop the event loop that serves the sockets.
+ *
+ * @module
+ */
+
+/// <reference lib="deno.worker" />
+
+import { DatabaseSync } from "node:sqlite";
+import { SqliteAppender } from "./sqlite_append.ts";
+import type { FromWriter, ToWriter } from "./sqlite_writer_protocol.ts";
+
+let appender: SqliteAppender | undefined;
+
+function reply(message: FromWriter): void {
+  self.postMessage(message);
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+self.onmessage = (event: MessageEvent<ToWriter>) => {
+  const message = event.data;
+  if (message.kind === "open") {
+    try {
+      const db = new DatabaseSync(message.path);
+      db.exec("PRAGMA busy_timeout = 5000");
+      db.exec("PRAGMA synchronous = FULL");
+      db.exec("PRAGMA foreign_keys = ON");
+      appender = new SqliteAppender(db);
+      reply({ kind: "ready" });
+    } catch (e) {
+      reply({ kind: "refused", message: messageOf(e) });
+    }
+    return;
+  }
+  if (!appender) {
+    reply({ kind: "failed", seq: message.seq, message: "the writer thread has no database open" });
+    return;
+  }
+  try {
+    reply({ kind: "done", seq: message.seq, ids: appender.append(message.batch) });
+  } catch (e) {
+    reply({ kind: "failed", seq: message.seq, message: messageOf(e) });
+  }
+};
