@@ -30,6 +30,8 @@ export interface SocketPort {
   send(frame: string): void;
   /** Closes with a code and a reason. */
   close(code: number, reason: string): void;
+  /** Bytes sent but not yet written to the network (absent: always 0). */
+  unsent?(): number;
 }
 
 /** Something that receives events (an actor reference, or a test double). */
@@ -242,7 +244,8 @@ export const connectionMachine = setup({
     startSession: assign({
       session: ({ context, event }) => {
         const { user } = (event as unknown as { output: { user: UserSummary } }).output;
-        return { id: context.id, user, send: context.socket.send, close: context.socket.close };
+        const { send, close, unsent } = context.socket;
+        return { id: context.id, user, send, close, ...(unsent ? { unsent } : {}) };
       },
     }),
     /** `welcome`, then the session is announced to the server. */

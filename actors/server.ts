@@ -76,12 +76,34 @@ export interface ServerInput {
   presenceIntervalMs: number;
 }
 
+/** A user's presence change, as sent. */
+export interface PresenceChange {
+  /** Username. */
+  username: string;
+  /** Final status within the window. */
+  status: "online" | "offline";
+}
+
+/**
+ * A session whose socket holds more unsent bytes than this gets no presence
+ * frame until it has drained; it then gets one frame with every change it
+ * missed (final status per user). During a login wave the frames would
+ * otherwise pile up in the buffers of the sockets that read slowest.
+ */
+export const PRESENCE_UNSENT_BYTES = 64 * 1024;
+
 /** Server state. The registry maps are updated in place by named actions. */
 export interface ServerContext extends ServerInput {
   /** Live sessions by user id, oldest first. */
   sessions: Map<number, Session[]>;
   /** Presence changes since the last `presence` frame, by user id (final status only). */
-  changes: Map<number, { username: string; status: "online" | "offline" }>;
+  changes: Map<number, PresenceChange>;
+  /** Number of presence windows flushed so far. */
+  presenceEpoch: number;
+  /** The changes of recent windows, kept while a lagging session has not received them. */
+  presenceLog: Array<{ epoch: number; changes: Map<number, PresenceChange> }>;
+  /** Sessions held back by a full socket, with the last window each has received. */
+  lagging: Map<Session, number>;
 }
 
 /** Events the server handles. */
@@ -131,8 +153,8 @@ export const serverMachine = setup({
     presenceInterval: ({ context }) => context.presenceIntervalMs,
   },
   guards: {
-    /** Presence changes are waiting. */
-    hasPresenceChanges: ({ context }) => context.changes.size > 0,
+    /** Presence changes are waiting, or sessions wait for the changes they missed. */
+    hasPresenceChanges: ({ context }) => context.changes.size > 0 || context.lagging.size > 0,
     /** The countdown ended by being cancelled. */
     wasCancelled: ({ event }) =>
       (event as unknown as { output?: { outcome?: string } }).output?.outcome === "cancelled",
@@ -174,6 +196,7 @@ export const serverMachine = setup({
       const i = list.indexOf(session);
       if (i < 0) return;
       list.splice(i, 1);
+      context.lagging.delete(session);
       for (const salon of context.deps.salonsOf(uid)) {
         salon.send({ type: "SESSION_DOWN", session });
       }
@@ -185,15 +208,50 @@ export const serverMachine = setup({
     }),
     /**
      * One `presence` frame with every change since the last, serialized once,
-     * to every session (every user shares the `auto` salon with every other).
+     * to every session (every user shares the `auto` salon with every other);
+     * a session whose socket is full waits, and once drained gets one frame
+     * with everything it missed (final status per user).
      */
     flushPresence: ({ context }) => {
-      if (context.changes.size === 0) return;
-      const frame = presenceEvent([...context.changes.values()]);
-      context.changes.clear();
-      for (const list of context.sessions.values()) {
-        for (const s of list) s.send(frame);
+      const full = (s: Session) => (s.unsent?.() ?? 0) > PRESENCE_UNSENT_BYTES;
+      if (context.changes.size > 0) {
+        const epoch = ++context.presenceEpoch;
+        const changes = context.changes;
+        context.changes = new Map();
+        context.presenceLog.push({ epoch, changes });
+        const frame = presenceEvent([...changes.values()]);
+        for (const list of context.sessions.values()) {
+          for (const s of list) {
+            if (context.lagging.has(s)) continue;
+            if (full(s)) context.lagging.set(s, epoch - 1);
+            else s.send(frame);
+          }
+        }
       }
+      // Sessions that have drained: one frame per distinct starting point.
+      const frames = new Map<number, string>();
+      for (const [s, since] of context.lagging) {
+        if (full(s)) continue;
+        let frame = frames.get(since);
+        if (frame === undefined) {
+          const missed = new Map<number, PresenceChange>();
+          for (const entry of context.presenceLog) {
+            if (entry.epoch <= since) continue;
+            for (const [userId, change] of entry.changes) {
+              missed.delete(userId); // keep the order of the latest change
+              missed.set(userId, change);
+            }
+          }
+          frame = presenceEvent([...missed.values()]);
+          frames.set(since, frame);
+        }
+        context.lagging.delete(s);
+        s.send(frame);
+      }
+      let oldest = context.presenceEpoch;
+      for (const since of context.lagging.values()) oldest = Math.min(oldest, since);
+      const keep = context.presenceLog.findIndex((entry) => entry.epoch > oldest);
+      context.presenceLog.splice(0, keep < 0 ? context.presenceLog.length : keep);
     },
     /**
      * A child actor failed (a bug): log it, close its socket (1011), forget
@@ -306,7 +364,14 @@ export const serverMachine = setup({
   },
 }).createMachine({
   id: "server",
-  context: ({ input }) => ({ ...input, sessions: new Map(), changes: new Map() }),
+  context: ({ input }) => ({
+    ...input,
+    sessions: new Map(),
+    changes: new Map(),
+    presenceEpoch: 0,
+    presenceLog: [],
+    lagging: new Map(),
+  }),
   type: "parallel",
   entry: "spawnSalons",
   states: {

@@ -18,6 +18,11 @@ export interface Session {
   send(frame: string): void;
   /** Closes the socket with a WebSocket close code and reason. */
   close(code: number, reason: string): void;
+  /**
+   * Bytes sent but not yet written to the network (absent: always 0). Presence
+   * waits while this is high, rather than piling up in the socket's buffer.
+   */
+  unsent?(): number;
 }
 
 /** WebSocket close codes used by the server. */

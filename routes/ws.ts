@@ -47,6 +47,7 @@ export const CLOSE_FLUSH_MS = 1000;
 export function socketPort(ws: WebSocket, abandoned: () => void): {
   send(frame: string): void;
   close(code: number, reason: string): void;
+  unsent(): number;
 } {
   let closing = false;
   const closeNow = (code: number, reason: string) => {
@@ -55,6 +56,7 @@ export function socketPort(ws: WebSocket, abandoned: () => void): {
     } catch { /* already closing */ }
   };
   return {
+    unsent: () => ws.bufferedAmount,
     send(frame) {
       if (closing || ws.readyState !== WebSocket.OPEN) return;
       try {

@@ -13,6 +13,7 @@ import type { ConnectionDeps, ConnectionEvent, ConnectionLimits } from "../actor
 import type { SalonDeps, SalonEvent, SalonInput } from "../actors/salon.ts";
 import {
   type DirectResult,
+  PRESENCE_UNSENT_BYTES,
   salonSystemId,
   serverMachine,
   startConnection,
@@ -49,8 +50,11 @@ interface Recorder {
   /** Simulated time of each frame. */
   times: number[];
   closes: Array<{ code: number; reason: string }>;
+  /** Bytes the fake socket reports as not yet written (set by a test). */
+  backlog: number;
   send(frame: string): void;
   close(code: number, reason: string): void;
+  unsent(): number;
 }
 
 function recorder(clock: SimulatedClock): Recorder {
@@ -59,6 +63,10 @@ function recorder(clock: SimulatedClock): Recorder {
     frames: [],
     times: [],
     closes: [],
+    backlog: 0,
+    unsent() {
+      return this.backlog; // `this`: sessions are spread copies of a recorder
+    },
     send(frame) {
       r.raw.push(frame);
       r.frames.push(JSON.parse(frame));
@@ -402,6 +410,71 @@ Deno.test("presence: a user who comes and goes within the window appears once, f
     // Presence frames to one session are always at least a second apart.
     const times = a1.times.filter((_, i) => a1.frames[i].type === "presence");
     for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 1000, `${times}`);
+  });
+});
+
+Deno.test("presence: a session with a full socket waits, then gets what it missed in one frame", async () => {
+  await withWorld({ users: [ALICE, BOB, CAROL, DAVE] }, (w) => {
+    const a1 = w.session("a1", ALICE);
+    const b1 = w.session("b1", BOB);
+    w.up(a1);
+    w.up(b1);
+    advance(w, 1_000);
+    const before = { a1: presences(a1).length, b1: presences(b1).length };
+    b1.backlog = PRESENCE_UNSENT_BYTES + 1; // bob's client reads slowly
+
+    const c1 = w.session("c1", CAROL);
+    w.up(c1);
+    advance(w, 1_000);
+    const d1 = w.session("d1", DAVE);
+    w.up(d1);
+    advance(w, 1_000);
+    w.down(c1); // carol leaves while bob is still behind
+    advance(w, 1_000);
+    assert.equal(presences(a1).length, before.a1 + 3, "a reader keeps getting each window");
+    assert.equal(presences(b1).length, before.b1, "nothing piles up behind a full socket");
+
+    b1.backlog = PRESENCE_UNSENT_BYTES; // drained enough
+    advance(w, 1_000);
+    assert.deepEqual(presences(b1).slice(before.b1), [{
+      type: "presence",
+      changes: [
+        { username: "dave", status: "online" },
+        { username: "carol", status: "offline" },
+      ],
+    }], "one frame, final status per user, latest change last");
+    assert.equal(presences(a1).length, before.a1 + 3, "the others get no repeat");
+
+    // Caught up: the next change reaches bob at once with everyone else.
+    advance(w, 1_000);
+    w.down(d1);
+    assert.deepEqual(presences(b1).at(-1)!.changes, [{ username: "dave", status: "offline" }]);
+    assert.deepEqual(presences(a1).at(-1)!.changes, [{ username: "dave", status: "offline" }]);
+    const ctx = w.server.getSnapshot().context;
+    assert.equal(ctx.lagging.size, 0);
+    assert.equal(ctx.presenceLog.length, 0, "windows nobody waits for are not kept");
+  });
+});
+
+Deno.test("presence: a lagging session that closes is forgotten with what it missed", async () => {
+  await withWorld({ users: [ALICE, BOB, CAROL] }, (w) => {
+    const a1 = w.session("a1", ALICE);
+    const b1 = w.session("b1", BOB);
+    w.up(a1);
+    w.up(b1);
+    advance(w, 1_000);
+    b1.backlog = 10 * PRESENCE_UNSENT_BYTES;
+    w.up(w.session("c1", CAROL));
+    advance(w, 1_000);
+    const ctx = w.server.getSnapshot().context;
+    assert.equal(ctx.lagging.size, 1);
+    assert.ok(ctx.presenceLog.length > 0, "kept for bob");
+    w.down(b1);
+    advance(w, 1_000);
+    advance(w, 1_000);
+    assert.equal(ctx.lagging.size, 0);
+    assert.equal(ctx.presenceLog.length, 0);
+    assert.equal(w.server.getSnapshot().matches({ presence: "idle" }), true, "the timer stops");
   });
 });
 
