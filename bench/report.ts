@@ -717,21 +717,33 @@ export function renderReport(r: BenchReport, previous: string): string {
   }
   for (const prof of r.profiles) {
     const step = (prof.result.steps as Step[] | undefined)?.[0];
-    out.push(
-      `### ${prof.scenario}${
-        prof.users ? ` with ${int(prof.users)} users` : ""
-      } at ${prof.rate} msg/s for ${
-        step ? ((step as unknown as { durationMs: number }).durationMs / 1000).toFixed(1) : "?"
-      } s (whole process: start-up, sessions, the step, shutdown; ${prof.summary.totalMs} ms sampled, ${prof.summary.idlePct}% idle${
-        step
-          ? `; that step: ${int(step.ackedPerSec)} acked/s, ${
-            int(step.deliveriesPerSec)
-          } deliveries/s, ack p99 ${ms(step.ack.p99)} ms, delivery p99 ${
-            ms(step.delivery.p99)
-          } ms, server CPU ${pct(step.serverCpu)}`
-          : ""
-      })`,
-    );
+    if (prof.scenario === "idle") {
+      const sessions = (prof.result.sessions as number | undefined) ?? 0;
+      const perSec = prof.result.sessionsPerSec as number | undefined;
+      out.push(
+        `### idle: a wave of ${
+          int(sessions)
+        } token hellos, 200 at a time (whole process: start-up, the wave, shutdown; ${prof.summary.totalMs} ms sampled, ${prof.summary.idlePct}% idle${
+          perSec ? `; ${int(perSec)} sessions/s` : ""
+        })`,
+      );
+    } else {
+      out.push(
+        `### ${prof.scenario}${
+          prof.users ? ` with ${int(prof.users)} users` : ""
+        } at ${prof.rate} msg/s for ${
+          step ? ((step as unknown as { durationMs: number }).durationMs / 1000).toFixed(1) : "?"
+        } s (whole process: start-up, sessions, the step, shutdown; ${prof.summary.totalMs} ms sampled, ${prof.summary.idlePct}% idle${
+          step
+            ? `; that step: ${int(step.ackedPerSec)} acked/s, ${
+              int(step.deliveriesPerSec)
+            } deliveries/s, ack p99 ${ms(step.ack.p99)} ms, delivery p99 ${
+              ms(step.delivery.p99)
+            } ms, server CPU ${pct(step.serverCpu)}`
+            : ""
+        })`,
+      );
+    }
     out.push("");
     out.push(
       table(

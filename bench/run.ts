@@ -682,28 +682,32 @@ async function main(): Promise<void> {
   // CPU profiles of Causerie under fan-out and ingest load (deno run --cpu-prof).
   const profiles: BenchReport["profiles"] = [];
   if (opts.profile) {
-    for (const scenario of ["fanout", "ingest"] as const) {
+    for (const scenario of ["fanout", "ingest", "idle"] as const) {
       // Whole-process profiles (deno run --cpu-prof, written at exit): an attached
       // inspector would cost more than what it measures (Deno reports every
       // WebSocket frame to it). Ingest uses 2,000 users, so that the rate can
       // go past the 1,000-user ceiling and the server still stops in time.
       const rate = scenario === "fanout" ? (opts.quick ? 150 : 80) : (opts.quick ? 1500 : 6000);
       const users = scenario === "ingest" ? (opts.quick ? 500 : 2000) : undefined;
-      log(`profiling Causerie: ${scenario} at ${rate}/s`);
+      log(`profiling Causerie: ${scenario}${scenario === "idle" ? "" : ` at ${rate}/s`}`);
       const dir = `${tmp}/prof-${scenario}`;
       Deno.mkdirSync(dir);
       let server: Server | undefined;
       try {
         server = await startServer(ctx, "causerie", { cpuProfDir: dir });
-        const result = await runLoadgen(ctx, server, scenario, {
-          ...paramsFor(scenario),
-          ...(users ? { users } : {}),
-          start: rate,
-          maxSteps: 1,
-          bisect: 0,
-          retries: 0,
-          stepMs: opts.quick ? 3000 : 6000,
-        }, usersFile);
+        const params = scenario === "idle"
+          // A login wave: the sessions established per second, not the memory.
+          ? { ...paramsFor(scenario), sessions: opts.quick ? 2000 : 5000, toLimit: false }
+          : {
+            ...paramsFor(scenario),
+            ...(users ? { users } : {}),
+            start: rate,
+            maxSteps: 1,
+            bisect: 0,
+            retries: 0,
+            stepMs: opts.quick ? 3000 : 6000,
+          };
+        const result = await runLoadgen(ctx, server, scenario, params, usersFile);
         const stopped = await server.stop(60_000);
         server = undefined;
         const found = [...Deno.readDirSync(dir)].find((f) => f.name.endsWith(".cpuprofile"));
