@@ -3,7 +3,9 @@
 -- *_key columns hold names after NFC and lower-casing, as VARBINARY so they are
 -- compared byte for byte (no collation, no pad-space): the database must not decide
 -- that "General" and "Général" are the same name.
--- Each "-- migration: N" block is applied once, in order, at start-up.
+-- Each "-- migration: N" block is applied once, in order, at start-up. MySQL commits
+-- each DDL statement on its own: a migration that fails half-way is not rolled back.
+-- Checked against MariaDB 10.11; needs MySQL 8.0.16+ for the CHECK constraints.
 
 -- migration: 1
 CREATE TABLE users (
@@ -13,7 +15,7 @@ CREATE TABLE users (
   alias VARCHAR(255) NOT NULL,
   alias_key VARBINARY(1024) NOT NULL,
   password_hash VARCHAR(255) NOT NULL,
-  role VARCHAR(16) NOT NULL,
+  role VARCHAR(16) NOT NULL CHECK (role IN ('member', 'moderator', 'admin')),
   created_at BIGINT NOT NULL,
   UNIQUE KEY users_username_key (username_key),
   UNIQUE KEY users_alias_key (alias_key),
@@ -23,7 +25,7 @@ CREATE TABLE salons (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   name VARCHAR(255) NOT NULL,
   name_key VARBINARY(1024) NOT NULL,
-  policy VARCHAR(16) NOT NULL,
+  policy VARCHAR(16) NOT NULL CHECK (policy IN ('auto', 'open', 'approval')),
   last_message_id BIGINT NOT NULL DEFAULT 0,
   created_at BIGINT NOT NULL,
   UNIQUE KEY salons_name_key (name_key)
@@ -73,9 +75,9 @@ CREATE TABLE direct_messages (
 CREATE TABLE sanctions (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   user_id BIGINT NOT NULL,
-  kind VARCHAR(8) NOT NULL,
+  kind VARCHAR(8) NOT NULL CHECK (kind IN ('kick', 'ban')),
   until_at BIGINT NULL,
-  reason TEXT NOT NULL,
+  reason MEDIUMTEXT NOT NULL,
   by_user_id BIGINT NULL,
   created_at BIGINT NOT NULL,
   lifted_at BIGINT NULL,
@@ -84,7 +86,7 @@ CREATE TABLE sanctions (
   CONSTRAINT sanctions_by_fk FOREIGN KEY (by_user_id) REFERENCES users (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 CREATE TABLE sessions (
-  token_hash CHAR(64) NOT NULL PRIMARY KEY,
+  token_hash VARBINARY(255) NOT NULL PRIMARY KEY,
   user_id BIGINT NOT NULL,
   created_at BIGINT NOT NULL,
   last_used_at BIGINT NOT NULL,
@@ -96,8 +98,8 @@ CREATE TABLE audit_log (
   at BIGINT NOT NULL,
   actor VARCHAR(64) NOT NULL,
   action VARCHAR(32) NOT NULL,
-  target VARCHAR(255) NOT NULL,
-  reason TEXT NOT NULL,
+  target VARCHAR(255) NOT NULL DEFAULT '',
+  reason MEDIUMTEXT NOT NULL,
   via VARCHAR(16) NOT NULL,
   KEY audit_log_at (at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
