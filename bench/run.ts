@@ -16,6 +16,7 @@
 import { type BenchReport, renderReport, type RunRecord } from "./report.ts";
 import { summarizeProfile } from "./profile.ts";
 import type { LoadgenConfig } from "./loadgen/main.ts";
+import { type BenchDatabase, freshBenchDatabase } from "./mysql_db.ts";
 
 type Target = "causerie" | "causerie-mysql" | "bare" | "socketio";
 type Scenario =
@@ -587,9 +588,12 @@ async function main(): Promise<void> {
     return list;
   };
 
+  let mysqlDb: BenchDatabase | undefined;
   if (ctx.mysqlUrl) {
     // Register the same users on MySQL (skipped with the reason if the server refuses it).
     try {
+      mysqlDb = await freshBenchDatabase(ctx.mysqlUrl);
+      ctx.mysqlUrl = mysqlDb.url;
       const server = await startServer(ctx, "causerie-mysql");
       try {
         const reg = await runLoadgen(ctx, server, "register", {
@@ -749,6 +753,7 @@ async function main(): Promise<void> {
     notes,
     mysql: ctx.mysqlSkip ? `skipped: ${ctx.mysqlSkip}` : ctx.mysqlUrl ? "measured" : "not set",
   };
+  await mysqlDb?.drop().catch((e) => log(`could not drop the MySQL bench database: ${e}`));
   Deno.writeTextFileSync(`${tmp}/report.json`, JSON.stringify(report, null, 1));
   const previous = await Deno.readTextFile(opts.out).catch(() => "");
   await Deno.writeTextFile(opts.out, renderReport(report, previous));
