@@ -228,6 +228,49 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     backlog: 100,
   };
 
+  /** Checks a hello or register frame: the user and the token of the new session. */
+  async function handshake(
+    frame: HandshakeFrame,
+    address: string,
+  ): Promise<{ user: UserSummary; token: string }> {
+    if (hub.isShuttingDown()) {
+      throw new ProtocolError(
+        "shutting_down",
+        503,
+        "the server is shutting down; reconnect in a moment",
+      );
+    }
+    let user: UserRecord;
+    let token: string;
+    if (frame.type === "register") {
+      user = await accounts.register(frame);
+      token = await accounts.issueToken(user);
+    } else if ("token" in frame) {
+      try {
+        user = await accounts.authenticate(frame.token);
+      } catch (e) {
+        if (e instanceof ProtocolError && e.code === "unauthenticated") {
+          // A token revoked by a ban still names its owner: answer `banned`.
+          const owner = await accounts.bannedTokenOwner(frame.token);
+          if (owner) await accounts.assertNotSanctioned(owner);
+          throw new ProtocolError(
+            "bad_credentials",
+            401,
+            "the token is unknown, revoked or expired; log in again with your password",
+          );
+        }
+        throw e;
+      }
+      await accounts.assertNotSanctioned(user);
+      token = frame.token;
+    } else {
+      ({ user, token } = await accounts.login(frame, address));
+    }
+    const s = summary(user);
+    remember(s);
+    return { user: s, token };
+  }
+
   const server: Actor<typeof serverMachine> = createActor(serverMachine, {
     systemId: "server",
     ...(opts.clock ? { clock: opts.clock } : {}),
@@ -307,42 +350,17 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       connectionDeps: {
         now,
         authenticate: async (frame: HandshakeFrame, address: string) => {
-          if (hub.isShuttingDown()) {
-            throw new ProtocolError(
-              "shutting_down",
-              503,
-              "the server is shutting down; reconnect in a moment",
-            );
-          }
-          let user: UserRecord;
-          let token: string;
-          if (frame.type === "register") {
-            user = await accounts.register(frame);
-            token = await accounts.issueToken(user);
-          } else if ("token" in frame) {
-            try {
-              user = await accounts.authenticate(frame.token);
-            } catch (e) {
-              if (e instanceof ProtocolError && e.code === "unauthenticated") {
-                // A token revoked by a ban still names its owner: answer `banned`.
-                const owner = await accounts.bannedTokenOwner(frame.token);
-                if (owner) await accounts.assertNotSanctioned(owner);
-                throw new ProtocolError(
-                  "bad_credentials",
-                  401,
-                  "the token is unknown, revoked or expired; log in again with your password",
-                );
-              }
-              throw e;
+          try {
+            return await handshake(frame, address);
+          } catch (e) {
+            // A refusal is the client's business; anything else is ours: log it.
+            if (!(e instanceof ProtocolError)) {
+              log.error(
+                `a ${frame.type} could not be checked: ${e instanceof Error ? e.stack : e}`,
+              );
             }
-            await accounts.assertNotSanctioned(user);
-            token = frame.token;
-          } else {
-            ({ user, token } = await accounts.login(frame, address));
+            throw e;
           }
-          const s = summary(user);
-          remember(s);
-          return { user: s, token };
         },
         welcome: (session, token, ref) =>
           welcomeEvent(

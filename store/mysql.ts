@@ -18,6 +18,7 @@ import {
   type MysqlRow,
   parseMysqlUrl,
   poolOptions,
+  SESSION_ISOLATION,
   SESSION_SQL_MODE,
   withoutSecret,
 } from "./mysql_migrate.ts";
@@ -48,7 +49,7 @@ const USER_COLUMNS = "id, username, alias, role, password_hash, created_at";
 const TOKEN_TOUCH_MS = 60 * 60 * 1000;
 
 /** How many times a transaction chosen as a deadlock victim is run again. */
-const DEADLOCK_RETRIES = 3;
+const DEADLOCK_RETRIES = 5;
 
 /** ER_LOCK_DEADLOCK: InnoDB rolled the whole transaction back; it may simply be run again. */
 const ER_LOCK_DEADLOCK = 1213;
@@ -174,6 +175,9 @@ export async function openMysqlStore(url: string, opts: MysqlOptions = {}): Prom
   // (mysql2 runs a connection's commands in order).
   pool.pool.on("connection", (conn) => {
     conn.query(SESSION_SQL_MODE, (e: unknown) => {
+      if (e) conn.destroy();
+    });
+    conn.query(SESSION_ISOLATION, (e: unknown) => {
       if (e) conn.destroy();
     });
   });

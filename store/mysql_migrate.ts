@@ -93,6 +93,17 @@ export const SESSION_SQL_MODE =
   "SET SESSION sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
 
 /**
+ * Every transaction reads committed data and locks only the rows it touches.
+ * Under REPEATABLE READ (InnoDB's default) a `DELETE ... WHERE user_id = ?`
+ * that finds nothing locks the gap where such rows would go; new users all
+ * land in the same last gap, so concurrent registrations (each deleting the
+ * new user's stale tokens, then inserting one) deadlocked one another. No
+ * transaction here relies on repeatable reads: uniqueness is the indexes',
+ * counters are single-row updates.
+ */
+export const SESSION_ISOLATION = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+
+/**
  * Rewrites a failure to connect as one line saying what to fix, without the
  * password (the caller adds the redacted URL).
  */

@@ -378,6 +378,27 @@ mysqlTests(() => {
     });
   });
 
+  Deno.test("mysql: 64 users registering at once, each with a first token, never deadlock", async () => {
+    await withStore(async (store) => {
+      await store.syncSalons(parseSalons(DEFAULT_SALONS), T0);
+      // As a register frame does: create the user (joining the auto salon), then its token.
+      const registered = await Promise.allSettled(
+        Array.from({ length: 64 }, async (_, i) => {
+          const u = await user(store, `wave${i}`);
+          await store.createSession(u.id, String(i).padStart(64, "0"), {
+            now: T0,
+            maxIdleMs: 30 * 24 * 3600_000,
+            maxPerUser: 100,
+          });
+          return u;
+        }),
+      );
+      const failed = registered.filter((r) => r.status === "rejected");
+      assert.deepEqual(failed.map((r) => String((r as PromiseRejectedResult).reason)), []);
+      assert.equal((await store.listMemberships()).length, 64);
+    });
+  });
+
   Deno.test("mysql: concurrent batches into shared salons get every id once, 1..N", async () => {
     await withStore(async (store) => {
       const salons = await store.syncSalons(parseSalons(DEFAULT_SALONS), T0);
