@@ -10,8 +10,9 @@
 
 import mysql from "mysql2/promise";
 import type { Pool, PoolConnection, ResultSetHeader } from "mysql2/promise";
-import type { SalonConfig, SalonPolicy } from "../config/salons.ts";
+import type { SalonConfig } from "../config/salons.ts";
 import { nameKey } from "../protocol/names.ts";
+import { page, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
 import {
   connectError,
   migrateMysql,
@@ -35,7 +36,6 @@ import {
   type SanctionRecord,
   type SessionLookup,
   type Store,
-  type StoredMessage,
   type UserRecord,
   type UserSummary,
 } from "./store.ts";
@@ -78,66 +78,6 @@ class Sql {
     const [result] = await this.#db.execute<ResultSetHeader>(sql, params);
     return result;
   }
-}
-
-function toUser(row: MysqlRow | undefined): UserRecord | undefined {
-  if (!row) return undefined;
-  return {
-    id: Number(row.id),
-    username: String(row.username),
-    alias: String(row.alias),
-    role: row.role as Role,
-    passwordHash: String(row.password_hash),
-    createdAt: Number(row.created_at),
-  };
-}
-
-function toSalon(row: MysqlRow): SalonRecord {
-  return { id: Number(row.id), name: String(row.name), policy: row.policy as SalonPolicy };
-}
-
-function toSanction(row: MysqlRow | undefined): SanctionRecord | undefined {
-  if (!row) return undefined;
-  return {
-    id: Number(row.id),
-    userId: Number(row.user_id),
-    kind: row.kind as "kick" | "ban",
-    until: row.until_at === null ? null : Number(row.until_at),
-    reason: String(row.reason),
-    createdAt: Number(row.created_at),
-  };
-}
-
-function toSalonUser(row: MysqlRow): SalonUserRow {
-  return {
-    salonId: Number(row.salon_id),
-    since: Number(row.since),
-    user: {
-      id: Number(row.user_id),
-      username: String(row.username),
-      alias: String(row.alias),
-      role: row.role as Role,
-    },
-  };
-}
-
-function toMessage(row: MysqlRow): StoredMessage {
-  const message: StoredMessage = {
-    id: Number(row.id),
-    from: { username: String(row.from_username), alias: String(row.from_alias) },
-    text: String(row.text),
-    at: Number(row.created_at),
-  };
-  if (row.to_username !== undefined) {
-    message.to = { username: String(row.to_username), alias: String(row.to_alias) };
-  }
-  return message;
-}
-
-function page(rows: MysqlRow[], limit: number): HistoryPage {
-  const more = rows.length > limit;
-  const messages = rows.slice(0, limit).map(toMessage).reverse();
-  return { messages, more };
 }
 
 /**

@@ -12,9 +12,10 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { SalonConfig, SalonPolicy } from "../config/salons.ts";
+import type { SalonConfig } from "../config/salons.ts";
 import { nameKey } from "../protocol/names.ts";
 import { parseMigrations } from "./migrations.ts";
+import { page, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
 import { SqliteAppender } from "./sqlite_append.ts";
 import { SqliteWriterThread } from "./sqlite_writer.ts";
 import {
@@ -30,12 +31,9 @@ import {
   type SanctionRecord,
   type SessionLookup,
   type Store,
-  type StoredMessage,
   type UserRecord,
   type UserSummary,
 } from "./store.ts";
-
-type Row = Record<string, unknown>;
 
 const USER_COLUMNS = "id, username, alias, role, password_hash, created_at";
 
@@ -44,66 +42,6 @@ const USER_COLUMNS = "id, username, alias, role, password_hash, created_at";
  * transaction on the event loop, and a 30-day expiry needs no finer clock.
  */
 const TOKEN_TOUCH_MS = 60 * 60 * 1000;
-
-function toUser(row: Row | undefined): UserRecord | undefined {
-  if (!row) return undefined;
-  return {
-    id: Number(row.id),
-    username: String(row.username),
-    alias: String(row.alias),
-    role: row.role as Role,
-    passwordHash: String(row.password_hash),
-    createdAt: Number(row.created_at),
-  };
-}
-
-function toSalon(row: Row): SalonRecord {
-  return { id: Number(row.id), name: String(row.name), policy: row.policy as SalonPolicy };
-}
-
-function toSanction(row: Row | undefined): SanctionRecord | undefined {
-  if (!row) return undefined;
-  return {
-    id: Number(row.id),
-    userId: Number(row.user_id),
-    kind: row.kind as "kick" | "ban",
-    until: row.until_at === null ? null : Number(row.until_at),
-    reason: String(row.reason),
-    createdAt: Number(row.created_at),
-  };
-}
-
-function toSalonUser(row: Row): SalonUserRow {
-  return {
-    salonId: Number(row.salon_id),
-    since: Number(row.since),
-    user: {
-      id: Number(row.user_id),
-      username: String(row.username),
-      alias: String(row.alias),
-      role: row.role as Role,
-    },
-  };
-}
-
-function toMessage(row: Row): StoredMessage {
-  const message: StoredMessage = {
-    id: Number(row.id),
-    from: { username: String(row.from_username), alias: String(row.from_alias) },
-    text: String(row.text),
-    at: Number(row.created_at),
-  };
-  if (row.to_username !== undefined) {
-    message.to = { username: String(row.to_username), alias: String(row.to_alias) };
-  }
-  return message;
-}
-
-function page(rows: Row[], limit: number): HistoryPage {
-  const more = rows.length > limit;
-  const messages = rows.slice(0, limit).map(toMessage).reverse();
-  return { messages, more };
-}
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteOptions {
