@@ -9,6 +9,7 @@ import type { NewMessage } from "./store.ts";
 import type { FromWriter, ToWriter } from "./sqlite_writer_protocol.ts";
 
 interface Pending {
+  promise: Promise<number[]>;
   resolve(ids: number[]): void;
   reject(error: Error): void;
 }
@@ -20,6 +21,8 @@ export class SqliteWriterThread {
   #seq = 0;
   #failure: Error | undefined;
   #terminated = false;
+  /** Resolved when the thread has closed its connection. */
+  #closed: PromiseWithResolvers<void> | undefined;
 
   private constructor(worker: Worker) {
     this.#worker = worker;
@@ -70,25 +73,21 @@ export class SqliteWriterThread {
       return Promise.reject(this.#failure ?? new Error("the writer thread is closed"));
     }
     const seq = ++this.#seq;
-    const { promise, resolve, reject } = Promise.withResolvers<number[]>();
-    this.#pending.set(seq, { resolve, reject });
+    const pending = Promise.withResolvers<number[]>();
+    this.#pending.set(seq, pending);
     this.#post({ kind: "append", seq, batch });
-    return promise;
+    return pending.promise;
   }
 
   /** Waits for the batches in flight, then stops the thread. */
   async close(): Promise<void> {
     if (this.#terminated) return;
-    await Promise.allSettled(
-      [...this.#pending.values()].map((p) =>
-        new Promise<void>((done) => {
-          const { resolve, reject } = p;
-          p.resolve = (ids) => (resolve(ids), done());
-          p.reject = (e) => (reject(e), done());
-        })
-      ),
-    );
+    await Promise.allSettled([...this.#pending.values()].map((p) => p.promise));
+    if (this.#terminated) return; // failed meanwhile
     this.#terminated = true;
+    this.#closed = Promise.withResolvers<void>();
+    this.#post({ kind: "close" });
+    await this.#closed.promise;
     this.#worker.terminate();
   }
 
@@ -97,6 +96,7 @@ export class SqliteWriterThread {
   }
 
   #settle(message: FromWriter): void {
+    if (message.kind === "closed") return this.#closed?.resolve();
     if (message.kind !== "done" && message.kind !== "failed") return;
     const pending = this.#pending.get(message.seq);
     if (!pending) return;
@@ -107,6 +107,7 @@ export class SqliteWriterThread {
 
   #fail(error: Error): void {
     this.#failure = error;
+    this.#closed?.resolve();
     for (const p of this.#pending.values()) p.reject(error);
     this.#pending.clear();
     if (!this.#terminated) {

@@ -9,11 +9,13 @@ import type { NewMessage } from "./store.ts";
 /** From the store to the writer thread. */
 export type ToWriter =
   | { kind: "open"; path: string }
-  | { kind: "append"; seq: number; batch: NewMessage[] };
+  | { kind: "append"; seq: number; batch: NewMessage[] }
+  | { kind: "close" };
 
 /** From the writer thread to the store. */
 export type FromWriter =
   | { kind: "ready" }
   | { kind: "refused"; message: string }
   | { kind: "done"; seq: number; ids: number[] }
-  | { kind: "failed"; seq: number; message: string };
+  | { kind: "failed"; seq: number; message: string }
+  | { kind: "closed" };

@@ -13,6 +13,7 @@ import { DatabaseSync } from "node:sqlite";
 import { SqliteAppender } from "./sqlite_append.ts";
 import type { FromWriter, ToWriter } from "./sqlite_writer_protocol.ts";
 
+let db: DatabaseSync | undefined;
 let appender: SqliteAppender | undefined;
 
 function reply(message: FromWriter): void {
@@ -27,7 +28,7 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
   const message = event.data;
   if (message.kind === "open") {
     try {
-      const db = new DatabaseSync(message.path);
+      db = new DatabaseSync(message.path);
       db.exec("PRAGMA busy_timeout = 5000");
       db.exec("PRAGMA synchronous = FULL");
       db.exec("PRAGMA foreign_keys = ON");
@@ -36,6 +37,15 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
     } catch (e) {
       reply({ kind: "refused", message: messageOf(e) });
     }
+    return;
+  }
+  if (message.kind === "close") {
+    // Closed here, not left to the thread's end: another connection opening the
+    // file right after must not find this one half-closed (SQLITE_BUSY).
+    appender = undefined;
+    db?.close();
+    db = undefined;
+    reply({ kind: "closed" });
     return;
   }
   if (!appender) {
