@@ -656,7 +656,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     server,
     connect(socket, address) {
       const id = `conn:${++counter}`;
-      if (draining || lifecycle() === "draining" || lifecycle() === "stopped") {
+      if (draining || lifecycle() === "stopped") {
         socket.close(CLOSE.goingAway, "the server is stopping; reconnect in a moment");
         return { id, receive() {}, closed() {} };
       }
