@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { freshDatabase, MYSQL_URL, mysqlTests } from "./mysql_fixture.ts";
+import { freshDatabase, MYSQL_URL, mysqlTest } from "./mysql_fixture.ts";
 import {
   type Frame,
   loginHttp,
@@ -26,8 +26,9 @@ function states(welcome: Frame): Record<string, [boolean, boolean]> {
   );
 }
 
-mysqlTests(() => {
-  Deno.test("server on mysql: register, login, say; after a restart the history and memberships remain", async () => {
+mysqlTest(
+  "server on mysql: register, login, say; after a restart the history and memberships remain",
+  async () => {
     const db = await freshDatabase();
     const env = { CAUSERIE_DB: db.url };
     let srv: TestServer | undefined;
@@ -92,9 +93,12 @@ mysqlTests(() => {
       await srv?.stop();
       await db.drop();
     }
-  });
+  },
+);
 
-  Deno.test("server on mysql: a wrong password stops start-up with one line, password hidden", async () => {
+mysqlTest(
+  "server on mysql: a wrong password stops start-up with one line, password hidden",
+  async () => {
     const url = new URL(MYSQL_URL!);
     url.password = "Not-The-Right-0ne";
     const error = await startTestServer({ CAUSERIE_DB: url.toString() }).then(
@@ -105,5 +109,5 @@ mysqlTests(() => {
     assert.match(error.message, /access denied/);
     assert.ok(!error.message.includes("Not-The-Right-0ne"), error.message);
     assert.ok(!error.message.includes("\n"), error.message);
-  });
-});
+  },
+);

@@ -3,7 +3,7 @@
  * (`mysql://user:password@host:port/prefix`; `.ci/run` starts one). Every
  * {@link freshDatabase} is a new, empty database named after the URL's
  * database plus a random suffix, created through an admin connection and
- * dropped afterwards. Without the variable, {@link mysqlTests} registers the
+ * dropped afterwards. Without the variable, {@link mysqlTest} registers the
  * tests as ignored, so the run says they were skipped.
  *
  * @module
@@ -22,34 +22,15 @@ export const MYSQL_URL: string | undefined = Deno.env.get("CAUSERIE_TEST_MYSQL_U
 export const MYSQL_SKIPPED = MYSQL_URL === undefined;
 
 /**
- * Runs `register`, which calls `Deno.test`, so that every test it registers
- * is ignored when {@link MYSQL_URL} is unset (and sanitized as usual otherwise).
+ * Registers a test that needs the MySQL server: ignored (and named so) when
+ * {@link MYSQL_URL} is unset, run and sanitized as usual otherwise.
  */
-export function mysqlTests(register: () => void): void {
-  if (!MYSQL_SKIPPED) {
-    register();
-    return;
-  }
-  const original = Deno.test;
-  const ignored = (nameOrOptions: unknown, maybeFn?: unknown) => {
-    if (typeof nameOrOptions === "string" && typeof maybeFn === "function") {
-      return original({
-        name: `${nameOrOptions} (CAUSERIE_TEST_MYSQL_URL unset)`,
-        ignore: true,
-        fn: maybeFn as () => void,
-      });
-    }
-    if (typeof nameOrOptions === "object" && nameOrOptions !== null) {
-      return original({ ...(nameOrOptions as Deno.TestDefinition), ignore: true });
-    }
-    throw new Error("mysqlTests: register with Deno.test(name, fn) or Deno.test({ ... })");
-  };
-  Object.defineProperty(Deno, "test", { value: ignored, configurable: true, writable: true });
-  try {
-    register();
-  } finally {
-    Object.defineProperty(Deno, "test", { value: original, configurable: true, writable: true });
-  }
+export function mysqlTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({
+    name: MYSQL_SKIPPED ? `${name} (CAUSERIE_TEST_MYSQL_URL unset)` : name,
+    ignore: MYSQL_SKIPPED,
+    fn,
+  });
 }
 
 /** An admin connection to the server (to `database` if given); end it after use. */
