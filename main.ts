@@ -12,6 +12,7 @@ import { Accounts } from "./auth/accounts.ts";
 import { ensureAdmin, NO_ADMIN_HINT } from "./auth/bootstrap.ts";
 import { type Config, ConfigError, loadConfig } from "./config/config.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
+import { createSecurityLog, type SecurityLog, silentSecurityLog } from "./lib/security_log.ts";
 import { createAdminSocketApp, createApp } from "./routes/app.ts";
 import { serveAdminSocket } from "./routes/admin_socket.ts";
 import { createHub, type Hub, type HubOptions } from "./runtime/hub.ts";
@@ -43,6 +44,8 @@ export interface StartOptions {
   onStopped?: () => void;
   /** Serve the admin socket at `config.adminSocket` (default true). */
   adminSocket?: boolean;
+  /** The security log (default: from `CAUSERIE_SECURITY_LOG`). */
+  securityLog?: SecurityLog;
   /** Overrides of the live chat's options. */
   hub?: Partial<Pick<HubOptions, "clock" | "now" | "presenceIntervalMs">> & {
     helloTimeoutMs?: number;
@@ -81,8 +84,11 @@ export async function start(
       log.info("gave user 'admin' the admin role and CAUSERIE_ADMIN_PASSWORD");
     }
 
+    const security = opts.securityLog ??
+      (config.securityLog === "off" ? silentSecurityLog : createSecurityLog(config.securityLog));
     const accounts = new Accounts({
       store,
+      security,
       isShuttingDown: () => hub.isShuttingDown(),
     });
     let stopAll: () => Promise<void> = () => Promise.resolve();
@@ -103,6 +109,7 @@ export async function start(
       presenceIntervalMs: opts.hub?.presenceIntervalMs,
       onFatal: opts.onFatal,
       kickMinutes: config.kickMinutes,
+      security,
       shutdownSeconds: config.shutdownSeconds,
       onStopped: () => {
         stopAll().then(() => opts.onStopped?.(), (e) => {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type SecurityLog, silentSecurityLog } from "../lib/security_log.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { PublicUser, SalonView } from "../protocol/http.ts";
 import { isReserved, nameKey } from "../protocol/names.ts";
@@ -29,6 +30,8 @@ export interface AccountsOptions {
   isShuttingDown?: () => boolean;
   /** Connected users in a salon, by salon id. */
   onlineCount?: (salonId: number) => number;
+  /** Where failed logins, lockouts and registrations are recorded (default: nowhere). */
+  security?: SecurityLog;
 }
 
 /** The client's view of a user. */
@@ -41,6 +44,7 @@ export class Accounts {
   readonly #store: Store;
   readonly #now: () => number;
   readonly #isShuttingDown: () => boolean;
+  readonly #security: SecurityLog;
   /** Told of every new account (the live chat adds it to the `auto` salon). */
   onRegistered: ((user: UserRecord) => void) | undefined;
   /** Connected users in a salon, by salon id (set by the live chat). */
@@ -54,6 +58,7 @@ export class Accounts {
     this.#store = opts.store;
     this.#now = opts.now ?? Date.now;
     this.#isShuttingDown = opts.isShuttingDown ?? (() => false);
+    this.#security = opts.security ?? silentSecurityLog;
     this.onlineCount = opts.onlineCount ?? (() => 0);
     this.onRegistered = undefined;
   }

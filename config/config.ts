@@ -41,6 +41,8 @@ export interface Config {
   maxSessions: number;
   /** Log verbosity. */
   logLevel: LogLevel;
+  /** Where the security log goes: `stderr`, `off` or a file path. */
+  securityLog: string;
 }
 
 /** A configuration problem: names the variable and what it expects. */
@@ -71,6 +73,11 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: "CAUSERIE_MAX_TEXT", default: "2000", meaning: "longest message" },
   { name: "CAUSERIE_MAX_SESSIONS", default: "5", meaning: "sessions per user" },
   { name: "CAUSERIE_LOG_LEVEL", default: "info", meaning: "debug, info, warn or error" },
+  {
+    name: "CAUSERIE_SECURITY_LOG",
+    default: "stderr",
+    meaning: "security log: stderr, off or a path",
+  },
 ];
 
 type Env = Record<string, string | undefined>;
@@ -161,5 +168,6 @@ export function loadConfig(env: Env): Config {
     maxText: integer(env, "CAUSERIE_MAX_TEXT", 2000, 1, 16000),
     maxSessions: integer(env, "CAUSERIE_MAX_SESSIONS", 5, 1, 1000),
     logLevel: logLevel as LogLevel,
+    securityLog: read(env, "CAUSERIE_SECURITY_LOG") ?? "stderr",
   };
 }

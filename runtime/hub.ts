@@ -33,6 +33,7 @@ import type { SalonDeps, SalonEvent, SalonInput } from "../actors/salon.ts";
 import type { Session } from "../actors/session.ts";
 import { type Accounts, publicUser } from "../auth/accounts.ts";
 import type { Logger } from "../lib/log.ts";
+import { type SecurityLog, silentSecurityLog } from "../lib/security_log.ts";
 import { errorEvent, historyEvent, welcomeEvent } from "../protocol/events.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { HandshakeFrame, ParsedFrame } from "../protocol/frames.ts";
@@ -71,6 +72,8 @@ export interface HubOptions {
   kickMinutes?: number;
   /** Default countdown, seconds. */
   shutdownSeconds?: number;
+  /** Where sanctions, floods and slow-consumer closes are recorded (default: nowhere). */
+  security?: SecurityLog;
 }
 
 /** One socket as the hub sees it. */
@@ -127,6 +130,7 @@ function summary(user: UserRecord | UserSummary): UserSummary {
 /** Loads salons, members and requests, and starts the actor system. */
 export async function createHub(opts: HubOptions): Promise<Hub> {
   const { store, accounts, log } = opts;
+  const security = opts.security ?? silentSecurityLog;
   const now = opts.now ?? Date.now;
   const writer = new MessageWriter(
     store,
@@ -500,7 +504,10 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         });
       },
       punish: (userId, frame) => send({ type: "PUNISH", userId, frame }),
-      trackSanction: (sanction, username) => send({ type: "TRACK_SANCTION", sanction, username }),
+      trackSanction: (sanction, username) => {
+        security.record({ event: "sanction", username, outcome: "imposed", detail: sanction.kind });
+        send({ type: "TRACK_SANCTION", sanction, username });
+      },
       liftSanctions: (userId) => send({ type: "LIFT_SANCTIONS", userId }),
       requestsWithdrawn: (userId, salonIds) => {
         for (const id of salonIds) {
