@@ -13,7 +13,12 @@ import { ensureAdmin, NO_ADMIN_HINT } from "./auth/bootstrap.ts";
 import { type Config, ConfigError, loadConfig } from "./config/config.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { createSecurityLog, type SecurityLog, silentSecurityLog } from "./lib/security_log.ts";
+import { connectionsFor, NOFILE_WARN_BELOW, openFileLimit } from "./lib/nofile.ts";
 import { createAdminSocketApp, createApp } from "./routes/app.ts";
+import { HTTP_TIMEOUTS, type HttpServer, listenHttp } from "./routes/http_server.ts";
+import { createWebSocketSupport } from "./routes/node_ws.ts";
+import { MAX_FRAME_BYTES } from "./protocol/frames.ts";
+import { Admission } from "./runtime/admission.ts";
 import { serveAdminSocket } from "./routes/admin_socket.ts";
 import { createHub, type Hub, type HubOptions } from "./runtime/hub.ts";
 import type { WsOptions } from "./routes/ws.ts";
@@ -119,7 +124,28 @@ export async function start(
       },
     });
     stopHub = () => hub.stop();
-    const app = createApp({ store, accounts, log, hub, ws: opts.ws });
+    const nofile = openFileLimit();
+    const maxConnections = config.maxConnections ?? connectionsFor(nofile);
+    if (nofile !== undefined && nofile < NOFILE_WARN_BELOW) {
+      log.warn(
+        `the open-file limit (ulimit -n) is ${nofile}: at most ${maxConnections} connections; raise it (ulimit -n 65536, or nofile in compose.yaml)`,
+      );
+    }
+    const webSockets = createWebSocketSupport({ maxPayload: MAX_FRAME_BYTES });
+    const admission = new Admission({
+      preWelcomeTotal: config.preWelcomeMax,
+      preWelcomePerAddress: config.preWelcomePerAddress,
+      connectBurst: config.connectBurst,
+      connectPerSecond: config.connectPerSecond,
+    });
+    const app = createApp({
+      store,
+      accounts,
+      log,
+      hub,
+      ws: { allowedOrigins: config.allowedOrigins, ...opts.ws },
+      wsDeps: { webSockets, admission, security },
+    });
     const adminSocket = opts.adminSocket === false ? undefined : await serveAdminSocket(
       config.adminSocket,
       createAdminSocketApp({ hub, accounts, log }).fetch,
@@ -129,14 +155,14 @@ export async function start(
       await closeAdminSocket();
       await hub.stop();
     };
-    const listening = Promise.withResolvers<Deno.NetAddr>();
-    let server: Deno.HttpServer<Deno.NetAddr>;
+    let server: HttpServer;
     try {
-      server = Deno.serve({
+      server = await listenHttp(app, webSockets, {
         hostname: config.host,
         port: config.port,
-        onListen: (addr) => listening.resolve(addr),
-      }, app.fetch);
+        limits: { maxConnections, ...HTTP_TIMEOUTS },
+        log,
+      });
     } catch (e) {
       if (e instanceof Deno.errors.AddrInUse) {
         throw new Error(
@@ -148,20 +174,19 @@ export async function start(
       }
       throw e;
     }
-    const addr = await listening.promise;
     let stopping: Promise<void> | undefined;
     stopAll = () => {
       stopping ??= (async () => {
         await closeAdminSocket();
         await hub.stop();
-        await server.shutdown();
+        await server.close();
         await store.close();
       })();
       return stopping;
     };
     return {
-      port: addr.port,
-      hostname: addr.hostname,
+      port: server.port,
+      hostname: server.hostname,
       store,
       hub,
       stop: () => stopAll(),

@@ -43,6 +43,19 @@ export interface Config {
   logLevel: LogLevel;
   /** Where the security log goes: `stderr`, `off` or a file path. */
   securityLog: string;
+  // -- transport limits (issue 9, items 1 and 2)
+  /** Open TCP connections at most; `undefined`: from the open-file limit. */
+  maxConnections: number | undefined;
+  /** Sockets not yet welcomed, in total. */
+  preWelcomeMax: number;
+  /** Sockets not yet welcomed, per client address (IPv6 by /64). */
+  preWelcomePerAddress: number;
+  /** WebSocket connections an address may open in a burst. */
+  connectBurst: number;
+  /** WebSocket connections per second an address gets back. */
+  connectPerSecond: number;
+  /** Origins allowed to open a WebSocket besides the server's own. */
+  allowedOrigins: string[];
 }
 
 /** A configuration problem: names the variable and what it expects. */
@@ -73,6 +86,16 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: "CAUSERIE_MAX_TEXT", default: "2000", meaning: "longest message" },
   { name: "CAUSERIE_MAX_SESSIONS", default: "5", meaning: "sessions per user" },
   { name: "CAUSERIE_LOG_LEVEL", default: "info", meaning: "debug, info, warn or error" },
+  {
+    name: "CAUSERIE_MAX_CONNECTIONS",
+    default: "(open-file limit less 10%)",
+    meaning: "TCP connections at most",
+  },
+  { name: "CAUSERIE_PREWELCOME_MAX", default: "1024", meaning: "sockets not yet welcomed" },
+  { name: "CAUSERIE_PREWELCOME_PER_ADDRESS", default: "8", meaning: "the same, per address" },
+  { name: "CAUSERIE_CONNECT_BURST", default: "60", meaning: "connections per address, burst" },
+  { name: "CAUSERIE_CONNECT_PER_SECOND", default: "10", meaning: "connections per address, rate" },
+  { name: "CAUSERIE_ALLOWED_ORIGINS", default: "(none)", meaning: "other origins allowed on /ws" },
   {
     name: "CAUSERIE_SECURITY_LOG",
     default: "stderr",
@@ -130,6 +153,24 @@ function database(env: Env): string {
   );
 }
 
+function origins(env: Env): string[] {
+  const raw = read(env, "CAUSERIE_ALLOWED_ORIGINS");
+  if (raw === undefined) return [];
+  return raw.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(s);
+    } catch { /* below */ }
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin !== s.replace(/\/$/, "")) {
+      throw new ConfigError(
+        "CAUSERIE_ALLOWED_ORIGINS",
+        `expected comma-separated origins such as https://chat.example.org (scheme, host, optional port; no path), got "${s}"`,
+      );
+    }
+    return url.origin;
+  });
+}
+
 /**
  * Reads and validates the configuration. Throws {@link ConfigError} on the
  * first bad value.
@@ -169,5 +210,13 @@ export function loadConfig(env: Env): Config {
     maxSessions: integer(env, "CAUSERIE_MAX_SESSIONS", 5, 1, 1000),
     logLevel: logLevel as LogLevel,
     securityLog: read(env, "CAUSERIE_SECURITY_LOG") ?? "stderr",
+    maxConnections: read(env, "CAUSERIE_MAX_CONNECTIONS") === undefined
+      ? undefined
+      : integer(env, "CAUSERIE_MAX_CONNECTIONS", 0, 16, 10_000_000),
+    preWelcomeMax: integer(env, "CAUSERIE_PREWELCOME_MAX", 1024, 1, 10_000_000),
+    preWelcomePerAddress: integer(env, "CAUSERIE_PREWELCOME_PER_ADDRESS", 8, 1, 100_000),
+    connectBurst: integer(env, "CAUSERIE_CONNECT_BURST", 60, 1, 10_000_000),
+    connectPerSecond: positive(env, "CAUSERIE_CONNECT_PER_SECOND", 10, 10_000_000),
+    allowedOrigins: origins(env),
   };
 }

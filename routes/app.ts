@@ -14,7 +14,7 @@ import { apiRoutes } from "./api.ts";
 import { adminRoutes } from "./admin.ts";
 import { opsRoutes } from "./ops.ts";
 import type { Hub } from "../runtime/hub.ts";
-import { type WsOptions, wsRoute } from "./ws.ts";
+import { type WsDeps, type WsOptions, wsRoute } from "./ws.ts";
 
 /** What the application needs. */
 export interface AppOptions {
@@ -30,6 +30,8 @@ export interface AppOptions {
   hub?: Hub;
   /** WebSocket options. */
   ws?: WsOptions;
+  /** The upgrade helper and admission gate; needed with `hub`. */
+  wsDeps?: WsDeps;
 }
 
 /** Builds the HTTP application. */
@@ -40,14 +42,8 @@ export function createApp(opts: AppOptions): Hono {
   app.route("/api", apiRoutes(opts.accounts));
   if (opts.hub) {
     const hub = opts.hub;
-    app.get("/ws", (c, next) => {
-      if (hub.isShuttingDown()) {
-        return c.json({
-          error: { code: "shutting_down", message: "the server is shutting down; try again later" },
-        }, 503);
-      }
-      return next();
-    }, wsRoute(hub, opts.ws));
+    if (!opts.wsDeps) throw new Error("createApp: the live chat needs wsDeps (upgrade helper)");
+    app.get("/ws", wsRoute(hub, opts.wsDeps, opts.ws));
     app.route(
       "/admin",
       adminRoutes({

@@ -1,28 +1,55 @@
 /**
- * `GET /ws`: the WebSocket upgrade, the frame size limit, JSON parsing and
- * schema validation. Everything past a parsed frame belongs to the
- * connection actor (runtime/hub.ts).
+ * `GET /ws`: who may upgrade (Origin, shutdown, admission), the upgrade
+ * itself (`ws`, routes/node_ws.ts, which refuses a message over 64 KiB
+ * from its frame header), the heartbeat, JSON parsing and schema validation.
+ * Everything past a parsed frame belongs to the connection actor
+ * (runtime/hub.ts).
  *
  * @module
  */
 
 import type { Context, MiddlewareHandler } from "hono";
-import { upgradeWebSocket } from "hono/deno";
+import type { IncomingMessage } from "node:http";
+// @ts-types="@types/ws"
+import type { WebSocket as NodeWs } from "ws";
 import { CLOSE } from "../actors/session.ts";
+import { addressKey } from "../lib/address.ts";
+import { type SecurityLog, silentSecurityLog } from "../lib/security_log.ts";
+import type { Admission, AdmissionTicket } from "../runtime/admission.ts";
 import type { ConnectionHandle, Hub } from "../runtime/hub.ts";
 import { MAX_FRAME_BYTES, parseFrame } from "../protocol/frames.ts";
 import { clientAddress } from "./body.ts";
+import { Heartbeat } from "./heartbeat.ts";
+import type { WebSocketSupport } from "./node_ws.ts";
 
 /** A socket whose unsent data passes this many bytes is a slow consumer and is closed. */
 export const SLOW_CONSUMER_BYTES = 1024 * 1024;
 
+/** A slow consumer's connection is cut this long after its close frame was queued, ms. */
+export const SLOW_CONSUMER_GRACE_MS = 10_000;
+
 /** Options of {@link wsRoute}. */
 export interface WsOptions {
   /**
-   * Seconds of silence before Deno pings the peer; a peer that does not
-   * answer within as long again is closed (default 30).
+   * Seconds between pings; a peer that has answered nothing (no pong, no
+   * frame) since the previous ping is closed with 1001 (default 30).
    */
   idleTimeoutSeconds?: number;
+  /**
+   * Origins (`https://chat.example.org`) allowed besides the server's own;
+   * clients that send no `Origin` are always allowed.
+   */
+  allowedOrigins?: readonly string[];
+}
+
+/** What {@link wsRoute} needs besides the hub. */
+export interface WsDeps {
+  /** The upgrade helper of the HTTP server (routes/http_server.ts). */
+  webSockets: Pick<WebSocketSupport, "upgradeWebSocket">;
+  /** Who may open a socket. */
+  admission: Admission;
+  /** Where refused upgrades and slow consumers are recorded. */
+  security?: SecurityLog;
 }
 
 /** Whether a text frame is larger than {@link MAX_FRAME_BYTES} in UTF-8. */
@@ -37,14 +64,15 @@ export const CLOSE_FLUSH_MS = 1000;
 
 /**
  * The socket as the actors see it: sends never throw, and a slow consumer is
- * closed (1008) and reported through `abandoned` at once: its close frame
- * sits behind data the peer does not read, so its close event may never come.
+ * closed (1008), reported through `abandoned` at once (its close frame sits
+ * behind data the peer does not read) and cut after
+ * {@link SLOW_CONSUMER_GRACE_MS}.
  *
  * A close waits (at most {@link CLOSE_FLUSH_MS}) for frames still being
  * written: closing while a write is in flight can lose the close frame, and
  * the peer would see the connection drop instead of the close code.
  */
-export function socketPort(ws: WebSocket, abandoned: () => void): {
+export function socketPort(ws: NodeWs, abandoned: () => void): {
   send(frame: string): void;
   close(code: number, reason: string): void;
   unsent(): number;
@@ -58,7 +86,7 @@ export function socketPort(ws: WebSocket, abandoned: () => void): {
   return {
     unsent: () => ws.bufferedAmount,
     send(frame) {
-      if (closing || ws.readyState !== WebSocket.OPEN) return;
+      if (closing || ws.readyState !== ws.OPEN) return;
       try {
         ws.send(frame);
       } catch {
@@ -68,11 +96,13 @@ export function socketPort(ws: WebSocket, abandoned: () => void): {
         closing = true;
         closeNow(CLOSE.policy, "slow consumer: too much unread data");
         abandoned();
+        const cut = setTimeout(() => ws.terminate(), SLOW_CONSUMER_GRACE_MS);
+        ws.once("close", () => clearTimeout(cut));
       }
     },
     close(code, reason) {
       if (closing) return;
-      if (ws.readyState !== WebSocket.OPEN && ws.readyState !== WebSocket.CONNECTING) return;
+      if (ws.readyState !== ws.OPEN && ws.readyState !== ws.CONNECTING) return;
       closing = true;
       if (ws.bufferedAmount === 0) return closeNow(code, reason);
       const deadline = Date.now() + CLOSE_FLUSH_MS;
@@ -85,45 +115,125 @@ export function socketPort(ws: WebSocket, abandoned: () => void): {
   };
 }
 
+/** `Sec-WebSocket-Key`: 16 bytes in base64 (RFC 6455 4.1), as `ws` checks it. */
+const KEY_PATTERN = /^[+/0-9A-Za-z]{22}==$/;
+
+function refuse(c: Context, status: number, code: string, message: string, retryAfter?: number) {
+  if (retryAfter !== undefined) c.header("Retry-After", String(retryAfter));
+  return c.json({ error: { code, message } }, status as 400);
+}
+
+/**
+ * Whether `origin` may open a socket: no Origin (native clients, the CLI),
+ * the server's own (same host as the request), or one of `allowed`.
+ */
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: readonly string[],
+): boolean {
+  if (origin === undefined) return true;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (url.origin === "null") return false;
+  if (host !== undefined && url.host.toLowerCase() === host.toLowerCase()) return true;
+  return allowed.includes(url.origin);
+}
+
 /** The `/ws` handler. */
-export function wsRoute(hub: Hub, opts: WsOptions = {}): MiddlewareHandler {
-  const upgrade = upgradeWebSocket((c: Context) => {
+export function wsRoute(hub: Hub, deps: WsDeps, opts: WsOptions = {}): MiddlewareHandler {
+  const security = deps.security ?? silentSecurityLog;
+  const allowed = (opts.allowedOrigins ?? []).map((o) => new URL(o).origin);
+  const heartbeat = new Heartbeat((opts.idleTimeoutSeconds ?? 30) * 1000);
+  /** Admission tickets of upgrades under way, by request. */
+  const tickets = new WeakMap<IncomingMessage, AdmissionTicket>();
+
+  const upgrade = deps.webSockets.upgradeWebSocket((c: Context) => {
     const address = clientAddress(c);
+    const incoming = (c.env as { incoming: IncomingMessage }).incoming;
+    const ticket = tickets.get(incoming) ?? { release() {} };
+    tickets.delete(incoming);
     let handle: ConnectionHandle | undefined;
     const gone = () => {
+      ticket.release();
       const h = handle;
       handle = undefined;
       h?.closed();
     };
     return {
       onOpen(_event, ws) {
-        handle = hub.connect(socketPort(ws.raw as WebSocket, gone), address);
+        const raw = ws.raw as NodeWs;
+        heartbeat.track(raw);
+        const port = socketPort(raw, () => {
+          security.record({ event: "slow_consumer", address, outcome: "closed", detail: "1008" });
+          gone();
+        });
+        handle = hub.connect(port, address, { onWelcome: () => ticket.release() });
       },
       onMessage(event, ws) {
+        heartbeat.heard(ws.raw as NodeWs);
         if (!handle) return;
         const data = event.data;
         if (typeof data !== "string") {
-          const size = data instanceof ArrayBuffer ? data.byteLength : (data as Blob).size ?? 0;
-          if (size > MAX_FRAME_BYTES) return ws.close(CLOSE.tooBig, "frame larger than 64 KiB");
           return handle.receive({ ok: false, message: "send text frames holding one JSON object" });
         }
+        // `ws` already refused anything larger than MAX_FRAME_BYTES (close 1009).
         if (frameTooBig(data)) return ws.close(CLOSE.tooBig, "frame larger than 64 KiB");
         handle.receive(parseFrame(data));
       },
       onClose: gone,
       onError: gone,
     };
-  }, { idleTimeout: opts.idleTimeoutSeconds ?? 30 });
+  });
 
   return async (c, next) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-      return c.json({
-        error: {
-          code: "invalid",
-          message: "GET /ws expects a WebSocket upgrade (Upgrade: websocket)",
-        },
-      }, 426);
+      return refuse(c, 426, "invalid", "GET /ws expects a WebSocket upgrade (Upgrade: websocket)");
     }
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const version = c.req.header("sec-websocket-version");
+    // Checked here rather than left to `ws`, so that the client gets a JSON reason.
+    if (!KEY_PATTERN.test(c.req.header("sec-websocket-key") ?? "")) {
+      return refuse(c, 400, "invalid", "missing or malformed Sec-WebSocket-Key");
+    }
+    if (version !== "13" && version !== "8") {
+      c.header("Sec-WebSocket-Version", "13, 8");
+      return refuse(c, 400, "invalid", "Sec-WebSocket-Version must be 13");
+    }
+    if (!incoming || !incoming.socket.readable || !incoming.socket.writable) {
+      return refuse(c, 400, "invalid", "the connection closed during the upgrade");
+    }
+    const address = clientAddress(c);
+    if (!originAllowed(c.req.header("origin"), c.req.header("host"), allowed)) {
+      security.record({ event: "upgrade_refused", address, outcome: "refused", detail: "origin" });
+      return refuse(c, 403, "forbidden", "this Origin may not open a socket here");
+    }
+    if (hub.isShuttingDown()) {
+      return refuse(c, 503, "shutting_down", "the server is shutting down; try again later");
+    }
+    const admitted = deps.admission.admit(addressKey(address));
+    if (!admitted.ok) {
+      security.record({
+        event: "upgrade_refused",
+        address,
+        outcome: "limited",
+        detail: String(admitted.status),
+      });
+      return refuse(
+        c,
+        admitted.status,
+        "rate_limited",
+        admitted.message,
+        admitted.retryAfterSeconds,
+      );
+    }
+    // Released when the socket is welcomed or closes, whether or not the upgrade completes.
+    incoming.socket.once("close", () => admitted.ticket.release());
+    tickets.set(incoming, admitted.ticket);
     return await upgrade(c, next);
   };
 }

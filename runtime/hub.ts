@@ -88,10 +88,11 @@ export interface ConnectionHandle {
 
 /** The running chat. */
 export interface Hub {
-  /** A new socket from `address`. */
+  /** A new socket from `address`; `onWelcome` is told when its session starts. */
   connect(
     socket: { send(frame: string): void; close(code: number, reason: string): void },
     address: string,
+    opts?: { onWelcome?: () => void },
   ): ConnectionHandle;
   /** Connected members of a salon (users). */
   onlineCount(salonId: number): number;
@@ -377,7 +378,12 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
             },
             ref,
           ),
-        attach: (session) => server.send({ type: "SESSION_UP", session }),
+        attach: (session) => {
+          const welcomed = onWelcome.get(session.id);
+          onWelcome.delete(session.id);
+          welcomed?.();
+          server.send({ type: "SESSION_UP", session });
+        },
         detach: (session) => server.send({ type: "SESSION_DOWN", session }),
         salon: (name) => salonRef(nameKey(name)),
         direct: (session, ref, to, text) => server.send({ type: "DIRECT", session, ref, to, text }),
@@ -423,12 +429,15 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
 
   const send = (event: ServerEvent) => server.send(event);
 
+  /** Told when a connection's session starts, by connection id (until then or its end). */
+  const onWelcome = new Map<string, () => void>();
   /** Live connection actors by id; each leaves when it ends. */
   const connections = new Map<string, Actor<typeof connectionMachine>>();
   /** Told when the last connection actor has ended. */
   let onConnectionsGone: (() => void) | undefined;
   const forgetConnection = (id: string) => {
     connections.delete(id);
+    onWelcome.delete(id);
     if (connections.size === 0) onConnectionsGone?.();
   };
 
@@ -661,7 +670,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
     actorTree,
     server,
-    connect(socket, address) {
+    connect(socket, address, connectOpts) {
       const id = `conn:${++counter}`;
       if (draining || lifecycle() === "stopped") {
         socket.close(CLOSE.goingAway, "the server is stopping; reconnect in a moment");
@@ -670,6 +679,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       const actor = startConnection(server, { id, socket, address });
       if (actor.getSnapshot().status === "active") {
         connections.set(id, actor);
+        if (connectOpts?.onWelcome) onWelcome.set(id, connectOpts.onWelcome);
         actor.subscribe({
           complete: () => forgetConnection(id),
           // The failure itself reaches the server's recovery (its parent) as an event.

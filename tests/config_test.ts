@@ -42,6 +42,13 @@ Deno.test("loadConfig: an empty environment gives the documented defaults", () =
     maxText: 2000,
     maxSessions: 5,
     logLevel: "info",
+    securityLog: "stderr",
+    maxConnections: undefined,
+    preWelcomeMax: 1024,
+    preWelcomePerAddress: 8,
+    connectBurst: 60,
+    connectPerSecond: 10,
+    allowedOrigins: [],
   });
 });
 
@@ -66,6 +73,13 @@ Deno.test("loadConfig: every variable is read", () => {
     CAUSERIE_MAX_TEXT: "500",
     CAUSERIE_MAX_SESSIONS: "3",
     CAUSERIE_LOG_LEVEL: "DEBUG",
+    CAUSERIE_SECURITY_LOG: "/var/log/causerie/security.jsonl",
+    CAUSERIE_MAX_CONNECTIONS: "5000",
+    CAUSERIE_PREWELCOME_MAX: "200",
+    CAUSERIE_PREWELCOME_PER_ADDRESS: "4",
+    CAUSERIE_CONNECT_BURST: "30",
+    CAUSERIE_CONNECT_PER_SECOND: "0.5",
+    CAUSERIE_ALLOWED_ORIGINS: "https://chat.example.org, http://localhost:5173/",
   });
   assert.deepEqual(config, {
     host: "0.0.0.0",
@@ -81,7 +95,27 @@ Deno.test("loadConfig: every variable is read", () => {
     maxText: 500,
     maxSessions: 3,
     logLevel: "debug",
+    securityLog: "/var/log/causerie/security.jsonl",
+    maxConnections: 5000,
+    preWelcomeMax: 200,
+    preWelcomePerAddress: 4,
+    connectBurst: 30,
+    connectPerSecond: 0.5,
+    allowedOrigins: ["https://chat.example.org", "http://localhost:5173"],
   });
+});
+
+Deno.test("loadConfig: CAUSERIE_ALLOWED_ORIGINS takes origins only", () => {
+  for (const bad of ["chat.example.org", "https://chat.example.org/app", "ftp://x.example", "*"]) {
+    assertRefused(
+      { CAUSERIE_ALLOWED_ORIGINS: bad },
+      "CAUSERIE_ALLOWED_ORIGINS",
+      /comma-separated origins/,
+    );
+  }
+  for (const bad of ["8", "0", "x"]) {
+    assertRefused({ CAUSERIE_MAX_CONNECTIONS: bad }, "CAUSERIE_MAX_CONNECTIONS", /whole number/);
+  }
 });
 
 Deno.test("loadConfig: CAUSERIE_PORT must be a whole number from 0 to 65535", () => {

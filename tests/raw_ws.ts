@@ -9,6 +9,10 @@
 export interface RawWs {
   /** Sends a masked text frame. */
   sendText(text: string): Promise<void>;
+  /** Sends one masked frame (a fragment when `fin` is false; opcode 0 continues a message). */
+  sendFrame(opcode: number, payload: Uint8Array, fin?: boolean): Promise<void>;
+  /** Sends only a frame's header (with its mask) announcing `length` payload bytes. */
+  sendHeader(opcode: number, fin: boolean, length: number): Promise<void>;
   /**
    * Reads frames until `stop` returns true for one (or the peer closes);
    * returns every frame read, in order.
@@ -34,11 +38,15 @@ export interface RawFrame {
 }
 
 /** Opens a WebSocket at `ws://127.0.0.1:port/ws` over a plain TCP socket. */
-export async function rawConnect(port: number): Promise<RawWs> {
+export async function rawConnect(
+  port: number,
+  extraHeaders: Record<string, string> = {},
+): Promise<RawWs> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
   const request = `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
-    `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+    Object.entries(extraHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
   await writeAll(conn, new TextEncoder().encode(request));
   let buffer: Uint8Array = new Uint8Array(0);
   const chunk = new Uint8Array(64 * 1024);
@@ -60,30 +68,13 @@ export async function rawConnect(port: number): Promise<RawWs> {
   let closed = false;
   return {
     async sendText(text) {
-      const payload = new TextEncoder().encode(text);
-      const mask = crypto.getRandomValues(new Uint8Array(4));
-      const len = payload.byteLength;
-      const head = len < 126
-        ? [0x81, 0x80 | len]
-        : len < 65536
-        ? [0x81, 0x80 | 126, len >> 8, len & 0xff]
-        : [
-          0x81,
-          0x80 | 127,
-          0,
-          0,
-          0,
-          0,
-          (len >>> 24) & 0xff,
-          (len >> 16) & 0xff,
-          (len >> 8) & 0xff,
-          len & 0xff,
-        ];
-      const frame = new Uint8Array(head.length + 4 + len);
-      frame.set(head, 0);
-      frame.set(mask, head.length);
-      for (let i = 0; i < len; i++) frame[head.length + 4 + i] = payload[i] ^ mask[i % 4];
-      await writeAll(conn, frame);
+      await writeAll(conn, frameBytes(0x1, true, new TextEncoder().encode(text)));
+    },
+    async sendFrame(opcode, payload, fin = true) {
+      await writeAll(conn, frameBytes(opcode, fin, payload));
+    },
+    async sendHeader(opcode, fin, length) {
+      await writeAll(conn, frameHead(opcode, fin, length));
     },
     async readUntil(stop, timeoutMs) {
       const frames: RawFrame[] = [];
@@ -117,6 +108,41 @@ export async function rawConnect(port: number): Promise<RawWs> {
       } catch { /* already closed */ }
     },
   };
+}
+
+const MASK = new Uint8Array([0x11, 0x22, 0x33, 0x44]);
+
+/** A frame header with the mask bit and {@link MASK}. */
+function frameHead(opcode: number, fin: boolean, len: number): Uint8Array {
+  const first = (fin ? 0x80 : 0) | opcode;
+  const head = len < 126
+    ? [first, 0x80 | len]
+    : len < 65536
+    ? [first, 0x80 | 126, len >> 8, len & 0xff]
+    : [
+      first,
+      0x80 | 127,
+      0,
+      0,
+      Math.floor(len / 2 ** 40) & 0xff,
+      Math.floor(len / 2 ** 32) & 0xff,
+      (len >>> 24) & 0xff,
+      (len >> 16) & 0xff,
+      (len >> 8) & 0xff,
+      len & 0xff,
+    ];
+  return concat(new Uint8Array(head), MASK);
+}
+
+/** A whole masked frame. */
+function frameBytes(opcode: number, fin: boolean, payload: Uint8Array): Uint8Array {
+  const head = frameHead(opcode, fin, payload.byteLength);
+  const frame = new Uint8Array(head.byteLength + payload.byteLength);
+  frame.set(head, 0);
+  for (let i = 0; i < payload.byteLength; i++) {
+    frame[head.byteLength + i] = payload[i] ^ MASK[i % 4];
+  }
+  return frame;
 }
 
 function parse(buf: Uint8Array): { frame: RawFrame; size: number } | undefined {

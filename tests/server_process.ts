@@ -31,10 +31,19 @@ export interface Server {
   dispose(): Promise<void>;
 }
 
-/** Spawns `deno run main.ts` and waits for its "listening on http://127.0.0.1:PORT" line. */
-export async function startServer(env: Record<string, string>): Promise<Server> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "main.ts"],
+/**
+ * Spawns `deno run main.ts` and waits for its "listening on http://127.0.0.1:PORT" line;
+ * `nofile` sets the child's open-file limit (`ulimit -n`).
+ */
+export async function startServer(
+  env: Record<string, string>,
+  opts: { nofile?: number } = {},
+): Promise<Server> {
+  const deno = ["run", "--allow-all", "main.ts"];
+  const child = new Deno.Command(opts.nofile === undefined ? Deno.execPath() : "sh", {
+    args: opts.nofile === undefined
+      ? deno
+      : ["-c", `ulimit -n ${opts.nofile} && exec "$0" "$@"`, Deno.execPath(), ...deno],
     cwd: ROOT,
     env: childEnv(env),
     stdin: "null",

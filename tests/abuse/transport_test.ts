@@ -1,0 +1,203 @@
+/**
+ * Issue 9, items 1 and 2, and the upgrade rules of PROTOCOL.md 5.6: what an
+ * anonymous peer can do to the transport. Each test failed on the server that
+ * used Deno.serve and Deno.upgradeWebSocket.
+ */
+
+import assert from "node:assert/strict";
+import { rawConnect } from "../raw_ws.ts";
+import { startServer } from "../server_process.ts";
+import { startTestServer } from "../ws_client.ts";
+
+const MiB = 1024 * 1024;
+
+/** The status line, headers and body of a refused upgrade. */
+async function upgrade(
+  port: number,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; head: string; body: string }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+    const request = `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
+      `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+      Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
+    await conn.write(new TextEncoder().encode(request));
+    let text = "";
+    const buf = new Uint8Array(16 * 1024);
+    while (true) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+      if (text.startsWith("HTTP/1.1 101") && text.includes("\r\n\r\n")) break;
+    }
+    const [head, body = ""] = text.split("\r\n\r\n");
+    return { status: Number(head.split(" ")[1]), head, body };
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("item 2: a 60 MiB frame is refused with 1009 from its header, before any payload", async () => {
+  const srv = await startTestServer();
+  const raw = await rawConnect(srv.server.port);
+  try {
+    await raw.sendHeader(0x1, true, 60 * MiB);
+    const { frames } = await raw.readUntil((f) => f.opcode === 8, 3000);
+    assert.equal(frames.at(-1)?.closeCode, 1009);
+  } finally {
+    raw.close();
+    await srv.stop();
+  }
+});
+
+Deno.test("item 2: a message sent in fragments is refused with 1009 once past 64 KiB, before its last fragment", async () => {
+  const srv = await startTestServer();
+  const raw = await rawConnect(srv.server.port);
+  try {
+    const piece = new Uint8Array(1024).fill(0x61);
+    await raw.sendFrame(0x1, piece, false);
+    let sent = 1;
+    let closeCode: number | undefined;
+    while (closeCode === undefined && sent < 200) {
+      await raw.sendFrame(0x0, piece, false).catch(() => {});
+      sent++;
+      if (sent > 64) {
+        const { frames, eof } = await raw.readUntil((f) => f.opcode === 8, 200).catch(() => ({
+          frames: [],
+          eof: false,
+        }));
+        closeCode = frames.find((f) => f.opcode === 8)?.closeCode ?? (eof ? -1 : undefined);
+      }
+    }
+    assert.equal(closeCode, 1009, "closed with 1009 while the message was still unfinished");
+    assert.ok(sent <= 80, `refused soon after 64 KiB (after ${sent} KiB)`);
+  } finally {
+    raw.close();
+    await srv.stop();
+  }
+});
+
+Deno.test("5.6: an Origin that is neither ours nor allowed gets 403; ours, an allowed one and none get 101", async () => {
+  const srv = await startTestServer({ CAUSERIE_ALLOWED_ORIGINS: "https://chat.example.org" });
+  try {
+    const port = srv.server.port;
+    const evil = await upgrade(port, { Origin: "https://evil.example" });
+    assert.equal(evil.status, 403);
+    assert.equal(JSON.parse(evil.body).error.code, "forbidden");
+    assert.equal((await upgrade(port, { Origin: "null" })).status, 403);
+    assert.equal((await upgrade(port, { Origin: `http://127.0.0.1:${port}` })).status, 101);
+    assert.equal((await upgrade(port, { Origin: "https://chat.example.org" })).status, 101);
+    assert.equal((await upgrade(port)).status, 101);
+  } finally {
+    await srv.stop();
+  }
+});
+
+Deno.test("item 1: sockets that have not said hello are capped per address (429 with Retry-After) and in total (503)", async () => {
+  const srv = await startTestServer({
+    CAUSERIE_PREWELCOME_PER_ADDRESS: "2",
+    CAUSERIE_PREWELCOME_MAX: "1000",
+  });
+  const waiting = [await srv.connect(), await srv.connect()];
+  try {
+    const refused = await upgrade(srv.server.port);
+    assert.equal(refused.status, 429);
+    assert.match(refused.head, /\r\nretry-after: \d+/i);
+    assert.equal(JSON.parse(refused.body).error.code, "rate_limited");
+    // Once one of them is welcomed, a new socket may wait again.
+    waiting[0].send({
+      type: "register",
+      username: "first",
+      alias: "First",
+      password: "first-password",
+    });
+    await waiting[0].next((f) => f.type === "welcome");
+    const next = await srv.connect();
+    waiting.push(next);
+    // And once one closes.
+    await waiting[1].close();
+    waiting.push(await srv.connect());
+  } finally {
+    await srv.stop();
+  }
+
+  const total = await startTestServer({
+    CAUSERIE_PREWELCOME_PER_ADDRESS: "100",
+    CAUSERIE_PREWELCOME_MAX: "2",
+  });
+  try {
+    await total.connect();
+    await total.connect();
+    assert.equal((await upgrade(total.server.port)).status, 503);
+  } finally {
+    await total.stop();
+  }
+});
+
+Deno.test("item 6: an address has a bucket of connections (and so of hellos); reconnecting does not refill it", async () => {
+  const srv = await startTestServer({
+    CAUSERIE_CONNECT_BURST: "3",
+    CAUSERIE_CONNECT_PER_SECOND: "0.001",
+  });
+  try {
+    for (let i = 0; i < 3; i++) await (await srv.connect()).close();
+    const refused = await upgrade(srv.server.port);
+    assert.equal(refused.status, 429);
+    assert.match(refused.body, /per second/);
+  } finally {
+    await srv.stop();
+  }
+});
+
+Deno.test("item 1: more idle sockets than the open-file limit: the process lives, sheds them, and serves a user once they close", async () => {
+  const server = await startServer(
+    { CAUSERIE_PORT: "0", CAUSERIE_DB: "sqlite::memory:", CAUSERIE_ADMIN_SOCKET: "" },
+    { nofile: 256 },
+  );
+  const idle: Deno.Conn[] = [];
+  try {
+    assert.match(server.output(), /open-file limit \(ulimit -n\) is 256/);
+    for (let i = 0; i < 400; i++) {
+      try {
+        idle.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
+      } catch {
+        break;
+      }
+    }
+    // Let the server try to accept them all.
+    await new Promise((r) => setTimeout(r, 500));
+    const alive = await Promise.race([
+      server.finished().then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(true), 200)),
+    ]);
+    assert.ok(alive, `the server exited:\n${server.output()}`);
+    for (const c of idle.splice(0)) c.close();
+    // Once they are gone, a user registers and talks.
+    let status = 0;
+    for (let i = 0; i < 150 && status !== 201; i++) {
+      const res = await fetch(`${server.url}/api/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "after", alias: "After", password: "after-the-storm" }),
+      }).catch(() => undefined);
+      status = res?.status ?? 0;
+      await res?.body?.cancel();
+      if (status !== 201) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(status, 201);
+    const raw = await rawConnect(server.port);
+    try {
+      await raw.sendText(
+        JSON.stringify({ type: "hello", username: "after", password: "after-the-storm" }),
+      );
+      const { frames } = await raw.readUntil((f) => f.text?.includes('"welcome"') ?? false, 5000);
+      assert.ok(frames.some((f) => f.text?.includes('"welcome"')));
+    } finally {
+      raw.close();
+    }
+  } finally {
+    for (const c of idle) c.close();
+    await server.dispose();
+  }
+});
