@@ -21,6 +21,7 @@ import {
 import {
   type DirectResult,
   salonSystemId,
+  sanctionSystemId,
   type ServerEvent,
   serverMachine,
   startConnection,
@@ -570,7 +571,11 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         security.record({ event: "sanction", username, outcome: "imposed", detail: sanction.kind });
         send({ type: "TRACK_SANCTION", sanction, username });
       },
-      liftSanctions: (userId) => send({ type: "LIFT_SANCTIONS", userId }),
+      liftSanctions: (_userId, sanctionIds) => {
+        for (const id of sanctionIds) {
+          server.system.get(sanctionSystemId(id))?.send({ type: "LIFT" });
+        }
+      },
       requestsWithdrawn: (userId, salonIds) => {
         for (const id of salonIds) {
           const s = byId.get(id);
