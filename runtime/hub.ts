@@ -36,7 +36,8 @@ import { type Accounts, type CredentialsRevoked, publicUser } from "../auth/acco
 import { tokenHash } from "../auth/tokens.ts";
 import type { Logger } from "../lib/log.ts";
 import { type SecurityLog, silentSecurityLog } from "../lib/security_log.ts";
-import { errorEvent, historyEvent, welcomeEvent } from "../protocol/events.ts";
+import { errorEvent, welcomeEvent } from "../protocol/events.ts";
+import { cappedHistoryEvent } from "../protocol/history_reply.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { HandshakeFrame, ParsedFrame } from "../protocol/frames.ts";
 import type { SalonView } from "../protocol/http.ts";
@@ -453,7 +454,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
               return;
             }
             const page = await store.directHistory(session.user.id, target.id, query);
-            session.send(historyEvent(
+            session.send(cappedHistoryEvent(
               { with: target.username },
               page.messages.map((m) => ({
                 id: m.id,
