@@ -56,7 +56,7 @@ export interface ConnectionDeps {
   authenticate(
     frame: HandshakeFrame,
     address: string,
-  ): Promise<{ user: UserSummary; token: string }>;
+  ): Promise<{ user: UserSummary; token: string; tokenHash?: string }>;
   /** The `welcome` frame for a new session. */
   welcome(session: Session, token: string, ref: string | undefined): string;
   /** Announces a new session to the server. */
@@ -133,6 +133,7 @@ export type ConnectionEvent =
   | { type: "SOCKET_CLOSED" }
   | { type: "REPLACED" }
   | { type: "SANCTIONED"; frame: string }
+  | { type: "REVOKED"; reason: string }
   | { type: "REFUSED" };
 
 /** Refused frames this far apart or more start a new run (not a flood). */
@@ -162,7 +163,7 @@ export const connectionMachine = setup({
   actors: {
     /** Checks the hello (or registers) through the injected account service. */
     authenticate: fromPromise<
-      { user: UserSummary; token: string },
+      { user: UserSummary; token: string; tokenHash?: string },
       { deps: ConnectionDeps; frame: HandshakeFrame; address: string }
     >(({ input }) => input.deps.authenticate(input.frame, input.address)),
   },
@@ -243,9 +244,18 @@ export const connectionMachine = setup({
     /** Creates the session after a successful handshake. */
     startSession: assign({
       session: ({ context, event }) => {
-        const { user } = (event as unknown as { output: { user: UserSummary } }).output;
+        const { user, tokenHash } = (event as unknown as {
+          output: { user: UserSummary; tokenHash?: string };
+        }).output;
         const { send, close, unsent } = context.socket;
-        return { id: context.id, user, send, close, ...(unsent ? { unsent } : {}) };
+        return {
+          id: context.id,
+          user,
+          send,
+          close,
+          ...(unsent ? { unsent } : {}),
+          ...(tokenHash === undefined ? {} : { tokenHash }),
+        };
       },
     }),
     /** `welcome`, then the session is announced to the server. */
@@ -390,6 +400,11 @@ export const connectionMachine = setup({
       context.socket.send(frame);
       context.socket.close(CLOSE.banned, JSON.parse(frame).type);
     },
+    /** Closes a session whose credentials were revoked (4401, with the reason). */
+    closeRevoked: ({ context, event }) => {
+      const { reason } = event as Extract<ConnectionEvent, { type: "REVOKED" }>;
+      context.socket.close(CLOSE.unauthenticated, reason);
+    },
     /** Closes a flooding socket (1008). */
     closeFlood: ({ context }) => {
       context.socket.close(CLOSE.policy, "too many refused frames");
@@ -481,6 +496,7 @@ export const connectionMachine = setup({
         REFUSED: { guard: "floodTooLong", target: "closed", actions: "closeFlood" },
         REPLACED: { target: "closed", actions: "closeReplaced" },
         SANCTIONED: { target: "closed", actions: "closeSanctioned" },
+        REVOKED: { target: "closed", actions: "closeRevoked" },
         SOCKET_CLOSED: { target: "closed" },
       },
     },

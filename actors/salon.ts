@@ -13,13 +13,13 @@ import { type ActorRefFrom, enqueueActions, setup } from "xstate";
 import type { SalonPolicy } from "../config/salons.ts";
 import {
   errorEvent,
-  historyEvent,
   memberJoinedEvent,
   messageEvent,
   okEvent,
   salonEvent,
   whoEvent,
 } from "../protocol/events.ts";
+import { cappedHistoryEvent } from "../protocol/history_reply.ts";
 import type { HistoryPage, HistoryQuery, UserSummary } from "../store/store.ts";
 import { type Decider, joinRequestMachine, type JoinRequestOutput } from "./join_request.ts";
 import type { Session } from "./session.ts";
@@ -487,13 +487,16 @@ export const salonMachine = setup({
       }));
       session.send(whoEvent(context.salon.name, users, ref));
     },
-    /** `history`: read from the store, answered when it comes back. */
+    /**
+     * `history`: read from the store, answered when it comes back, cut to
+     * 256 KiB of frame (the newest messages of the page kept).
+     */
     replyHistory: ({ context, event }) => {
       const { session, ref, query } = event as E<"HISTORY">;
       const name = context.salon.name;
       context.deps.history(context.salon.id, query).then(
         (page) =>
-          session.send(historyEvent(
+          session.send(cappedHistoryEvent(
             { salon: name },
             page.messages.map((m) => ({
               salon: name,

@@ -31,7 +31,7 @@ import {
 import { type SalonEvent, type SalonInput, salonMachine } from "./salon.ts";
 import type { Role, SanctionRecord } from "../store/store.ts";
 import { sanctionMachine } from "./sanction.ts";
-import type { Session } from "./session.ts";
+import { revokes, type Session, type SessionRevocation } from "./session.ts";
 import { shutdownMachine } from "./shutdown.ts";
 
 /** The outcome of committing a direct message. */
@@ -119,6 +119,7 @@ export type ServerEvent =
   | { type: "TRACK_SANCTION"; sanction: SanctionRecord; username: string }
   | { type: "LIFT_SANCTIONS"; userId: number }
   | { type: "PUNISH"; userId: number; frame: string }
+  | { type: "REVOKE_SESSIONS"; revocation: SessionRevocation }
   | { type: "BROADCAST"; frame: string }
   | { type: "ROLE_CHANGED"; userId: number; role: Role };
 
@@ -313,6 +314,17 @@ export const serverMachine = setup({
         if (connection) enqueue.sendTo(connection, { type: "SANCTIONED", frame });
       }
     }),
+    /** Closes (4401) the sessions of a user whose credentials were revoked. */
+    revokeSessions: enqueueActions(({ context, event, enqueue, system }) => {
+      const { revocation } = event as E<"REVOKE_SESSIONS">;
+      for (const session of context.sessions.get(revocation.userId) ?? []) {
+        if (!revokes(revocation, session.user.id, session.tokenHash)) continue;
+        const connection = system.get(session.id) as
+          | ActorRefFrom<typeof connectionMachine>
+          | undefined;
+        if (connection) enqueue.sendTo(connection, { type: "REVOKED", reason: revocation.reason });
+      }
+    }),
     /** One frame to every session. */
     broadcast: ({ context, event }) => {
       const { frame } = event as E<"BROADCAST">;
@@ -450,6 +462,7 @@ export const serverMachine = setup({
     TRACK_SANCTION: { actions: "spawnSanction" },
     LIFT_SANCTIONS: { actions: "liftSanctions" },
     PUNISH: { actions: "punish" },
+    REVOKE_SESSIONS: { actions: "revokeSessions" },
     BROADCAST: { actions: "broadcast" },
     ROLE_CHANGED: { actions: "applyRole" },
   },

@@ -14,6 +14,12 @@ export interface Session {
   readonly id: string;
   /** The user. */
   readonly user: UserSummary;
+  /**
+   * SHA-256 hex of the token that opened the session (absent for stand-ins in
+   * tests): a logout closes the sessions of its token, a password change those
+   * of the other tokens.
+   */
+  readonly tokenHash?: string;
   /** Sends one text frame; never throws (a dead or slow socket is closed instead). */
   send(frame: string): void;
   /** Closes the socket with a WebSocket close code and reason. */
@@ -33,10 +39,41 @@ export const CLOSE = {
   policy: 1008,
   /** Frame too large. */
   tooBig: 1009,
-  /** Handshake failed: bad credentials, invalid hello, no hello in time. */
+  /**
+   * Handshake failed (bad credentials, invalid hello, no hello in time), or
+   * the session's credentials were revoked (logout, password change).
+   */
   unauthenticated: 4401,
   /** Kicked or banned. */
   banned: 4403,
   /** Replaced by a newer session of the same user (session limit). */
   replaced: 4409,
 } as const;
+
+/**
+ * Which sessions of a user lose their credentials, and why: a logout (the
+ * sessions of one token), a logout everywhere (all of them) or a password
+ * change (all but the sessions of the token that made the change).
+ */
+export interface SessionRevocation {
+  /** The user. */
+  userId: number;
+  /** Only the sessions opened with this token hash. */
+  only?: string;
+  /** Every session but those opened with this token hash. */
+  except?: string;
+  /** Close reason sent to the client (code 4401). */
+  reason: string;
+}
+
+/** Whether `revocation` closes a session opened with `tokenHash` by `userId`. */
+export function revokes(
+  revocation: SessionRevocation,
+  userId: number,
+  tokenHash: string | undefined,
+): boolean {
+  if (revocation.userId !== userId) return false;
+  if (revocation.only !== undefined && revocation.only !== tokenHash) return false;
+  if (revocation.except !== undefined && revocation.except === tokenHash) return false;
+  return true;
+}

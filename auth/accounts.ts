@@ -34,6 +34,23 @@ export interface AccountsOptions {
   security?: SecurityLog;
 }
 
+/**
+ * Credentials revoked by the account API, for the live chat to close the
+ * sessions opened with them: a logout (the sessions of that token), a logout
+ * everywhere (every session) or a password change (every session but those
+ * of the token that made the change).
+ */
+export interface CredentialsRevoked {
+  /** The user. */
+  userId: number;
+  /** What revoked them. */
+  cause: "logout" | "logout_all" | "password_changed";
+  /** `logout`: the hash of the revoked token. */
+  only?: string;
+  /** `password_changed`: the hash of the token that made the change (its sessions stay). */
+  except?: string;
+}
+
 /** The client's view of a user. */
 export function publicUser(user: Pick<UserRecord, "username" | "alias" | "role">): PublicUser {
   return { username: user.username, alias: user.alias, role: user.role };
@@ -49,6 +66,8 @@ export class Accounts {
   onRegistered: ((user: UserRecord) => void) | undefined;
   /** Connected users in a salon, by salon id (set by the live chat). */
   onlineCount: (salonId: number) => number;
+  /** Told once tokens are revoked (the live chat closes the sessions opened with them). */
+  onCredentialsRevoked: ((revoked: CredentialsRevoked) => void) | undefined;
   readonly #byUsername = new Throttle({ limit: FAILURES_PER_USERNAME, windowMs: 60_000 });
   readonly #byAddress = new Throttle({ limit: FAILURES_PER_ADDRESS, windowMs: 60_000 });
   readonly #gate = new KeyedGate();
@@ -61,6 +80,7 @@ export class Accounts {
     this.#security = opts.security ?? silentSecurityLog;
     this.onlineCount = opts.onlineCount ?? (() => 0);
     this.onRegistered = undefined;
+    this.onCredentialsRevoked = undefined;
   }
 
   /**
@@ -242,24 +262,65 @@ export class Accounts {
 
   /**
    * Changes the password of `user` after checking the current one, and revokes
-   * every token of the user.
+   * every token of the user; the live sessions opened with any token other
+   * than `token` (the one making the request) are then closed.
    */
   async changePassword(
     user: UserRecord,
     input: { current: string; next: string },
     clientAddress: string,
+    token?: string,
   ): Promise<void> {
     await this.verifyCredentials(
       { username: user.username, password: input.current },
       clientAddress,
     );
     await this.#store.setPassword(user.id, await hashPassword(input.next));
+    this.#security.record({
+      event: "password_changed",
+      username: user.username,
+      address: clientAddress,
+      outcome: "accepted",
+    });
+    this.onCredentialsRevoked?.({
+      userId: user.id,
+      cause: "password_changed",
+      ...(token === undefined ? {} : { except: tokenHash(token) }),
+    });
   }
 
-  /** Revokes `token`; throws `unauthenticated` (401) when it is not a live token. */
-  async logout(token: string | undefined): Promise<void> {
-    await this.authenticate(token);
-    await this.#store.deleteSession(tokenHash(token!));
+  /**
+   * Revokes `token` and closes the live sessions opened with it; throws
+   * `unauthenticated` (401) when it is not a live token.
+   */
+  async logout(token: string | undefined, clientAddress?: string): Promise<void> {
+    const user = await this.authenticate(token);
+    const hash = tokenHash(token!);
+    await this.#store.deleteSession(hash);
+    this.#security.record({
+      event: "logout",
+      username: user.username,
+      ...(clientAddress === undefined ? {} : { address: clientAddress }),
+      outcome: "accepted",
+    });
+    this.onCredentialsRevoked?.({ userId: user.id, cause: "logout", only: hash });
+  }
+
+  /**
+   * Revokes every token of the owner of `token` and closes every live session
+   * of theirs; throws `unauthenticated` (401) when `token` is not a live token.
+   */
+  async logoutAll(token: string | undefined, clientAddress?: string): Promise<void> {
+    const user = await this.authenticate(token);
+    const revoked = await this.#store.deleteUserSessions(user.id);
+    this.#security.record({
+      event: "logout_all",
+      username: user.username,
+      ...(clientAddress === undefined ? {} : { address: clientAddress }),
+      outcome: "accepted",
+      detail: `${revoked} tokens revoked`,
+    });
+    this.onCredentialsRevoked?.({ userId: user.id, cause: "logout_all" });
   }
 
   /** Every salon as `user` sees it. */

@@ -36,6 +36,56 @@ export class UnreachableError extends Error {
   }
 }
 
+/**
+ * The socket file belongs to someone other than the user running the CLI or
+ * root (exit status 2): another local user may have put it there to catch the
+ * commands (and the passwords of `user create`), so nothing is sent.
+ */
+export class UntrustedSocketError extends Error {
+  /** The socket path tried. */
+  readonly path: string;
+
+  /** Builds the error for `path`. */
+  constructor(path: string, detail: string) {
+    super(
+      `refusing the admin socket ${path}: ${detail}; nothing was sent. ` +
+        `Run the CLI as the server's user (or root), or set CAUSERIE_ADMIN_SOCKET or --socket ` +
+        `to the path the server uses`,
+    );
+    this.name = "UntrustedSocketError";
+    this.path = path;
+  }
+}
+
+/** The uid running the CLI (`null` where there are none); needs `--allow-sys=uid`. */
+function ownUid(path: string): number | null {
+  try {
+    return Deno.uid();
+  } catch (e) {
+    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
+      throw new UntrustedSocketError(
+        path,
+        "its owner cannot be checked without --allow-sys=uid (deno task admin grants it)",
+      );
+    }
+    throw e;
+  }
+}
+
+/**
+ * Throws {@link UntrustedSocketError} unless the socket file is owned by the
+ * current user or root.
+ */
+export function assertTrustedOwner(path: string, info: Deno.FileInfo, uid: number | null): void {
+  if (uid === null || info.uid === null) return;
+  if (info.uid !== uid && info.uid !== 0) {
+    throw new UntrustedSocketError(
+      path,
+      `it belongs to uid ${info.uid}, neither you (uid ${uid}) nor root`,
+    );
+  }
+}
+
 /** A client of the admin API on a Unix socket. */
 export interface AdminClient {
   /** Sends a request; resolves with the parsed JSON body (or undefined for 204). */
@@ -52,8 +102,9 @@ export function adminClient(path: string): AdminClient {
       try {
         const info = await Deno.stat(path);
         if (!info.isSocket) throw new UnreachableError(path, "not a socket");
+        assertTrustedOwner(path, info, ownUid(path));
       } catch (e) {
-        if (e instanceof UnreachableError) throw e;
+        if (e instanceof UnreachableError || e instanceof UntrustedSocketError) throw e;
         if (e instanceof Deno.errors.NotFound) throw new UnreachableError(path, "no such file");
         if (e instanceof Deno.errors.PermissionDenied) {
           throw new UnreachableError(path, "permission denied: run as the server's user");

@@ -2,13 +2,14 @@
  * `deno task admin <command>`: administration of a running server over its
  * local admin socket (no password: whoever can open the socket file is
  * admin). Exit status: 0 on success, 1 when the server refuses (with its
- * message), 2 when it cannot be reached (with the socket path tried), 64 for
- * a mistake in the command line.
+ * message), 2 when it cannot be reached (with the socket path tried) or the
+ * socket file belongs to someone other than the user or root, 64 for a
+ * mistake in the command line.
  *
  * @module
  */
 
-import { adminClient, RefusedError, UnreachableError } from "./client.ts";
+import { adminClient, RefusedError, UnreachableError, UntrustedSocketError } from "./client.ts";
 import { runCommand, UsageError } from "./commands.ts";
 import { runConsole } from "./console.ts";
 
@@ -67,7 +68,7 @@ export async function main(args: string[]): Promise<number> {
       console.error(`causerie admin: ${e.message}`);
       return 1;
     }
-    if (e instanceof UnreachableError) {
+    if (e instanceof UnreachableError || e instanceof UntrustedSocketError) {
       console.error(`causerie admin: ${e.message}`);
       return 2;
     }

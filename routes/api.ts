@@ -1,6 +1,6 @@
 /**
  * The account API, PROTOCOL.md section 1: `/api/register`, `/api/login`,
- * `/api/password`, `/api/logout`, `/api/me`.
+ * `/api/password`, `/api/logout`, `/api/me`, and `/api/logout-all` (5.6).
  *
  * @module
  */
@@ -28,14 +28,20 @@ export function apiRoutes(accounts: Accounts): Hono {
   });
 
   api.post("/password", async (c) => {
-    const user = await accounts.authenticate(bearerToken(c.req.header("authorization")));
+    const token = bearerToken(c.req.header("authorization"));
+    const user = await accounts.authenticate(token);
     const body = await readJson(c, PasswordBody);
-    await accounts.changePassword(user, body, clientAddress(c));
+    await accounts.changePassword(user, body, clientAddress(c), token);
     return c.body(null, 204);
   });
 
   api.post("/logout", async (c) => {
-    await accounts.logout(bearerToken(c.req.header("authorization")));
+    await accounts.logout(bearerToken(c.req.header("authorization")), clientAddress(c));
+    return c.body(null, 204);
+  });
+
+  api.post("/logout-all", async (c) => {
+    await accounts.logoutAll(bearerToken(c.req.header("authorization")), clientAddress(c));
     return c.body(null, 204);
   });
 

@@ -21,20 +21,23 @@ import {
 import {
   type DirectResult,
   salonSystemId,
+  sanctionSystemId,
   type ServerEvent,
   serverMachine,
   startConnection,
 } from "../actors/server.ts";
-import { CLOSE } from "../actors/session.ts";
+import { CLOSE, revokes, type SessionRevocation } from "../actors/session.ts";
 import type { ActorInfo } from "../routes/admin.ts";
 import type { ModeratorFrame } from "../protocol/frames.ts";
 import { Moderation, type Moderator } from "./moderation.ts";
 import type { SalonDeps, SalonEvent, SalonInput } from "../actors/salon.ts";
 import type { Session } from "../actors/session.ts";
-import { type Accounts, publicUser } from "../auth/accounts.ts";
+import { type Accounts, type CredentialsRevoked, publicUser } from "../auth/accounts.ts";
+import { tokenHash } from "../auth/tokens.ts";
 import type { Logger } from "../lib/log.ts";
 import { type SecurityLog, silentSecurityLog } from "../lib/security_log.ts";
-import { errorEvent, historyEvent, welcomeEvent } from "../protocol/events.ts";
+import { errorEvent, welcomeEvent } from "../protocol/events.ts";
+import { cappedHistoryEvent } from "../protocol/history_reply.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { HandshakeFrame, ParsedFrame } from "../protocol/frames.ts";
 import type { SalonView } from "../protocol/http.ts";
@@ -233,8 +236,68 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     backlog: 100,
   };
 
-  /** Checks a hello or register frame: the user and the token of the new session. */
+  /**
+   * Revocations made while handshakes were being checked: a handshake that
+   * began before one of them and would open a session it revokes is refused,
+   * since the revocation could not close a session that did not exist yet.
+   * Emptied whenever no handshake is in flight.
+   */
+  const revokedDuringHandshakes: Array<{ seq: number; revocation: SessionRevocation }> = [];
+  let revocationSeq = 0;
+  let handshakesInFlight = 0;
+
+  const REVOCATION_REASONS: Record<CredentialsRevoked["cause"], string> = {
+    password_changed: "credentials changed",
+    logout: "logged out",
+    logout_all: "logged out everywhere",
+  };
+
+  /** Closes (4401) the live sessions whose credentials were revoked. */
+  function revokeSessions(revoked: CredentialsRevoked): void {
+    const revocation: SessionRevocation = {
+      userId: revoked.userId,
+      reason: REVOCATION_REASONS[revoked.cause],
+      ...(revoked.only === undefined ? {} : { only: revoked.only }),
+      ...(revoked.except === undefined ? {} : { except: revoked.except }),
+    };
+    revocationSeq++;
+    if (handshakesInFlight > 0) {
+      revokedDuringHandshakes.push({ seq: revocationSeq, revocation });
+    }
+    server.send({ type: "REVOKE_SESSIONS", revocation });
+  }
+
+  /**
+   * Checks a hello or register frame: the user and the token of the new
+   * session, refused when its credentials were revoked while it was checked.
+   */
   async function handshake(
+    frame: HandshakeFrame,
+    address: string,
+  ): Promise<{ user: UserSummary; token: string; tokenHash: string }> {
+    const since = revocationSeq;
+    handshakesInFlight++;
+    try {
+      const { user, token } = await checkHandshake(frame, address);
+      const hash = tokenHash(token);
+      const revoked = revokedDuringHandshakes.some((r) =>
+        r.seq > since && revokes(r.revocation, user.id, hash)
+      );
+      if (revoked) {
+        throw new ProtocolError(
+          "bad_credentials",
+          401,
+          "these credentials were revoked while the hello was checked; log in again",
+        );
+      }
+      return { user, token, tokenHash: hash };
+    } finally {
+      if (--handshakesInFlight === 0) revokedDuringHandshakes.length = 0;
+    }
+  }
+
+  /** Checks a hello or register frame: the user and the token of the new session. */
+  async function checkHandshake(
     frame: HandshakeFrame,
     address: string,
   ): Promise<{ user: UserSummary; token: string }> {
@@ -397,7 +460,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
               return;
             }
             const page = await store.directHistory(session.user.id, target.id, query);
-            session.send(historyEvent(
+            session.send(cappedHistoryEvent(
               { with: target.username },
               page.messages.map((m) => ({
                 id: m.id,
@@ -425,6 +488,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   });
   server.start();
   accounts.onRegistered = (user) => hub.userRegistered(user);
+  accounts.onCredentialsRevoked = revokeSessions;
   accounts.onlineCount = (salonId) => hub.onlineCount(salonId);
 
   const send = (event: ServerEvent) => server.send(event);
@@ -517,7 +581,11 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         security.record({ event: "sanction", username, outcome: "imposed", detail: sanction.kind });
         send({ type: "TRACK_SANCTION", sanction, username });
       },
-      liftSanctions: (userId) => send({ type: "LIFT_SANCTIONS", userId }),
+      liftSanctions: (_userId, sanctionIds) => {
+        for (const id of sanctionIds) {
+          server.system.get(sanctionSystemId(id))?.send({ type: "LIFT" });
+        }
+      },
       requestsWithdrawn: (userId, salonIds) => {
         for (const id of salonIds) {
           const s = byId.get(id);

@@ -15,6 +15,7 @@ import type {
   AuditAction,
   AuditEntry,
   AuditVia,
+  AuthoredSanction,
   Role,
   SanctionRecord,
   Store,
@@ -69,8 +70,8 @@ export interface LivePorts {
   punish(userId: number, frame: string): void;
   /** Starts the actor that tracks a sanction in force. */
   trackSanction(sanction: SanctionRecord, username: string): void;
-  /** Lifts the live sanction actors of a user. */
-  liftSanctions(userId: number): void;
+  /** Lifts the live actors of these sanctions (already lifted in the store) of a user. */
+  liftSanctions(userId: number, sanctionIds: readonly number[]): void;
   /** Tells salons that a user's requests were withdrawn (already stored). */
   requestsWithdrawn(userId: number, salonIds: number[]): void;
   /** Sends a frame to every session. */
@@ -118,6 +119,11 @@ export interface ModerationOptions {
 }
 
 const RANK: Record<Role, number> = { member: 0, moderator: 1, admin: 2 };
+
+/** The role a sanction's author counts with: their current one; the server's is admin. */
+function authorRole(sanction: AuthoredSanction): Role {
+  return sanction.by?.role ?? "admin";
+}
 
 /** Every moderation act, checked, persisted, applied and audited. */
 export class Moderation {
@@ -287,12 +293,49 @@ export class Moderation {
     );
   }
 
-  /** Lifts a user's kicks and bans (moderator). Returns how many were lifted. */
+  /**
+   * Lifts a user's kicks and bans (moderator). Lifting needs what imposing
+   * needs (a role above the target's) and at least the role of each
+   * sanction's author (the server's sanctions: admin); otherwise nothing is
+   * lifted. Returns how many were lifted.
+   */
   async unban(actor: Moderator, username: string): Promise<{ lifted: number }> {
     const who = await this.#authorize(actor, "moderator", "unbanning");
     const target = await this.#target(username);
-    const lifted = await this.#store.liftSanctions(target.id, this.#now());
-    this.#live.liftSanctions(target.id);
+    if (who.userId !== null) {
+      if (who.userId === target.id) {
+        throw new ProtocolError("forbidden", 403, "you cannot unban yourself");
+      }
+      if (RANK[target.role] >= RANK[who.role]) {
+        throw new ProtocolError(
+          "forbidden",
+          403,
+          `you cannot unban ${target.username}: their role (${target.role}) is not below yours; only ${
+            target.role === "admin" ? "the admin socket" : "an admin"
+          } can lift their sanctions`,
+        );
+      }
+    }
+    const now = this.#now();
+    const sanctions = await this.#store.activeSanctionsOf(target.id, now);
+    if (who.userId !== null) {
+      const above = sanctions.find((s) => RANK[authorRole(s)] > RANK[who.role]);
+      if (above) {
+        const role = authorRole(above);
+        throw new ProtocolError(
+          "forbidden",
+          403,
+          `the ${above.kind} of ${target.username} was imposed by ${
+            above.by ? `${above.by.username} (${role})` : "the server (admin socket)"
+          }; only ${role === "admin" ? "an" : "a"} ${role}${
+            role === "admin" ? "" : " or an admin"
+          } can lift it`,
+        );
+      }
+    }
+    const ids = sanctions.map((s) => s.id);
+    const lifted = await this.#store.liftSanctions(target.id, now, ids);
+    this.#live.liftSanctions(target.id, ids);
     await this.#audit(who, "unban", target.username);
     return { lifted };
   }

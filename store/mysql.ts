@@ -12,7 +12,7 @@ import mysql from "mysql2/promise";
 import type { Pool, PoolConnection, ResultSetHeader } from "mysql2/promise";
 import type { SalonConfig } from "../config/salons.ts";
 import { nameKey } from "../protocol/names.ts";
-import { page, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
+import { page, toAuthoredSanction, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
 import {
   connectError,
   migrateMysql,
@@ -25,6 +25,7 @@ import {
 } from "./mysql_migrate.ts";
 import {
   type AuditEntry,
+  type AuthoredSanction,
   ConflictError,
   type HistoryPage,
   type HistoryQuery,
@@ -365,6 +366,13 @@ class MysqlStore implements Store {
     return result.affectedRows > 0;
   }
 
+  async deleteUserSessions(userId: number): Promise<number> {
+    const result = await this.#tx((sql) =>
+      sql.run("DELETE FROM sessions WHERE user_id = ?", [userId])
+    );
+    return result.affectedRows;
+  }
+
   async memberSalonIds(userId: number): Promise<number[]> {
     return (await this.#sql.rows(
       "SELECT salon_id FROM memberships WHERE user_id = ? ORDER BY salon_id",
@@ -411,12 +419,26 @@ class MysqlStore implements Store {
     );
   }
 
-  async liftSanctions(userId: number, now: number): Promise<number> {
+  async activeSanctionsOf(userId: number, now: number): Promise<AuthoredSanction[]> {
+    return (await this.#sql.rows(
+      `SELECT s.id AS id, s.user_id AS user_id, s.kind AS kind, s.until_at AS until_at,
+              s.reason AS reason, s.created_at AS created_at,
+              u.username AS by_username, u.role AS by_role
+       FROM sanctions s LEFT JOIN users u ON u.id = s.by_user_id
+       WHERE s.user_id = ? AND s.lifted_at IS NULL AND (s.until_at IS NULL OR s.until_at > ?)
+       ORDER BY s.id`,
+      [userId, now],
+    )).map(toAuthoredSanction);
+  }
+
+  async liftSanctions(userId: number, now: number, ids?: readonly number[]): Promise<number> {
+    if (ids !== undefined && ids.length === 0) return 0;
+    const only = ids === undefined ? "" : ` AND id IN (${ids.map(() => "?").join(", ")})`;
     const result = await this.#tx((sql) =>
       sql.run(
         `UPDATE sanctions SET lifted_at = ?
-         WHERE user_id = ? AND lifted_at IS NULL AND (until_at IS NULL OR until_at > ?)`,
-        [now, userId, now],
+         WHERE user_id = ? AND lifted_at IS NULL AND (until_at IS NULL OR until_at > ?)${only}`,
+        [now, userId, now, ...(ids ?? [])],
       )
     );
     return result.affectedRows;

@@ -8,6 +8,7 @@
 import type { SalonPolicy } from "../config/salons.ts";
 import type { Role } from "./store.ts";
 import type {
+  AuthoredSanction,
   HistoryPage,
   SalonRecord,
   SalonUserRow,
@@ -47,6 +48,16 @@ export function toSanction(row: Row | undefined): SanctionRecord | undefined {
     until: row.until_at === null ? null : Number(row.until_at),
     reason: String(row.reason),
     createdAt: Number(row.created_at),
+  };
+}
+
+/** Row to record: a sanction with its author (`by_username`, `by_role`; null for the server). */
+export function toAuthoredSanction(row: Row): AuthoredSanction {
+  return {
+    ...toSanction(row)!,
+    by: row.by_username === null || row.by_username === undefined
+      ? null
+      : { username: String(row.by_username), role: row.by_role as Role },
   };
 }
 

@@ -15,11 +15,12 @@ import { dirname } from "node:path";
 import type { SalonConfig } from "../config/salons.ts";
 import { nameKey } from "../protocol/names.ts";
 import { parseMigrations } from "./migrations.ts";
-import { page, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
+import { page, toAuthoredSanction, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
 import { SqliteAppender } from "./sqlite_append.ts";
 import { SqliteWriterThread } from "./sqlite_writer.ts";
 import {
   type AuditEntry,
+  type AuthoredSanction,
   ConflictError,
   type HistoryPage,
   type HistoryQuery,
@@ -343,6 +344,11 @@ class SqliteStore implements Store {
     return Promise.resolve(Number(result.changes) > 0);
   }
 
+  deleteUserSessions(userId: number): Promise<number> {
+    const result = this.#tx(() => this.#q("DELETE FROM sessions WHERE user_id = ?").run(userId));
+    return Promise.resolve(Number(result.changes));
+  }
+
   memberSalonIds(userId: number): Promise<number[]> {
     return Promise.resolve(
       this.#q("SELECT salon_id FROM memberships WHERE user_id = ? ORDER BY salon_id").all(userId)
@@ -387,12 +393,27 @@ class SqliteStore implements Store {
     ));
   }
 
-  liftSanctions(userId: number, now: number): Promise<number> {
+  activeSanctionsOf(userId: number, now: number): Promise<AuthoredSanction[]> {
+    return Promise.resolve(
+      this.#q(
+        `SELECT s.id AS id, s.user_id AS user_id, s.kind AS kind, s.until_at AS until_at,
+                s.reason AS reason, s.created_at AS created_at,
+                u.username AS by_username, u.role AS by_role
+         FROM sanctions s LEFT JOIN users u ON u.id = s.by_user_id
+         WHERE s.user_id = ? AND s.lifted_at IS NULL AND (s.until_at IS NULL OR s.until_at > ?)
+         ORDER BY s.id`,
+      ).all(userId, now).map(toAuthoredSanction),
+    );
+  }
+
+  liftSanctions(userId: number, now: number, ids?: readonly number[]): Promise<number> {
+    if (ids !== undefined && ids.length === 0) return Promise.resolve(0);
+    const only = ids === undefined ? "" : ` AND id IN (${ids.map(() => "?").join(", ")})`;
     const result = this.#tx(() =>
       this.#q(
         `UPDATE sanctions SET lifted_at = ?
-         WHERE user_id = ? AND lifted_at IS NULL AND (until_at IS NULL OR until_at > ?)`,
-      ).run(now, userId, now)
+         WHERE user_id = ? AND lifted_at IS NULL AND (until_at IS NULL OR until_at > ?)${only}`,
+      ).run(now, userId, now, ...(ids ?? []))
     );
     return Promise.resolve(Number(result.changes));
   }

@@ -75,6 +75,12 @@ export type NewMessage =
   | { kind: "salon"; salonId: number; userId: number; text: string; at: number }
   | { kind: "direct"; fromUserId: number; toUserId: number; text: string; at: number };
 
+/** A sanction in force with its author (`by` is `null` for the admin socket and signals). */
+export interface AuthoredSanction extends SanctionRecord {
+  /** Who imposed it, with their current role; `null`: the server itself. */
+  by: { username: string; role: Role } | null;
+}
+
 /** A stored message with its author (and recipient for a direct message). */
 export interface StoredMessage {
   /** Id: grows within a salon, or within a direct conversation. */
@@ -242,6 +248,8 @@ export interface Store {
   bannedTokenOwner(tokenHash: string): Promise<UserRecord | undefined>;
   /** Revokes one token. Returns whether it existed. */
   deleteSession(tokenHash: string): Promise<boolean>;
+  /** Revokes every token of a user (a logout everywhere). Returns how many there were. */
+  deleteUserSessions(userId: number): Promise<number>;
 
   /** Ids of the salons the user is a member of. */
   memberSalonIds(userId: number): Promise<number[]>;
@@ -258,8 +266,16 @@ export interface Store {
    * ending last, else `undefined`.
    */
   activeSanction(userId: number, now: number): Promise<SanctionRecord | undefined>;
-  /** Lifts every sanction in force for a user; returns how many were lifted. */
-  liftSanctions(userId: number, now: number): Promise<number>;
+  /**
+   * The sanctions in force for a user at `now`, oldest first, each with its
+   * author's current username and role.
+   */
+  activeSanctionsOf(userId: number, now: number): Promise<AuthoredSanction[]>;
+  /**
+   * Lifts every sanction in force for a user (only those among `ids` when
+   * given); returns how many were lifted.
+   */
+  liftSanctions(userId: number, now: number, ids?: readonly number[]): Promise<number>;
 
   /**
    * Commits a batch of messages in one transaction and returns their ids, in

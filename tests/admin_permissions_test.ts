@@ -3,7 +3,8 @@
  * role (member, moderator, admin) and the admin socket, by every path
  * (WebSocket frames, `/admin/*` with a bearer token, the admin socket with no
  * credentials), for every action. Members are refused everywhere, moderators
- * may do everything but shutdown, cancel, role and account creation, admins
+ * may do everything but shutdown, cancel, role, account creation and
+ * lifting a sanction imposed by an admin or the admin socket, admins
  * and the socket may do everything; `/admin/*` without a valid token is 401.
  *
  * Each cell checks the answer and what a user would notice: the effect when
@@ -179,6 +180,7 @@ async function runMatrix(
     reqA: TestClient;
     reqB: TestClient;
     adminToken: string;
+    modToken: string;
     tag: string;
   },
 ): Promise<void> {
@@ -264,14 +266,37 @@ async function runMatrix(
   });
 
   await t.step("unban", async () => {
+    // Imposed by a moderator: lifting it needs a moderator (issue 9, item 9).
     const victim = await fresh(fx, `unban${tag}`);
-    const kicked = await fx.sock("POST", `/admin/users/${victim}/kick`, { minutes: 10 });
+    const kicked = await fx.http(
+      "POST",
+      `/admin/users/${victim}/kick`,
+      { minutes: 10 },
+      world.modToken,
+    );
     assert.equal(kicked.status, 200, kicked.text);
     const o = await attempt(fx, caller, {
       method: "DELETE",
       path: `/admin/users/${victim}/ban`,
     }, { type: "unban", username: victim });
     if (!may(false)) {
+      assertForbidden(o);
+      assert.equal((await listing(fx, victim)).bannedUntil, kicked.body.until);
+      return;
+    }
+    assertDone(o, 200);
+    assert.equal((await listing(fx, victim)).bannedUntil, undefined);
+  });
+
+  await t.step("unban of a kick from the admin socket (admin rank)", async () => {
+    const victim = await fresh(fx, `unbansock${tag}`);
+    const kicked = await fx.sock("POST", `/admin/users/${victim}/kick`, { minutes: 10 });
+    assert.equal(kicked.status, 200, kicked.text);
+    const o = await attempt(fx, caller, {
+      method: "DELETE",
+      path: `/admin/users/${victim}/ban`,
+    }, { type: "unban", username: victim });
+    if (!may(true)) {
       assertForbidden(o);
       assert.equal((await listing(fx, victim)).bannedUntil, kicked.body.until);
       return;

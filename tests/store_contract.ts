@@ -390,6 +390,19 @@ export function storeContract(
     assert.equal((await lookup(store, "t2", T0 + 1))?.id, alice.id);
   });
 
+  test("deleteUserSessions revokes every token of one user and counts them", async (store) => {
+    const alice = await user(store, "alice");
+    const bob = await user(store, "bob");
+    await session(store, alice.id, "a1", T0);
+    await session(store, alice.id, "a2", T0);
+    await session(store, bob.id, "b1", T0);
+    assert.equal(await store.deleteUserSessions(alice.id), 2);
+    assert.equal(await store.deleteUserSessions(alice.id), 0);
+    assert.equal(await lookup(store, "a1", T0 + 1), undefined);
+    assert.equal(await lookup(store, "a2", T0 + 1), undefined);
+    assert.equal((await lookup(store, "b1", T0 + 1))?.id, bob.id);
+  });
+
   // --- memberships ----------------------------------------------------------
 
   test("memberSalonIds and pendingSalonIds of users", async (store) => {
@@ -455,6 +468,44 @@ export function storeContract(
     assert.deepEqual(await store.activeSanction(alice.id, T0 + MINUTE), long);
     assert.deepEqual(await store.activeSanction(alice.id, T0 + 10 * MINUTE), long);
     assert.equal(await store.activeSanction(alice.id, T0 + 30 * MINUTE), undefined);
+  });
+
+  test("activeSanctionsOf lists what is in force with its author's current role", async (store) => {
+    const mod = await user(store, "mod", "mod", "moderator");
+    const alice = await user(store, "alice");
+    const base = { userId: alice.id, reason: "", createdAt: T0 };
+    await store.addSanction({ ...base, kind: "kick", until: T0 + MINUTE }, mod.id); // expires
+    const kick = await store.addSanction(
+      { ...base, kind: "kick", until: T0 + 60 * MINUTE },
+      mod.id,
+    );
+    const ban = await store.addSanction({ ...base, kind: "ban", until: null }, null);
+    assert.deepEqual(await store.activeSanctionsOf(alice.id, T0 + 2 * MINUTE), [
+      { ...kick, by: { username: "mod", role: "moderator" } },
+      { ...ban, by: null },
+    ]);
+    await store.setRole(mod.id, "admin");
+    assert.deepEqual(
+      (await store.activeSanctionsOf(alice.id, T0 + 2 * MINUTE))[0].by,
+      { username: "mod", role: "admin" },
+    );
+    assert.deepEqual(await store.activeSanctionsOf(mod.id, T0), []);
+  });
+
+  test("liftSanctions with ids lifts only those", async (store) => {
+    const alice = await user(store, "alice");
+    const base = { userId: alice.id, reason: "", createdAt: T0 };
+    const kick = await store.addSanction({ ...base, kind: "kick", until: T0 + 60 * MINUTE }, null);
+    const ban = await store.addSanction({ ...base, kind: "ban", until: null }, null);
+    assert.equal(await store.liftSanctions(alice.id, T0 + MINUTE, []), 0);
+    assert.equal(await store.liftSanctions(alice.id, T0 + MINUTE, [kick.id]), 1);
+    assert.deepEqual(
+      (await store.activeSanctionsOf(alice.id, T0 + MINUTE)).map((s) => s.id),
+      [ban.id],
+    );
+    assert.equal(await store.liftSanctions(alice.id + 1, T0 + MINUTE, [ban.id]), 0, "not hers");
+    assert.equal(await store.liftSanctions(alice.id, T0 + MINUTE, [ban.id]), 1);
+    assert.equal(await store.activeSanction(alice.id, T0 + MINUTE), undefined);
   });
 
   test("liftSanctions lifts what is in force and counts it", async (store) => {

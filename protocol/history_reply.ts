@@ -1,0 +1,60 @@
+/**
+ * The byte cap of a `history` reply (PROTOCOL.md 5.6): a page of long
+ * messages must not trip the slow-consumer limit of its reader.
+ *
+ * @module
+ */
+
+import { type DirectItem, historyEvent, type MessageItem } from "./events.ts";
+
+/** Most UTF-8 bytes of one `history` frame: 256 KiB. */
+export const HISTORY_REPLY_MAX_BYTES = 256 * 1024;
+
+/** UTF-8 length of a string without encoding it (a lone surrogate counts 3, as U+FFFD). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
+/**
+ * The `history` frame of a page (messages oldest first), holding at most
+ * `maxBytes` of UTF-8. When the page does not fit, its oldest messages are
+ * left out and `more` is true: the reply keeps the messages nearest to the
+ * cursor, so that asking again with `before` = the oldest id received goes on
+ * without a gap. One message is always kept, whatever its size, so that
+ * paging always moves.
+ */
+export function cappedHistoryEvent(
+  target: { salon: string } | { with: string },
+  messages: Array<MessageItem | DirectItem>,
+  more: boolean,
+  ref?: string,
+  maxBytes: number = HISTORY_REPLY_MAX_BYTES,
+): string {
+  const whole = historyEvent(target, messages, more, ref);
+  if (whole.length * 3 <= maxBytes || utf8Length(whole) <= maxBytes) return whole;
+  // The frame without messages ("more":false is the longer of the two), then
+  // the newest messages while they fit, each after a comma but the first.
+  let room = maxBytes - utf8Length(historyEvent(target, [], false, ref));
+  let kept = 0;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const size = utf8Length(JSON.stringify(messages[i])) + (kept > 0 ? 1 : 0);
+    if (kept > 0 && size > room) break;
+    room -= size;
+    kept++;
+  }
+  if (kept === messages.length) return whole;
+  return historyEvent(target, messages.slice(messages.length - kept), true, ref);
+}
