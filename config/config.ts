@@ -43,6 +43,10 @@ export interface Config {
   logLevel: LogLevel;
   /** Where the security log goes: `stderr`, `off` or a file path. */
   securityLog: string;
+  /** Per-session request budget (every frame after welcome): bucket size. */
+  requestBurst: number;
+  /** Per-session request budget: refill rate, per second. */
+  requestPerSecond: number;
 }
 
 /** A configuration problem: names the variable and what it expects. */
@@ -77,6 +81,13 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
     name: "CAUSERIE_SECURITY_LOG",
     default: "stderr",
     meaning: "security log: stderr, off or a path",
+  },
+  // Request budget (issue 9, item 5).
+  { name: "CAUSERIE_REQUEST_BURST", default: "40", meaning: "per-session request bucket size" },
+  {
+    name: "CAUSERIE_REQUEST_PER_SECOND",
+    default: "20",
+    meaning: "per-session request refill rate",
   },
 ];
 
@@ -169,5 +180,8 @@ export function loadConfig(env: Env): Config {
     maxSessions: integer(env, "CAUSERIE_MAX_SESSIONS", 5, 1, 1000),
     logLevel: logLevel as LogLevel,
     securityLog: read(env, "CAUSERIE_SECURITY_LOG") ?? "stderr",
+    // Request budget (issue 9, item 5).
+    requestBurst: integer(env, "CAUSERIE_REQUEST_BURST", 40, 1, 100000),
+    requestPerSecond: positive(env, "CAUSERIE_REQUEST_PER_SECOND", 20, 100000),
   };
 }
