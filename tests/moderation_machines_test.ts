@@ -630,8 +630,12 @@ const LIMITS: ConnectionLimits = {
   burst: 10,
   maxText: 2000,
   helloTimeoutMs: 10_000,
+  authTimeoutMs: 30_000,
   floodMs: 5_000,
-  backlog: 100,
+  backlog: 40,
+  backlogBytes: 16 * 1024,
+  requestBurst: 40,
+  requestPerSecond: 20,
 };
 
 interface World {
