@@ -73,6 +73,8 @@ export interface ConnectionDeps {
   direct(session: Session, ref: string | undefined, to: string, text: string): void;
   /** Carries out a moderator frame and answers it (`ok`, `requests` or `error`). */
   moderate(session: Session, frame: ModeratorFrame): void;
+  /** Told when a session is closed for flooding (for the security log). */
+  flooded?(session: Session, address: string, detail: string): void;
   /** Answers a `history` request about a direct conversation. */
   directHistory(
     session: Session,
@@ -524,7 +526,17 @@ export const connectionMachine = setup({
     },
     /** Closes a flooding socket (1008). */
     closeFlood: ({ context }) => {
-      context.socket.close(CLOSE.policy, "too many refused frames");
+      const overBudget = context.overBudgetSince !== undefined &&
+        context.deps.now() - context.overBudgetSince >= context.limits.floodMs;
+      context.socket.close(
+        CLOSE.policy,
+        overBudget ? "too many requests for too long" : "too many refused frames",
+      );
+      context.deps.flooded?.(
+        context.session!,
+        context.address,
+        overBudget ? "request budget" : "refused frames",
+      );
     },
     /** Closes a session replaced by a newer one of the same user (4409). */
     closeReplaced: ({ context }) => {

@@ -416,6 +416,14 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
             },
             ref,
           ),
+        flooded: (session, address, detail) =>
+          security.record({
+            event: "flood",
+            username: session.user.username,
+            address,
+            outcome: "closed",
+            detail,
+          }),
         attach: (session) => server.send({ type: "SESSION_UP", session }),
         detach: (session) => server.send({ type: "SESSION_DOWN", session }),
         salon: (name) => salonRef(nameKey(name)),

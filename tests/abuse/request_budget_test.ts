@@ -14,6 +14,7 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import { createSecurityLog } from "../../lib/security_log.ts";
 import { manualClock } from "../helpers.ts";
 import {
   assertErrorFrame,
@@ -50,7 +51,11 @@ async function sendAll(c: TestClient, frames: Array<Record<string, unknown>>): P
 
 Deno.test("abuse: every frame counts against the request budget; 5 s past it closes 1008", async () => {
   const clock = manualClock();
-  const srv = await startTestServer({}, { hub: { now: clock.now } });
+  const lines: string[] = [];
+  const srv = await startTestServer({}, {
+    hub: { now: clock.now },
+    securityLog: createSecurityLog((line) => lines.push(line)),
+  });
   try {
     const c = await member(srv, "alice");
     // 40 frames of any kind at once are carried out; the 41st, a ping, is not.
@@ -75,6 +80,10 @@ Deno.test("abuse: every frame counts against the request budget; 5 s past it clo
     clock.advance(100);
     c.send({ type: "ping" });
     assert.equal((await c.waitClosed()).code, 1008);
+    const floods = lines.map((l) => JSON.parse(l)).filter((r) => r.event === "flood");
+    assert.equal(floods.length, 1);
+    assert.equal(floods[0].username, "alice");
+    assert.equal(floods[0].detail, "request budget");
   } finally {
     await srv.stop();
   }
