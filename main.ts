@@ -107,6 +107,8 @@ export async function start(
         maxText: config.maxText,
         helloTimeoutMs: opts.hub?.helloTimeoutMs,
         floodMs: opts.hub?.floodMs,
+        requestBurst: config.requestBurst,
+        requestPerSecond: config.requestPerSecond,
       },
       maxSessions: config.maxSessions,
       clock: opts.hub?.clock,

@@ -1,9 +1,12 @@
 /**
  * One actor per WebSocket: the handshake (hello or register within the hello
- * timeout), then the authenticated session: the `say`/`direct` token bucket,
- * flood detection, and the routing of each request to its salon or to the
- * server. Delivery of messages does not pass through here: salons write to
- * the session directly.
+ * timeout; the check itself within the authentication timeout, with a
+ * backlog capped in frames and bytes), then the authenticated session: the
+ * per-session request budget over every frame, the user's `say`/`direct` and
+ * `join`/`leave` token buckets (shared by all of the user's sessions), flood
+ * detection, and the routing of each request to its salon or to the server.
+ * Delivery of messages does not pass through here: salons write to the
+ * session directly.
  *
  * Pure: the socket, the clock and every effect come in through input.
  *
@@ -21,6 +24,7 @@ import {
   type ModeratorFrame,
 } from "../protocol/frames.ts";
 import { textProblem } from "../protocol/text.ts";
+import { type BucketState, type TokenBuckets, tokensAt } from "../lib/token_bucket.ts";
 import type { HistoryQuery, UserSummary } from "../store/store.ts";
 import { CLOSE, type Session } from "./session.ts";
 
@@ -69,6 +73,8 @@ export interface ConnectionDeps {
   direct(session: Session, ref: string | undefined, to: string, text: string): void;
   /** Carries out a moderator frame and answers it (`ok`, `requests` or `error`). */
   moderate(session: Session, frame: ModeratorFrame): void;
+  /** Told when a session is closed for flooding (for the security log). */
+  flooded?(session: Session, address: string, detail: string): void;
   /** Answers a `history` request about a direct conversation. */
   directHistory(
     session: Session,
@@ -80,18 +86,47 @@ export interface ConnectionDeps {
 
 /** Limits of one connection. */
 export interface ConnectionLimits {
-  /** `say`/`direct` bucket refill rate, per second. */
+  /** `say`/`direct` bucket refill rate, per second (the bucket is the user's). */
   ratePerSecond: number;
-  /** Bucket size. */
+  /** `say`/`direct` bucket size. */
   burst: number;
   /** Longest text, characters. */
   maxText: number;
   /** Time allowed for a valid hello, ms. */
   helloTimeoutMs: number;
-  /** A stream of refused frames lasting this long closes the socket (1008), ms. */
+  /** Time allowed for checking the hello (the password-hash queue can be long), ms. */
+  authTimeoutMs: number;
+  /**
+   * A stream of refused frames lasting this long, or a session staying past
+   * its request budget this long, closes the socket (1008), ms.
+   */
   floodMs: number;
   /** Frames kept while the handshake is being checked; beyond, refused. */
   backlog: number;
+  /** Bytes of frames kept while the handshake is being checked; beyond, refused. */
+  backlogBytes: number;
+  /** Request budget of a session: bucket size (every frame after welcome costs one). */
+  requestBurst: number;
+  /** Request budget of a session: refill rate, per second. */
+  requestPerSecond: number;
+}
+
+/**
+ * Default `join`/`leave` budget of a user: five at once, then one every two
+ * seconds (a join-leave loop changes a membership at most every 2 s).
+ */
+export const MEMBERSHIP_RATE = { burst: 5, perSecond: 0.5 } as const;
+
+/**
+ * Token buckets that belong to users rather than sessions: every session of
+ * a user draws from the same bucket, and reconnecting does not refill it.
+ * Keyed by user id; the server actor owns them.
+ */
+export interface UserBuckets {
+  /** `say` and `direct`. */
+  messages: TokenBuckets<number>;
+  /** `join` and `leave`. */
+  membership: TokenBuckets<number>;
 }
 
 /** Input of the connection machine. */
@@ -106,6 +141,8 @@ export interface ConnectionInput {
   deps: ConnectionDeps;
   /** Limits. */
   limits: ConnectionLimits;
+  /** The users' buckets, shared with every other connection. */
+  buckets: UserBuckets;
 }
 
 /** Connection state. */
@@ -114,22 +151,27 @@ export interface ConnectionContext extends ConnectionInput {
   session: Session | undefined;
   /** `ref` of the hello, echoed by `welcome` or the refusal. */
   helloRef: string | undefined;
-  /** Tokens left in the bucket (fractional). */
-  tokens: number;
-  /** When `tokens` was last brought up to date, epoch ms. */
-  refilledAt: number;
+  /**
+   * The session's request budget: tokens left (may go below zero, down to
+   * `-requestBurst`: a refused frame costs a token too) and when computed.
+   */
+  requests: BucketState;
+  /** Since when the session has been past its request budget (no frame accepted since), epoch ms. */
+  overBudgetSince: number | undefined;
   /** Start of the current run of refused frames, epoch ms. */
   refusedSince: number | undefined;
   /** Last refused frame, epoch ms. */
   lastRefusal: number;
   /** Frames received while the handshake was being checked. */
   backlog: ConnectionEvent[];
+  /** Bytes of the frames in `backlog`. */
+  backlogBytes: number;
 }
 
 /** Events a connection handles. */
 export type ConnectionEvent =
-  | { type: "FRAME"; frame: ClientFrame }
-  | { type: "BAD_FRAME"; ref?: string; frameType?: string; message: string }
+  | { type: "FRAME"; frame: ClientFrame; bytes?: number }
+  | { type: "BAD_FRAME"; ref?: string; frameType?: string; message: string; bytes?: number }
   | { type: "SOCKET_CLOSED" }
   | { type: "REPLACED" }
   | { type: "SANCTIONED"; frame: string }
@@ -139,9 +181,22 @@ export type ConnectionEvent =
 /** Refused frames this far apart or more start a new run (not a flood). */
 const FLOOD_GAP_MS = 1000;
 
-function refilled(context: ConnectionContext, now: number): number {
-  const { ratePerSecond, burst } = context.limits;
-  return Math.min(burst, context.tokens + (now - context.refilledAt) * ratePerSecond / 1000);
+function requestRate(context: ConnectionContext): { burst: number; perSecond: number } {
+  return { burst: context.limits.requestBurst, perSecond: context.limits.requestPerSecond };
+}
+
+/** The session's request tokens now. */
+function requestTokens(context: ConnectionContext, now: number): number {
+  return tokensAt(requestRate(context), context.requests, now);
+}
+
+/** Size in bytes of a frame event (0 when the route did not say). */
+function bytesOf(event: ConnectionEvent): number {
+  return event.type === "FRAME" || event.type === "BAD_FRAME" ? event.bytes ?? 0 : 0;
+}
+
+function userOf(context: ConnectionContext): number {
+  return context.session!.user.id;
 }
 
 function frameOf(event: ConnectionEvent): ClientFrame {
@@ -170,6 +225,8 @@ export const connectionMachine = setup({
   delays: {
     /** How long a client has to say hello. */
     helloTimeout: ({ context }) => context.limits.helloTimeoutMs,
+    /** How long checking a hello may take. */
+    authTimeout: ({ context }) => context.limits.authTimeoutMs,
   },
   guards: {
     /** The frame is a hello or a register. */
@@ -190,8 +247,17 @@ export const connectionMachine = setup({
       const frame = frameOf(event) as { text?: string };
       return textProblem(frame.text ?? "", context.limits.maxText) === undefined;
     },
-    /** A token is available in the bucket. */
-    hasToken: ({ context }) => refilled(context, context.deps.now()) >= 1,
+    /** The user's `say`/`direct` bucket has a token. */
+    hasToken: ({ context }) =>
+      context.buckets.messages.available(userOf(context), context.deps.now()) >= 1,
+    /** The frame is a join or a leave (the membership changes). */
+    isMembershipChange: ({ event }) =>
+      event.type === "FRAME" && (event.frame.type === "join" || event.frame.type === "leave"),
+    /** The user's `join`/`leave` bucket has a token. */
+    hasMembershipToken: ({ context }) =>
+      context.buckets.membership.available(userOf(context), context.deps.now()) >= 1,
+    /** The session's request budget has a token for this frame. */
+    withinBudget: ({ context }) => requestTokens(context, context.deps.now()) >= 1,
     /** The frame is a moderator request. */
     isModeration: ({ event }) => event.type === "FRAME" && MODERATOR_FRAMES.has(event.frame.type),
     /** The frame is a direct message. */
@@ -204,12 +270,21 @@ export const connectionMachine = setup({
       const frame = frameOf(event) as { salon?: string };
       return frame.salon !== undefined && context.deps.salon(frame.salon) !== undefined;
     },
-    /** Frames have kept being refused for the flood period. */
-    floodTooLong: ({ context }) =>
-      context.refusedSince !== undefined &&
-      context.lastRefusal - context.refusedSince >= context.limits.floodMs,
-    /** Room remains in the handshake backlog. */
-    backlogHasRoom: ({ context }) => context.backlog.length < context.limits.backlog,
+    /**
+     * Frames have kept being refused for the flood period, or the session has
+     * stayed past its request budget that long (no frame accepted since).
+     */
+    floodTooLong: ({ context }) => {
+      const { floodMs } = context.limits;
+      const now = context.deps.now();
+      return (context.refusedSince !== undefined &&
+        context.lastRefusal - context.refusedSince >= floodMs) ||
+        (context.overBudgetSince !== undefined && now - context.overBudgetSince >= floodMs);
+    },
+    /** Room remains in the handshake backlog, in frames and in bytes. */
+    backlogHasRoom: ({ context, event }) =>
+      context.backlog.length < context.limits.backlog &&
+      context.backlogBytes + bytesOf(event) <= context.limits.backlogBytes,
   },
   actions: {
     /** `error unauthenticated` before the handshake, then close 4401. */
@@ -231,14 +306,31 @@ export const connectionMachine = setup({
     closeHelloTimeout: ({ context }) => {
       context.socket.close(CLOSE.unauthenticated, "no hello within the time allowed");
     },
+    /** The hello could not be checked in time: `error internal`, close 4401. */
+    closeAuthTimeout: ({ context }) => {
+      context.socket.send(errorEvent(
+        "internal",
+        "the server is too busy to check the hello; connect again in a moment",
+        context.helloRef,
+      ));
+      context.socket.close(CLOSE.unauthenticated, "authentication took too long");
+    },
     /** Remembers the hello's ref. */
     rememberHelloRef: assign({ helloRef: ({ event }) => refOf(event) }),
     /** Keeps a frame that arrived during the handshake, to handle it after welcome. */
-    stash: assign({ backlog: ({ context, event }) => [...context.backlog, event] }),
-    /** Refuses a frame that does not fit in the handshake backlog. */
+    stash: assign({
+      backlog: ({ context, event }) => [...context.backlog, event],
+      backlogBytes: ({ context, event }) => context.backlogBytes + bytesOf(event),
+    }),
+    /** Refuses a frame that does not fit in the handshake backlog (it is dropped). */
     refuseBacklogFull: ({ context, event }) => {
       context.socket.send(
-        errorEvent("rate_limited", "wait for welcome before sending more frames", refOf(event)),
+        errorEvent(
+          "rate_limited",
+          `wait for welcome before sending more frames (at most ${context.limits.backlog} frames ` +
+            `and ${context.limits.backlogBytes} bytes are kept meanwhile); this one was dropped`,
+          refOf(event),
+        ),
       );
     },
     /** Creates the session after a successful handshake. */
@@ -292,7 +384,7 @@ export const connectionMachine = setup({
     /** Replays frames stashed during the handshake. */
     replayBacklog: enqueueActions(({ context, enqueue }) => {
       for (const event of context.backlog) enqueue.raise(event);
-      enqueue.assign({ backlog: [] });
+      enqueue.assign({ backlog: [], backlogBytes: 0 });
     }),
     /** `pong`. */
     replyPong: ({ context, event }) => context.socket.send(pongEvent(refOf(event))),
@@ -313,7 +405,7 @@ export const connectionMachine = setup({
       const problem = textProblem(frame.text, context.limits.maxText)!;
       context.socket.send(errorEvent(problem.code, problem.message, frame.ref));
     },
-    /** `error rate_limited`. */
+    /** `error rate_limited`: the user's `say`/`direct` bucket is empty. */
     refuseRateLimited: ({ context, event }) => {
       context.socket.send(errorEvent(
         "rate_limited",
@@ -321,6 +413,47 @@ export const connectionMachine = setup({
         refOf(event),
       ));
     },
+    /** `error rate_limited`: the user's `join`/`leave` bucket is empty. */
+    refuseMembershipRate: ({ context, event }) => {
+      const { burst, perSecond } = context.buckets.membership.rate;
+      context.socket.send(errorEvent(
+        "rate_limited",
+        `slow down: at most ${burst} joins and leaves at once, then one every ${
+          Math.round(1000 / perSecond) / 1000
+        } seconds`,
+        refOf(event),
+      ));
+    },
+    /** `error rate_limited`: the session is past its request budget; the frame is not carried out. */
+    refuseOverBudget: ({ context, event }) => {
+      context.socket.send(errorEvent(
+        "rate_limited",
+        `slow down: at most ${context.limits.requestPerSecond} requests per second ` +
+          `(bursts of ${context.limits.requestBurst}); this one was not carried out, and ` +
+          `staying past the limit for ${
+            context.limits.floodMs / 1000
+          } seconds closes the connection`,
+        refOf(event),
+      ));
+    },
+    /** An accepted frame spends a token of the request budget and ends a stay past it. */
+    spendRequest: assign(({ context }) => {
+      const now = context.deps.now();
+      return {
+        requests: { tokens: requestTokens(context, now) - 1, at: now },
+        overBudgetSince: undefined,
+      };
+    }),
+    /**
+     * A frame refused for lack of budget costs a token too (down to
+     * `-requestBurst`), so that a client sending faster than the refill
+     * stays past the budget rather than slipping a frame through now and then.
+     */
+    noteOverBudget: assign(({ context }) => {
+      const now = context.deps.now();
+      const tokens = Math.max(-context.limits.requestBurst, requestTokens(context, now) - 1);
+      return { requests: { tokens, at: now }, overBudgetSince: context.overBudgetSince ?? now };
+    }),
     /** `error unknown_salon`. */
     refuseUnknownSalon: ({ context, event }) => {
       const frame = frameOf(event) as { salon?: string; ref?: string };
@@ -339,13 +472,14 @@ export const connectionMachine = setup({
     }),
     /** Raises REFUSED so that a long flood can close the socket. */
     raiseRefused: raise({ type: "REFUSED" }),
-    /** An accepted frame ends a run of refusals. */
-    noteAccepted: assign({ refusedSince: undefined }),
-    /** Takes one token from the bucket. */
-    takeToken: assign(({ context }) => {
-      const now = context.deps.now();
-      return { tokens: refilled(context, now) - 1, refilledAt: now };
-    }),
+    /** Takes one token from the user's `say`/`direct` bucket. */
+    takeToken: ({ context }) => {
+      context.buckets.messages.take(userOf(context), context.deps.now());
+    },
+    /** Takes one token from the user's `join`/`leave` bucket. */
+    takeMembershipToken: ({ context }) => {
+      context.buckets.membership.take(userOf(context), context.deps.now());
+    },
     /** Sends a `say` to its salon. */
     forwardSay: ({ context, event }) => {
       const frame = frameOf(event) as Extract<ClientFrame, { type: "say" }>;
@@ -407,7 +541,17 @@ export const connectionMachine = setup({
     },
     /** Closes a flooding socket (1008). */
     closeFlood: ({ context }) => {
-      context.socket.close(CLOSE.policy, "too many refused frames");
+      const overBudget = context.overBudgetSince !== undefined &&
+        context.deps.now() - context.overBudgetSince >= context.limits.floodMs;
+      context.socket.close(
+        CLOSE.policy,
+        overBudget ? "too many requests for too long" : "too many refused frames",
+      );
+      context.deps.flooded?.(
+        context.session!,
+        context.address,
+        overBudget ? "request budget" : "refused frames",
+      );
     },
     /** Closes a session replaced by a newer one of the same user (4409). */
     closeReplaced: ({ context }) => {
@@ -427,11 +571,12 @@ export const connectionMachine = setup({
     ...input,
     session: undefined,
     helloRef: undefined,
-    tokens: input.limits.burst,
-    refilledAt: input.deps.now(),
+    requests: { tokens: input.limits.requestBurst, at: input.deps.now() },
+    overBudgetSince: undefined,
     refusedSince: undefined,
     lastRefusal: 0,
     backlog: [],
+    backlogBytes: 0,
   }),
   initial: "awaitingHello",
   states: {
@@ -450,6 +595,7 @@ export const connectionMachine = setup({
       },
     },
     authenticating: {
+      after: { authTimeout: { target: "closed", actions: "closeAuthTimeout" } },
       invoke: {
         src: "authenticate",
         input: ({ context, event }) => ({
@@ -471,28 +617,52 @@ export const connectionMachine = setup({
     active: {
       entry: "replayBacklog",
       on: {
+        // Every frame first spends a token of the session's request budget
+        // (refused ones too); past the budget it is refused and not carried out.
+        // An accepted frame does not end a run of refusals: only a quiet gap does.
         FRAME: [
-          { guard: "isHandshake", actions: ["refuseSecondHello", "noteRefusal", "raiseRefused"] },
-          { guard: "isPing", actions: ["replyPong", "noteAccepted"] },
-          { guard: "isModeration", actions: ["forwardModeration", "noteAccepted"] },
+          {
+            guard: not("withinBudget"),
+            actions: ["refuseOverBudget", "noteOverBudget", "noteRefusal", "raiseRefused"],
+          },
+          {
+            guard: "isHandshake",
+            actions: ["spendRequest", "refuseSecondHello", "noteRefusal", "raiseRefused"],
+          },
+          { guard: "isPing", actions: ["spendRequest", "replyPong"] },
+          { guard: "isModeration", actions: ["spendRequest", "forwardModeration"] },
           {
             guard: and(["isChat", not("textOk")]),
-            actions: ["refuseText", "noteRefusal", "raiseRefused"],
+            actions: ["spendRequest", "refuseText", "noteRefusal", "raiseRefused"],
           },
           {
             guard: and(["isChat", not("hasToken")]),
-            actions: ["refuseRateLimited", "noteRefusal", "raiseRefused"],
+            actions: ["spendRequest", "refuseRateLimited", "noteRefusal", "raiseRefused"],
           },
-          { guard: "isDirect", actions: ["takeToken", "forwardDirect", "noteAccepted"] },
-          { guard: "isDirectHistory", actions: ["forwardDirectHistory", "noteAccepted"] },
+          { guard: "isDirect", actions: ["spendRequest", "takeToken", "forwardDirect"] },
+          { guard: "isDirectHistory", actions: ["spendRequest", "forwardDirectHistory"] },
           {
             guard: not("knownSalon"),
-            actions: ["refuseUnknownSalon", "noteRefusal", "raiseRefused"],
+            actions: ["spendRequest", "refuseUnknownSalon", "noteRefusal", "raiseRefused"],
           },
-          { guard: "isChat", actions: ["takeToken", "forwardSay", "noteAccepted"] },
-          { actions: ["forwardToSalon", "noteAccepted"] },
+          { guard: "isChat", actions: ["spendRequest", "takeToken", "forwardSay"] },
+          {
+            guard: and(["isMembershipChange", not("hasMembershipToken")]),
+            actions: ["spendRequest", "refuseMembershipRate", "noteRefusal", "raiseRefused"],
+          },
+          {
+            guard: "isMembershipChange",
+            actions: ["spendRequest", "takeMembershipToken", "forwardToSalon"],
+          },
+          { actions: ["spendRequest", "forwardToSalon"] },
         ],
-        BAD_FRAME: { actions: ["refuseBadFrame", "noteRefusal", "raiseRefused"] },
+        BAD_FRAME: [
+          {
+            guard: not("withinBudget"),
+            actions: ["refuseOverBudget", "noteOverBudget", "noteRefusal", "raiseRefused"],
+          },
+          { actions: ["spendRequest", "refuseBadFrame", "noteRefusal", "raiseRefused"] },
+        ],
         REFUSED: { guard: "floodTooLong", target: "closed", actions: "closeFlood" },
         REPLACED: { target: "closed", actions: "closeReplaced" },
         SANCTIONED: { target: "closed", actions: "closeSanctioned" },

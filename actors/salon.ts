@@ -6,6 +6,12 @@
  * Pure: every effect goes through `deps` (given as input). Membership
  * changes are applied in memory only once the store has them.
  *
+ * Abuse bounds (issue 9): a join request for this salon is taken at most
+ * once per {@link JOIN_REQUEST_INTERVAL_MS} per user (moderators hear of it
+ * once), and `member_joined` about one user goes out at most once per
+ * {@link MEMBER_JOINED_WINDOW_MS}, so that a join/leave loop cannot flood
+ * the salon's listeners.
+ *
  * @module
  */
 
@@ -65,6 +71,65 @@ export interface SalonInput {
   deps: SalonDeps;
 }
 
+/** A user's join request for a salon is taken at most once per this long, ms (10 minutes). */
+export const JOIN_REQUEST_INTERVAL_MS = 10 * 60 * 1000;
+
+/** `member_joined` about one user goes out at most once per this long per salon, ms. */
+export const MEMBER_JOINED_WINDOW_MS = 30 * 1000;
+
+/**
+ * Times by user id, forgetting those older than a window: swept whenever the
+ * map has doubled since the last sweep, so it holds about the users of the
+ * last window only.
+ */
+export class RecentTimes {
+  readonly #windowMs: number;
+  readonly #times = new Map<number, number>();
+  #sweptSize = 0;
+
+  /** Remembers times for `windowMs`. */
+  constructor(windowMs: number) {
+    this.#windowMs = windowMs;
+  }
+
+  /** Times for `windowMs`, starting with `entries` (user id, epoch ms). */
+  static of(windowMs: number, entries: Iterable<[number, number]>): RecentTimes {
+    const times = new RecentTimes(windowMs);
+    for (const [id, at] of entries) times.#times.set(id, at);
+    return times;
+  }
+
+  /** Whether `userId` has a time within the window before `now`. */
+  recent(userId: number, now: number): boolean {
+    const at = this.#times.get(userId);
+    return at !== undefined && now - at < this.#windowMs;
+  }
+
+  /** When the window of `userId` ends (epoch ms), if it is running at `now`. */
+  until(userId: number, now: number): number | undefined {
+    return this.recent(userId, now) ? this.#times.get(userId)! + this.#windowMs : undefined;
+  }
+
+  /** Records `now` for `userId`. */
+  set(userId: number, now: number): void {
+    this.#times.set(userId, now);
+    if (this.#times.size >= Math.max(64, this.#sweptSize * 2)) {
+      for (const [id, at] of this.#times) if (now - at >= this.#windowMs) this.#times.delete(id);
+      this.#sweptSize = this.#times.size;
+    }
+  }
+
+  /** Forgets `userId`. */
+  delete(userId: number): void {
+    this.#times.delete(userId);
+  }
+
+  /** Entries held. */
+  get size(): number {
+    return this.#times.size;
+  }
+}
+
 /** Salon state. Maps are updated in place by named actions (O(1) per event). */
 export interface SalonContext {
   /** Salon identity. */
@@ -75,6 +140,12 @@ export interface SalonContext {
   pending: Map<number, { user: UserSummary; since: number }>;
   /** Online members: user id to their sessions. */
   online: Map<number, Set<Session>>;
+  /** When each user's last join request was taken (one per 10 minutes). */
+  requested: RecentTimes;
+  /** Users whose join request is being stored. */
+  requesting: Set<number>;
+  /** When `member_joined` last went out about each user. */
+  announced: RecentTimes;
   /** Effects. */
   deps: SalonDeps;
 }
@@ -154,6 +225,11 @@ function announceJoin(
       salonEvent("joined", context.salon.name, s === asking?.session ? asking?.ref : undefined),
     );
   }
+  // A user coming back within the window was announced already (v1 has no
+  // `member_left`): listeners hear of each member once per window at most.
+  const now = context.deps.now();
+  if (context.announced.recent(user.id, now)) return;
+  context.announced.set(user.id, now);
   const frame = memberJoinedEvent(context.salon.name, {
     username: user.username,
     alias: user.alias,
@@ -188,6 +264,14 @@ export const salonMachine = setup({
     isAuto: ({ context }) => context.salon.policy === "auto",
     /** Joining needs no approval. */
     isOpen: ({ context }) => context.salon.policy === "open",
+    /** The event's user has a join request being stored. */
+    isRequesting: ({ context, event }) =>
+      "session" in event && event.session !== undefined &&
+      context.requesting.has(event.session.user.id),
+    /** The event's user had a join request taken less than 10 minutes ago. */
+    requestedRecently: ({ context, event }) =>
+      "session" in event && event.session !== undefined &&
+      context.requested.recent(event.session.user.id, context.deps.now()),
   },
   actions: {
     /** Adds a session to the online set when its user is a member. */
@@ -286,11 +370,26 @@ export const salonMachine = setup({
         },
       );
     },
-    /** Persists a join request; comes back as REQUEST_STORED. */
+    /** `error rate_limited`: a join request was taken less than 10 minutes ago. */
+    replyRequestTooSoon: ({ context, event }) => {
+      const { session, ref } = event as E<"JOIN">;
+      const until = context.requested.until(session.user.id, context.deps.now())!;
+      session.send(errorEvent(
+        "rate_limited",
+        `you asked to join ${context.salon.name} less than ${
+          JOIN_REQUEST_INTERVAL_MS / 60_000
+        } minutes ago; ask again after ${new Date(until).toISOString()}`,
+        ref,
+      ));
+    },
+    /** Persists a join request (taken: the 10-minute window starts); comes back as REQUEST_STORED. */
     storeRequest: ({ context, event, self }) => {
       const { session, ref } = event as E<"JOIN">;
       const since = context.deps.now();
-      context.deps.addJoinRequest(context.salon.id, session.user.id, since).then(
+      const userId = session.user.id;
+      context.requested.set(userId, since);
+      context.requesting.add(userId);
+      context.deps.addJoinRequest(context.salon.id, userId, since).then(
         () => self.send({ type: "REQUEST_STORED", user: session.user, session, ref, since }),
         (e) => {
           context.deps.reportError(`join request ${context.salon.name} failed: ${e}`);
@@ -418,6 +517,7 @@ export const salonMachine = setup({
     /** Applies a stored request: `join_pending` to the user's sessions, `join_request` to moderators. */
     applyRequest: enqueueActions(({ context, event, enqueue }) => {
       const { user, session, ref, since } = event as E<"REQUEST_STORED">;
+      context.requesting.delete(user.id);
       if (context.members.has(user.id)) {
         session.send(salonEvent("joined", context.salon.name, ref));
         return;
@@ -457,6 +557,11 @@ export const salonMachine = setup({
       const user = session.user;
       if (op === "join") dismiss(context, user.id);
       else if (op === "leave") admit(context, user);
+      else {
+        // Not taken after all: the user may ask again at once.
+        context.requesting.delete(user.id);
+        context.requested.delete(user.id);
+      }
       session.send(errorEvent("internal", "the change could not be stored; try again", ref));
     },
     /** `error forbidden`: the auto salon cannot be left. */
@@ -522,6 +627,12 @@ export const salonMachine = setup({
     members: new Map(input.members.map((u) => [u.id, u])),
     pending: new Map(input.pending.map((p) => [p.user.id, p])),
     online: new Map(),
+    requested: RecentTimes.of(
+      JOIN_REQUEST_INTERVAL_MS,
+      input.pending.map((p) => [p.user.id, p.since]),
+    ),
+    requesting: new Set(),
+    announced: new RecentTimes(MEMBER_JOINED_WINDOW_MS),
     deps: input.deps,
   }),
   initial: "open",
@@ -542,6 +653,8 @@ export const salonMachine = setup({
           { guard: "isPending", actions: "replyPending" },
           { guard: "isOpen", actions: "storeMember" },
           { guard: "isAuto", actions: "storeMember" },
+          { guard: "isRequesting", actions: "replyPending" },
+          { guard: "requestedRecently", actions: "replyRequestTooSoon" },
           { actions: "storeRequest" },
         ],
         LEAVE: [

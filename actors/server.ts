@@ -26,8 +26,11 @@ import {
   type ConnectionDeps,
   type ConnectionLimits,
   connectionMachine,
+  MEMBERSHIP_RATE,
   type SocketPort,
+  type UserBuckets,
 } from "./connection.ts";
+import { type BucketRate, TokenBuckets } from "../lib/token_bucket.ts";
 import { type SalonEvent, type SalonInput, salonMachine } from "./salon.ts";
 import type { Role, SanctionRecord } from "../store/store.ts";
 import { sanctionMachine } from "./sanction.ts";
@@ -70,6 +73,8 @@ export interface ServerInput {
   connectionDeps: ConnectionDeps;
   /** Limits of each connection. */
   limits: ConnectionLimits;
+  /** The `join`/`leave` budget of each user (default {@link MEMBERSHIP_RATE}). */
+  membershipRate?: BucketRate;
   /** Most sessions per user; beyond, the oldest is closed. */
   maxSessions: number;
   /** Shortest interval between two `presence` frames, ms. */
@@ -104,6 +109,11 @@ export interface ServerContext extends ServerInput {
   presenceLog: Array<{ epoch: number; changes: Map<number, PresenceChange> }>;
   /** Sessions held back by a full socket, with the last window each has received. */
   lagging: Map<Session, number>;
+  /**
+   * The users' `say`/`direct` and `join`/`leave` buckets, shared by every
+   * session of a user and kept across reconnects (full ones are forgotten).
+   */
+  buckets: UserBuckets;
 }
 
 /** Events the server handles. */
@@ -383,6 +393,13 @@ export const serverMachine = setup({
     presenceEpoch: 0,
     presenceLog: [],
     lagging: new Map(),
+    buckets: {
+      messages: new TokenBuckets({
+        burst: input.limits.burst,
+        perSecond: input.limits.ratePerSecond,
+      }),
+      membership: new TokenBuckets(input.membershipRate ?? MEMBERSHIP_RATE),
+    },
   }),
   type: "parallel",
   entry: "spawnSalons",
@@ -493,12 +510,12 @@ export function startConnection(
   server: Actor<typeof serverMachine>,
   { id, socket, address }: NewConnection,
 ): Actor<typeof connectionMachine> {
-  const { connectionDeps: deps, limits } = server.getSnapshot().context;
+  const { connectionDeps: deps, limits, buckets } = server.getSnapshot().context;
   const actor = createActor(connectionMachine, {
     id,
     systemId: id,
     parent: server,
-    input: { id, socket, address, deps, limits },
+    input: { id, socket, address, deps, limits, buckets },
   });
   // A failure (a bug) closes the socket; the server logs it and forgets the session.
   actor.subscribe({ error: () => socket.close(1011, "internal error; reconnect") });

@@ -56,6 +56,10 @@ export interface Config {
   connectPerSecond: number;
   /** Origins allowed to open a WebSocket besides the server's own. */
   allowedOrigins: string[];
+  /** Per-session request budget (every frame after welcome): bucket size. */
+  requestBurst: number;
+  /** Per-session request budget: refill rate, per second. */
+  requestPerSecond: number;
 }
 
 /** A configuration problem: names the variable and what it expects. */
@@ -100,6 +104,13 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
     name: "CAUSERIE_SECURITY_LOG",
     default: "stderr",
     meaning: "security log: stderr, off or a path",
+  },
+  // Request budget (issue 9, item 5).
+  { name: "CAUSERIE_REQUEST_BURST", default: "40", meaning: "per-session request bucket size" },
+  {
+    name: "CAUSERIE_REQUEST_PER_SECOND",
+    default: "20",
+    meaning: "per-session request refill rate",
   },
 ];
 
@@ -218,5 +229,8 @@ export function loadConfig(env: Env): Config {
     connectBurst: integer(env, "CAUSERIE_CONNECT_BURST", 60, 1, 10_000_000),
     connectPerSecond: positive(env, "CAUSERIE_CONNECT_PER_SECOND", 10, 10_000_000),
     allowedOrigins: origins(env),
+    // Request budget (issue 9, item 5).
+    requestBurst: integer(env, "CAUSERIE_REQUEST_BURST", 40, 1, 100000),
+    requestPerSecond: positive(env, "CAUSERIE_REQUEST_PER_SECOND", 20, 100000),
   };
 }

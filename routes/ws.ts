@@ -9,6 +9,7 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
+import { Buffer } from "node:buffer";
 import type { IncomingMessage } from "node:http";
 // @ts-types="@types/ws"
 import type { WebSocket as NodeWs } from "ws";
@@ -183,7 +184,7 @@ export function wsRoute(hub: Hub, deps: WsDeps, opts: WsOptions = {}): Middlewar
         }
         // `ws` already refused anything larger than MAX_FRAME_BYTES (close 1009).
         if (frameTooBig(data)) return ws.close(CLOSE.tooBig, "frame larger than 64 KiB");
-        handle.receive(parseFrame(data));
+        handle.receive(parseFrame(data), Buffer.byteLength(data, "utf8"));
       },
       onClose: gone,
       onError: gone,

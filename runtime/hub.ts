@@ -27,6 +27,7 @@ import {
   startConnection,
 } from "../actors/server.ts";
 import { CLOSE, revokes, type SessionRevocation } from "../actors/session.ts";
+import type { BucketRate } from "../lib/token_bucket.ts";
 import type { ActorInfo } from "../routes/admin.ts";
 import type { ModeratorFrame } from "../protocol/frames.ts";
 import { Moderation, type Moderator } from "./moderation.ts";
@@ -54,11 +55,14 @@ export interface HubOptions {
   accounts: Accounts;
   /** Logging. */
   log: Logger;
-  /** Connection limits. */
-  limits: Omit<ConnectionLimits, "helloTimeoutMs" | "floodMs" | "backlog"> & {
-    helloTimeoutMs?: number;
-    floodMs?: number;
-  };
+  /** Connection limits (the optional ones have defaults: see {@link REQUEST_LIMIT_DEFAULTS}). */
+  limits:
+    & Pick<ConnectionLimits, "ratePerSecond" | "burst" | "maxText">
+    & Partial<Omit<ConnectionLimits, "ratePerSecond" | "burst" | "maxText">>
+    & {
+      /** The `join`/`leave` budget of each user (default: burst 5, one every 2 s). */
+      membershipRate?: BucketRate;
+    };
   /** Most sessions per user. */
   maxSessions: number;
   /** Shortest interval between presence frames, ms (default 1000). */
@@ -83,8 +87,12 @@ export interface HubOptions {
 export interface ConnectionHandle {
   /** The connection actor's id. */
   readonly id: string;
-  /** Hands a parsed (or refused) frame to the connection actor. */
-  receive(parsed: ParsedFrame): void;
+  /**
+   * Hands a parsed (or refused) frame to the connection actor, with the
+   * frame's size in bytes (when left out, the size of what the actor keeps
+   * of it is used).
+   */
+  receive(parsed: ParsedFrame, bytes?: number): void;
   /** The socket closed. */
   closed(): void;
 }
@@ -117,6 +125,22 @@ export interface Hub {
   stop(): Promise<void>;
 }
 
+/** Defaults of the connection limits a caller may leave out. */
+export const REQUEST_LIMIT_DEFAULTS = {
+  /** No valid hello within this: close 4401 (PROTOCOL 2.1). */
+  helloTimeoutMs: 10_000,
+  /** Checking a hello (the password-hash queue) may take this long: then close 4401. */
+  authTimeoutMs: 30_000,
+  /** Refusals (or a stay past the request budget) lasting this long close with 1008. */
+  floodMs: 5_000,
+  /** Bytes of frames kept while a hello is checked (PROTOCOL 5.6: at most 16 KiB). */
+  backlogBytes: 16 * 1024,
+  /** The per-session request budget: bucket size. */
+  requestBurst: 40,
+  /** The per-session request budget: refill per second. */
+  requestPerSecond: 20,
+} as const;
+
 /** Longest wait for the sockets' close handshakes when stopping, ms. */
 export const CLOSE_WAIT_MS = 3000;
 
@@ -125,6 +149,13 @@ function stoppingError(): Error {
   const error = new Error("the server is stopping");
   error.name = "ServerStopping";
   return error;
+}
+
+const encoder = new TextEncoder();
+
+/** Bytes of `text` in UTF-8. */
+function utf8Length(text: string): number {
+  return encoder.encode(text).byteLength;
 }
 
 function summary(user: UserRecord | UserSummary): UserSummary {
@@ -227,13 +258,20 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     return views;
   }
 
+  const requestBurst = opts.limits.requestBurst ?? REQUEST_LIMIT_DEFAULTS.requestBurst;
   const limits: ConnectionLimits = {
     ratePerSecond: opts.limits.ratePerSecond,
     burst: opts.limits.burst,
     maxText: opts.limits.maxText,
-    helloTimeoutMs: opts.limits.helloTimeoutMs ?? 10_000,
-    floodMs: opts.limits.floodMs ?? 5_000,
-    backlog: 100,
+    helloTimeoutMs: opts.limits.helloTimeoutMs ?? REQUEST_LIMIT_DEFAULTS.helloTimeoutMs,
+    authTimeoutMs: opts.limits.authTimeoutMs ?? REQUEST_LIMIT_DEFAULTS.authTimeoutMs,
+    floodMs: opts.limits.floodMs ?? REQUEST_LIMIT_DEFAULTS.floodMs,
+    // Frames stashed during the handshake are replayed through the request
+    // budget: never more than its burst.
+    backlog: opts.limits.backlog ?? requestBurst,
+    backlogBytes: opts.limits.backlogBytes ?? REQUEST_LIMIT_DEFAULTS.backlogBytes,
+    requestBurst,
+    requestPerSecond: opts.limits.requestPerSecond ?? REQUEST_LIMIT_DEFAULTS.requestPerSecond,
   };
 
   /**
@@ -347,6 +385,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       maxSessions: opts.maxSessions,
       presenceIntervalMs: opts.presenceIntervalMs ?? 1000,
       limits,
+      ...(opts.limits.membershipRate ? { membershipRate: opts.limits.membershipRate } : {}),
       deps: {
         reportError: (message) => log.error(message),
         now,
@@ -441,6 +480,14 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
             },
             ref,
           ),
+        flooded: (session, address, detail) =>
+          security.record({
+            event: "flood",
+            username: session.user.username,
+            address,
+            outcome: "closed",
+            detail,
+          }),
         attach: (session) => {
           const welcomed = onWelcome.get(session.id);
           onWelcome.delete(session.id);
@@ -757,7 +804,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       const ref = () => connections.get(id);
       return {
         id,
-        receive(parsed) {
+        receive(parsed, bytes) {
           const actor = ref();
           if (!actor) return;
           if (draining) {
@@ -767,12 +814,16 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
             );
             return;
           }
-          const event: ConnectionEvent = parsed.ok ? { type: "FRAME", frame: parsed.frame } : {
-            type: "BAD_FRAME",
-            ref: parsed.ref,
-            frameType: parsed.type,
-            message: parsed.message,
-          };
+          const size = bytes ?? utf8Length(JSON.stringify(parsed.ok ? parsed.frame : parsed));
+          const event: ConnectionEvent = parsed.ok
+            ? { type: "FRAME", frame: parsed.frame, bytes: size }
+            : {
+              type: "BAD_FRAME",
+              ref: parsed.ref,
+              frameType: parsed.type,
+              message: parsed.message,
+              bytes: size,
+            };
           actor.send(event);
         },
         closed() {

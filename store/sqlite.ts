@@ -2,9 +2,10 @@
  * The SQLite adapter of {@link Store}, on `node:sqlite`: WAL journal, foreign
  * keys on, `synchronous=FULL`, every write in an explicit `BEGIN IMMEDIATE`
  * transaction, every statement prepared once with bound parameters. Chat
- * messages of a file database are committed by a writer thread on its own
- * connection (`sqlite_writer.ts`), so the disk sync of each group commit
- * does not stop the event loop.
+ * messages and membership changes (join, leave, join requests) of a file
+ * database are committed by a writer thread on its own connection
+ * (`sqlite_writer.ts`), so the disk sync of each commit does not stop the
+ * event loop.
  *
  * @module
  */
@@ -16,7 +17,7 @@ import type { SalonConfig } from "../config/salons.ts";
 import { nameKey } from "../protocol/names.ts";
 import { parseMigrations } from "./migrations.ts";
 import { page, toAuthoredSanction, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
-import { SqliteAppender } from "./sqlite_append.ts";
+import { type MembershipChange, SqliteAppender } from "./sqlite_append.ts";
 import { SqliteWriterThread } from "./sqlite_writer.ts";
 import {
   type AuditEntry,
@@ -473,37 +474,27 @@ class SqliteStore implements Store {
     );
   }
 
+  /** A membership change: in the writer thread (file databases), else here. */
+  #membership(change: MembershipChange): Promise<boolean> {
+    if (this.#writer?.usable) return this.#writer.membership(change);
+    this.#appender ??= new SqliteAppender(this.#db);
+    return Promise.resolve(this.#appender.applyMembership(change));
+  }
+
   addMember(salonId: number, userId: number, now: number): Promise<void> {
-    this.#tx(() => {
-      this.#q("INSERT OR IGNORE INTO memberships (salon_id, user_id, joined_at) VALUES (?, ?, ?)")
-        .run(salonId, userId, now);
-      this.#q("DELETE FROM join_requests WHERE salon_id = ? AND user_id = ?").run(salonId, userId);
-    });
-    return Promise.resolve();
+    return this.#membership({ op: "addMember", salonId, userId, at: now }).then(() => {});
   }
 
   removeMember(salonId: number, userId: number): Promise<boolean> {
-    const result = this.#tx(() =>
-      this.#q("DELETE FROM memberships WHERE salon_id = ? AND user_id = ?").run(salonId, userId)
-    );
-    return Promise.resolve(Number(result.changes) > 0);
+    return this.#membership({ op: "removeMember", salonId, userId });
   }
 
   addJoinRequest(salonId: number, userId: number, now: number): Promise<void> {
-    this.#tx(() =>
-      this.#q(
-        "INSERT OR IGNORE INTO join_requests (salon_id, user_id, created_at) VALUES (?, ?, ?)",
-      )
-        .run(salonId, userId, now)
-    );
-    return Promise.resolve();
+    return this.#membership({ op: "addJoinRequest", salonId, userId, at: now }).then(() => {});
   }
 
   removeJoinRequest(salonId: number, userId: number): Promise<boolean> {
-    const result = this.#tx(() =>
-      this.#q("DELETE FROM join_requests WHERE salon_id = ? AND user_id = ?").run(salonId, userId)
-    );
-    return Promise.resolve(Number(result.changes) > 0);
+    return this.#membership({ op: "removeJoinRequest", salonId, userId });
   }
 
   listUsers(): Promise<UserSummary[]> {

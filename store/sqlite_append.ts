@@ -1,9 +1,11 @@
 /**
- * The one write path of chat messages into SQLite: a batch in one
- * `BEGIN IMMEDIATE` transaction, salon ids taken from the salon's counter
- * (which never goes back, even after a purge), direct ids from the table.
- * Used by the writer thread (`sqlite_writer_worker.ts`) and, for an
- * in-memory database, by the store itself.
+ * The one write path of chat messages and membership changes into SQLite:
+ * a batch of messages in one `BEGIN IMMEDIATE` transaction, salon ids taken
+ * from the salon's counter (which never goes back, even after a purge),
+ * direct ids from the table; a membership change (join, leave, request,
+ * withdrawal) in a transaction of its own. Used by the writer thread
+ * (`sqlite_writer_worker.ts`) and, for an in-memory database, by the store
+ * itself.
  *
  * @module
  */
@@ -18,6 +20,23 @@ const INSERT_SALON_MESSAGE =
 const INSERT_DIRECT_MESSAGE = `INSERT INTO direct_messages
   (from_user_id, to_user_id, pair_low, pair_high, text, created_at) VALUES (?, ?, ?, ?, ?, ?)`;
 
+const ADD_MEMBER =
+  "INSERT OR IGNORE INTO memberships (salon_id, user_id, joined_at) VALUES (?, ?, ?)";
+const REMOVE_MEMBER = "DELETE FROM memberships WHERE salon_id = ? AND user_id = ?";
+const ADD_JOIN_REQUEST =
+  "INSERT OR IGNORE INTO join_requests (salon_id, user_id, created_at) VALUES (?, ?, ?)";
+const REMOVE_JOIN_REQUEST = "DELETE FROM join_requests WHERE salon_id = ? AND user_id = ?";
+
+/**
+ * One membership change: `addMember` also closes a pending request;
+ * `at` is the time stored with a membership or a request (epoch ms).
+ */
+export type MembershipChange =
+  | { op: "addMember"; salonId: number; userId: number; at: number }
+  | { op: "removeMember"; salonId: number; userId: number }
+  | { op: "addJoinRequest"; salonId: number; userId: number; at: number }
+  | { op: "removeJoinRequest"; salonId: number; userId: number };
+
 /** Appends batches of messages to one connection, with its statements prepared once. */
 export class SqliteAppender {
   readonly #db: DatabaseSync;
@@ -25,12 +44,53 @@ export class SqliteAppender {
   readonly #insertSalon: StatementSync;
   readonly #insertDirect: StatementSync;
 
+  readonly #addMember: StatementSync;
+  readonly #removeMember: StatementSync;
+  readonly #addJoinRequest: StatementSync;
+  readonly #removeJoinRequest: StatementSync;
+
   /** Prepares the statements on `db` (migrated already). */
   constructor(db: DatabaseSync) {
     this.#db = db;
     this.#nextSalonId = db.prepare(NEXT_SALON_ID);
     this.#insertSalon = db.prepare(INSERT_SALON_MESSAGE);
     this.#insertDirect = db.prepare(INSERT_DIRECT_MESSAGE);
+    this.#addMember = db.prepare(ADD_MEMBER);
+    this.#removeMember = db.prepare(REMOVE_MEMBER);
+    this.#addJoinRequest = db.prepare(ADD_JOIN_REQUEST);
+    this.#removeJoinRequest = db.prepare(REMOVE_JOIN_REQUEST);
+  }
+
+  /**
+   * Applies one membership change in its own transaction. Returns whether a
+   * row changed (for the removals: whether there was something to remove).
+   * Throws, having rolled back, on any failure.
+   */
+  applyMembership(change: MembershipChange): boolean {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      let changed: number | bigint;
+      switch (change.op) {
+        case "addMember":
+          changed = this.#addMember.run(change.salonId, change.userId, change.at).changes;
+          this.#removeJoinRequest.run(change.salonId, change.userId);
+          break;
+        case "removeMember":
+          changed = this.#removeMember.run(change.salonId, change.userId).changes;
+          break;
+        case "addJoinRequest":
+          changed = this.#addJoinRequest.run(change.salonId, change.userId, change.at).changes;
+          break;
+        case "removeJoinRequest":
+          changed = this.#removeJoinRequest.run(change.salonId, change.userId).changes;
+          break;
+      }
+      this.#db.exec("COMMIT");
+      return Number(changed) > 0;
+    } catch (e) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw e;
+    }
   }
 
   /**

@@ -1,16 +1,19 @@
 /**
- * The store's side of its writer thread: hands batches of messages to the
- * worker and resolves each with its ids once the worker has committed it.
+ * The store's side of its writer thread: hands batches of messages and
+ * membership changes to the worker, in order, and resolves each once the
+ * worker has committed it (a batch with its ids, a change with whether a
+ * row changed).
  *
  * @module
  */
 
 import type { NewMessage } from "./store.ts";
+import type { MembershipChange } from "./sqlite_append.ts";
 import type { FromWriter, ToWriter } from "./sqlite_writer_protocol.ts";
 
 interface Pending {
-  promise: Promise<number[]>;
-  resolve(ids: number[]): void;
+  promise: Promise<unknown>;
+  resolve(value: unknown): void;
   reject(error: Error): void;
 }
 
@@ -69,13 +72,22 @@ export class SqliteWriterThread {
 
   /** Commits `batch` in one transaction in the thread; resolves with its ids. */
   append(batch: NewMessage[]): Promise<number[]> {
+    return this.#request<number[]>((seq) => ({ kind: "append", seq, batch }));
+  }
+
+  /** Applies one membership change in the thread; resolves with whether a row changed. */
+  membership(change: MembershipChange): Promise<boolean> {
+    return this.#request<boolean>((seq) => ({ kind: "membership", seq, change }));
+  }
+
+  #request<T>(message: (seq: number) => ToWriter): Promise<T> {
     if (!this.usable) {
       return Promise.reject(this.#failure ?? new Error("the writer thread is closed"));
     }
     const seq = ++this.#seq;
-    const pending = Promise.withResolvers<number[]>();
-    this.#pending.set(seq, pending);
-    this.#post({ kind: "append", seq, batch });
+    const pending = Promise.withResolvers<T>();
+    this.#pending.set(seq, pending as Pending);
+    this.#post(message(seq));
     return pending.promise;
   }
 
@@ -97,11 +109,12 @@ export class SqliteWriterThread {
 
   #settle(message: FromWriter): void {
     if (message.kind === "closed") return this.#closed?.resolve();
-    if (message.kind !== "done" && message.kind !== "failed") return;
+    if (message.kind !== "done" && message.kind !== "applied" && message.kind !== "failed") return;
     const pending = this.#pending.get(message.seq);
     if (!pending) return;
     this.#pending.delete(message.seq);
     if (message.kind === "done") pending.resolve(message.ids);
+    else if (message.kind === "applied") pending.resolve(message.changed);
     else pending.reject(new Error(message.message));
   }
 

@@ -5,11 +5,13 @@
  */
 
 import type { NewMessage } from "./store.ts";
+import type { MembershipChange } from "./sqlite_append.ts";
 
 /** From the store to the writer thread. */
 export type ToWriter =
   | { kind: "open"; path: string }
   | { kind: "append"; seq: number; batch: NewMessage[] }
+  | { kind: "membership"; seq: number; change: MembershipChange }
   | { kind: "close" };
 
 /** From the writer thread to the store. */
@@ -17,5 +19,6 @@ export type FromWriter =
   | { kind: "ready" }
   | { kind: "refused"; message: string }
   | { kind: "done"; seq: number; ids: number[] }
+  | { kind: "applied"; seq: number; changed: boolean }
   | { kind: "failed"; seq: number; message: string }
   | { kind: "closed" };

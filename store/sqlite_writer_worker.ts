@@ -1,8 +1,9 @@
 /**
  * The writer thread of a SQLite file store: its own connection to the same
  * database (WAL lets it write while the main thread reads), on which every
- * batch of chat messages is committed, so that the commit's disk sync
- * (`synchronous=FULL`) does not stop the event loop that serves the sockets.
+ * batch of chat messages and every membership change (join, leave, request)
+ * is committed, so that the commit's disk sync (`synchronous=FULL`) does not
+ * stop the event loop that serves the sockets.
  *
  * @module
  */
@@ -53,7 +54,13 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
     return;
   }
   try {
-    reply({ kind: "done", seq: message.seq, ids: appender.append(message.batch) });
+    if (message.kind === "membership") {
+      reply({
+        kind: "applied",
+        seq: message.seq,
+        changed: appender.applyMembership(message.change),
+      });
+    } else reply({ kind: "done", seq: message.seq, ids: appender.append(message.batch) });
   } catch (e) {
     reply({ kind: "failed", seq: message.seq, message: messageOf(e) });
   }

@@ -49,6 +49,8 @@ Deno.test("loadConfig: an empty environment gives the documented defaults", () =
     connectBurst: 60,
     connectPerSecond: 10,
     allowedOrigins: [],
+    requestBurst: 40,
+    requestPerSecond: 20,
   });
 });
 
@@ -80,6 +82,8 @@ Deno.test("loadConfig: every variable is read", () => {
     CAUSERIE_CONNECT_BURST: "30",
     CAUSERIE_CONNECT_PER_SECOND: "0.5",
     CAUSERIE_ALLOWED_ORIGINS: "https://chat.example.org, http://localhost:5173/",
+    CAUSERIE_REQUEST_BURST: "80",
+    CAUSERIE_REQUEST_PER_SECOND: "2.5",
   });
   assert.deepEqual(config, {
     host: "0.0.0.0",
@@ -102,6 +106,8 @@ Deno.test("loadConfig: every variable is read", () => {
     connectBurst: 30,
     connectPerSecond: 0.5,
     allowedOrigins: ["https://chat.example.org", "http://localhost:5173"],
+    requestBurst: 80,
+    requestPerSecond: 2.5,
   });
 });
 
@@ -234,4 +240,22 @@ Deno.test("parseSalons: malformed entries say what to write", () => {
   assert.throws(() => parseSalons("a:b:auto"), /must not contain ':'/);
   assert.throws(() => parseSalons(`${"x".repeat(65)}:auto`), /at most 64 characters/);
   assert.throws(() => parseSalons("Bad\u0007Bell:auto"), /must not contain control/);
+});
+
+Deno.test("loadConfig: the request budget (CAUSERIE_REQUEST_BURST, CAUSERIE_REQUEST_PER_SECOND)", () => {
+  const defaults = loadConfig({});
+  assert.equal(defaults.requestBurst, 40);
+  assert.equal(defaults.requestPerSecond, 20);
+  const set = loadConfig({ CAUSERIE_REQUEST_BURST: "80", CAUSERIE_REQUEST_PER_SECOND: "2.5" });
+  assert.equal(set.requestBurst, 80);
+  assert.equal(set.requestPerSecond, 2.5);
+  assertRefused({ CAUSERIE_REQUEST_BURST: "0" }, "CAUSERIE_REQUEST_BURST", /whole number from 1/);
+  assertRefused({ CAUSERIE_REQUEST_BURST: "1.5" }, "CAUSERIE_REQUEST_BURST", /whole number/);
+  assertRefused(
+    { CAUSERIE_REQUEST_PER_SECOND: "0" },
+    "CAUSERIE_REQUEST_PER_SECOND",
+    /positive number/,
+  );
+  assert.ok(CONFIG_VARIABLES.some((v) => v.name === "CAUSERIE_REQUEST_BURST"));
+  assert.ok(CONFIG_VARIABLES.some((v) => v.name === "CAUSERIE_REQUEST_PER_SECOND"));
 });

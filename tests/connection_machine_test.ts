@@ -13,8 +13,11 @@ import {
   type ConnectionEvent,
   type ConnectionLimits,
   connectionMachine,
+  MEMBERSHIP_RATE,
   type SalonRequest,
+  type UserBuckets,
 } from "../actors/connection.ts";
+import { TokenBuckets } from "../lib/token_bucket.ts";
 import type { Session } from "../actors/session.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { type HandshakeFrame, type ParsedFrame, parseFrame } from "../protocol/frames.ts";
@@ -29,9 +32,21 @@ const LIMITS: ConnectionLimits = {
   burst: 10,
   maxText: 2000,
   helloTimeoutMs: 10_000,
+  authTimeoutMs: 30_000,
   floodMs: 5_000,
-  backlog: 100,
+  backlog: 40,
+  backlogBytes: 16 * 1024,
+  requestBurst: 40,
+  requestPerSecond: 20,
 };
+
+/** Fresh per-user buckets (say/direct as LIMITS, join/leave as the default). */
+function userBuckets(): UserBuckets {
+  return {
+    messages: new TokenBuckets({ burst: LIMITS.burst, perSecond: LIMITS.ratePerSecond }),
+    membership: new TokenBuckets(MEMBERSHIP_RATE),
+  };
+}
 
 /** A frame the server sent, parsed. */
 interface Sent {
@@ -103,9 +118,16 @@ interface Harness {
 
 type AuthResult = { user: UserSummary; token: string };
 
-function harness(opts: { authenticate?: ConnectionDeps["authenticate"] } = {}): Harness {
-  const clock = new SimulatedClock();
-  clock.set(T0);
+function harness(
+  opts: {
+    authenticate?: ConnectionDeps["authenticate"];
+    clock?: SimulatedClock;
+    buckets?: UserBuckets;
+    limits?: Partial<ConnectionLimits>;
+  } = {},
+): Harness {
+  const clock = opts.clock ?? new SimulatedClock();
+  if (!opts.clock) clock.set(T0);
   const sent: Sent[] = [];
   const raw: string[] = [];
   const closes: Array<{ code: number; reason: string }> = [];
@@ -181,19 +203,28 @@ function harness(opts: { authenticate?: ConnectionDeps["authenticate"] } = {}): 
 
   const actor = createActor(connectionMachine, {
     clock,
-    input: { id: "conn:1", socket, address: "192.0.2.7", deps, limits: LIMITS },
+    input: {
+      id: "conn:1",
+      socket,
+      address: "192.0.2.7",
+      deps,
+      limits: { ...LIMITS, ...opts.limits },
+      buckets: opts.buckets ?? userBuckets(),
+    },
   });
   actor.start();
 
-  function receive(parsed: ParsedFrame): void {
-    const event: ConnectionEvent = parsed.ok ? { type: "FRAME", frame: parsed.frame } : {
+  function receive(parsed: ParsedFrame, bytes: number): void {
+    const event: ConnectionEvent = parsed.ok ? { type: "FRAME", frame: parsed.frame, bytes } : {
       type: "BAD_FRAME",
       ref: parsed.ref,
       frameType: parsed.type,
       message: parsed.message,
+      bytes,
     };
     actor.send(event);
   }
+  const size = (text: string) => new TextEncoder().encode(text).byteLength;
 
   const h: Harness = {
     clock,
@@ -209,8 +240,11 @@ function harness(opts: { authenticate?: ConnectionDeps["authenticate"] } = {}): 
     welcomes,
     attached,
     detached,
-    text: (text) => receive(parseFrame(text)),
-    frame: (value) => receive(parseFrame(JSON.stringify(value))),
+    text: (text) => receive(parseFrame(text), size(text)),
+    frame: (value) => {
+      const text = JSON.stringify(value);
+      receive(parseFrame(text), size(text));
+    },
     event: (event) => actor.send(event),
     async login() {
       h.frame({ type: "hello", token: "tok-alice", ref: "h1" });
@@ -229,7 +263,7 @@ function harness(opts: { authenticate?: ConnectionDeps["authenticate"] } = {}): 
 /** Runs `fn` with a fresh harness and stops its actor afterwards. */
 async function withConnection(
   fn: (h: Harness) => Promise<void> | void,
-  opts?: { authenticate?: ConnectionDeps["authenticate"] },
+  opts?: Parameters<typeof harness>[0],
 ): Promise<void> {
   const h = harness(opts);
   try {
@@ -644,7 +678,7 @@ Deno.test("other requests do not use tokens, and neither does a refused text", a
     for (let i = 0; i < 10; i++) h.frame({ type: "say", salon: "Général", text: "ok" });
     const says = h.salons.get("Général")!.filter((e) => e.type === "SAY");
     assert.equal(says.length, 10, "the full bucket is still there");
-  });
+  }, { limits: { requestBurst: 1000 } }); // the request budget (every frame) is tested apart
 });
 
 Deno.test("ping: pong with the same ref; without ref, no ref", async () => {
@@ -856,31 +890,245 @@ Deno.test("flood: refusals separated by idle gaps over 1 s never close", async (
   });
 });
 
-Deno.test("flood: a stream of refusals interrupted by accepted frames never closes", async () => {
+Deno.test("flood: accepted frames do not end a run of refusals (issue 9, item 5)", async () => {
+  // Before issue 9 a ping every 4 s reset flood detection, and such a stream
+  // of refusals went on for ever. Now only a quiet gap of 1 s ends a run.
   await withConnection(async (h) => {
     await h.login();
-    for (let t = 0; t < 30_000; t += 100) {
-      if (t % 4_000 === 0) h.frame({ type: "ping" });
+    for (let t = 0; t < 5_000; t += 100) {
+      if (t % 2_000 === 1_000) h.frame({ type: "ping" });
       else h.text("not json");
       h.clock.increment(100);
     }
     assertOpen(h);
-    // A say accepted in the middle of a run also ends the run.
-    for (let t = 0; t < 20_000; t += 100) {
-      if (t % 4_000 === 0) h.frame({ type: "say", salon: "Blabla", text: "still here" });
+    h.text("not json"); // 5,000 ms after the first refusal
+    assert.deepEqual(h.closes.map((c) => c.code), [1008]);
+  });
+  // Accepted says in the middle of a run of bad texts do not save it either.
+  await withConnection(async (h) => {
+    await h.login();
+    for (let t = 0; t < 5_000; t += 100) {
+      if (t % 1_000 === 500) h.frame({ type: "say", salon: "Blabla", text: "still here" });
       else h.frame({ type: "say", salon: "Blabla", text: "" });
       h.clock.increment(100);
     }
     assertOpen(h);
-    // After a quiet second, a run without accepted frames closes 5 s after it started.
-    h.clock.increment(1_100);
-    for (let t = 0; t < 5_000; t += 100) {
-      h.text("not json");
-      h.clock.increment(100);
+    h.frame({ type: "say", salon: "Blabla", text: "" });
+    assert.deepEqual(h.closes.map((c) => c.code), [1008]);
+  });
+});
+
+// ---------------------------------------------------------------- request budget
+
+Deno.test("request budget: 40 frames at once, the 41st rate_limited and not carried out", async () => {
+  await withConnection(async (h) => {
+    await h.login();
+    const from = h.sent.length;
+    for (let i = 0; i < 40; i++) h.frame({ type: "ping", ref: `p${i}` });
+    assert.equal(h.since(from).filter((f) => f.type === "pong").length, 40);
+    h.frame({ type: "ping", ref: "over" });
+    assertErrorFrame(h.sent.at(-1), "rate_limited", "over");
+    assert.match(h.sent.at(-1)!.message!, /20 requests per second/);
+    assert.equal(h.since(from).filter((f) => f.type === "pong").length, 40, "no pong for it");
+    // Refilled at 20 per second: one more frame 50 ms later.
+    h.clock.increment(49);
+    h.frame({ type: "ping", ref: "early" });
+    assertErrorFrame(h.sent.at(-1), "rate_limited", "early");
+    h.clock.increment(101); // the refused frame cost a token too
+    h.frame({ type: "ping", ref: "later" });
+    assert.deepEqual(h.sent.at(-1), { type: "pong", ref: "later" });
+    assertOpen(h);
+  });
+});
+
+Deno.test("request budget: every frame type counts, accepted or refused", async () => {
+  await withConnection(async (h) => {
+    await h.login();
+    const kinds = [
+      { type: "who", salon: "Général" },
+      { type: "history", salon: "Général" },
+      { type: "history", with: "bob" },
+      { type: "say", salon: "Général", text: "" },
+      { type: "say", salon: "Nowhere", text: "x" },
+      { type: "hello", token: "again" },
+      { type: "requests" },
+      { type: "ping" },
+    ];
+    for (let i = 0; i < 35; i++) h.frame(kinds[i % kinds.length]);
+    for (let i = 0; i < 5; i++) h.text("not json");
+    const before = h.log.length;
+    h.frame({ type: "who", salon: "Général", ref: "w" });
+    h.frame({ type: "join", salon: "Blabla", ref: "j" });
+    h.frame({ type: "say", salon: "Général", text: "hi", ref: "s" });
+    h.frame({ type: "direct", to: "bob", text: "hi", ref: "d" });
+    h.frame({ type: "requests", ref: "m" });
+    h.text(JSON.stringify({ type: "nope", ref: "b" }));
+    const after = h.log.slice(before);
+    assert.deepEqual(after, Array(6).fill("send:error"), "nothing carried out past the budget");
+    for (const [i, ref] of ["w", "j", "s", "d", "m", "b"].entries()) {
+      assertErrorFrame(h.sent.at(i - 6), "rate_limited", ref);
+    }
+  });
+});
+
+Deno.test("request budget: staying past it for 5 s closes with 1008 (boundaries)", async () => {
+  await withConnection(async (h) => {
+    await h.login();
+    for (let i = 0; i < 40; i++) h.frame({ type: "ping" });
+    // 100 frames a second: the first refusal starts the stay past the budget.
+    h.frame({ type: "ping" });
+    assertErrorFrame(h.sent.at(-1), "rate_limited");
+    for (let t = 10; t < 5_000; t += 10) {
+      h.clock.increment(10);
+      h.frame({ type: "ping" });
+    }
+    h.clock.increment(9); // 4,999 ms after the first refusal
+    h.frame({ type: "ping" });
+    assertOpen(h);
+    const pongs = h.sent.filter((f) => f.type === "pong").length;
+    assert.equal(pongs, 40, "a client sending faster than the refill gets nothing through");
+    h.clock.increment(1); // 5,000 ms
+    h.frame({ type: "ping" });
+    assert.deepEqual(h.closes.map((c) => c.code), [1008]);
+    assertDone(h);
+  });
+});
+
+Deno.test("request budget: bursts separated by quiet gaps do not escape it", async () => {
+  await withConnection(async (h) => {
+    await h.login();
+    // 100 frames every 1.1 s: each run of refusals is shorter than 1 s, but
+    // the session never gets back within its budget.
+    let closedAt = -1;
+    for (let burst = 0; burst < 10 && closedAt < 0; burst++) {
+      for (let i = 0; i < 100; i++) h.frame({ type: "ping" });
+      if (h.closes.length > 0) closedAt = burst;
+      h.clock.increment(1_100);
+    }
+    assert.deepEqual(h.closes.map((c) => c.code), [1008]);
+    assert.equal(closedAt, 5, "closed by the first burst 5 s after the first refusal");
+  });
+});
+
+Deno.test("request budget: a client that slows down is not closed", async () => {
+  await withConnection(async (h) => {
+    await h.login();
+    for (let i = 0; i < 100; i++) h.frame({ type: "ping" }); // 60 refused
+    h.clock.increment(2_100); // back within the budget after (40 + 1) / 20 s
+    h.frame({ type: "ping", ref: "back" });
+    assert.deepEqual(h.sent.at(-1), { type: "pong", ref: "back" });
+    // Then 5 a second for 30 s, with a burst of 45 now and then (a few refused).
+    for (let t = 0; t < 30_000; t += 200) {
+      h.frame({ type: "ping" });
+      if (t % 10_000 === 5_000) { for (let i = 0; i < 45; i++) h.frame({ type: "ping" }); }
+      h.clock.increment(200);
     }
     assertOpen(h);
-    h.text("not json");
-    assert.deepEqual(h.closes.map((c) => c.code), [1008]);
+    assert.ok(h.sent.filter((f) => f.code === "rate_limited").length > 60, "the bursts overflowed");
+  });
+});
+
+// ---------------------------------------------------------------- user buckets
+
+Deno.test("say/direct bucket: shared by the user's sessions, not refilled by reconnecting", async () => {
+  const clock = new SimulatedClock();
+  clock.set(T0);
+  const buckets = userBuckets();
+  const first = harness({ clock, buckets });
+  const second = harness({ clock, buckets });
+  try {
+    await first.login();
+    await second.login();
+    for (let i = 0; i < 6; i++) first.frame({ type: "say", salon: "Général", text: "a" });
+    for (let i = 0; i < 4; i++) second.frame({ type: "direct", to: "bob", text: "b" });
+    second.frame({ type: "say", salon: "Général", text: "c", ref: "x" });
+    assertErrorFrame(second.sent.at(-1), "rate_limited", "x");
+    first.event({ type: "SOCKET_CLOSED" });
+    second.event({ type: "SOCKET_CLOSED" });
+    // A new connection of the same user starts with the bucket as it was.
+    const third = harness({ clock, buckets });
+    try {
+      await third.login();
+      third.frame({ type: "say", salon: "Général", text: "d", ref: "y" });
+      assertErrorFrame(third.sent.at(-1), "rate_limited", "y");
+      clock.increment(200);
+      third.frame({ type: "say", salon: "Général", text: "e", ref: "z" });
+      assert.equal(third.salons.get("Général")!.length, 1, "one token after 200 ms");
+    } finally {
+      third.stop();
+    }
+  } finally {
+    first.stop();
+    second.stop();
+  }
+});
+
+Deno.test("join/leave bucket: 5 at once, then one every 2 s, per user", async () => {
+  await withConnection(async (h) => {
+    await h.login();
+    for (let i = 0; i < 5; i++) {
+      h.frame({ type: i % 2 ? "leave" : "join", salon: "Blabla", ref: `m${i}` });
+    }
+    assert.equal(h.salons.get("Blabla")!.length, 5);
+    h.frame({ type: "join", salon: "Blabla", ref: "over" });
+    assertErrorFrame(h.sent.at(-1), "rate_limited", "over");
+    assert.match(h.sent.at(-1)!.message!, /one every 2 seconds/);
+    h.frame({ type: "who", salon: "Blabla", ref: "w" }); // other requests go on
+    assert.equal(h.salons.get("Blabla")!.at(-1)!.type, "WHO");
+    h.clock.increment(1_999);
+    h.frame({ type: "leave", salon: "Blabla", ref: "early" });
+    assertErrorFrame(h.sent.at(-1), "rate_limited", "early");
+    h.clock.increment(1);
+    h.frame({ type: "leave", salon: "Blabla", ref: "ok" });
+    assert.equal(h.salons.get("Blabla")!.at(-1)!.ref, "ok");
+  });
+});
+
+// ---------------------------------------------------------------- before welcome
+
+Deno.test("authentication that takes 30 s: error internal, close 4401, no welcome after", async () => {
+  await withConnection(async (h) => {
+    h.frame({ type: "hello", token: "tok", ref: "h" });
+    h.clock.increment(29_999);
+    assertOpen(h);
+    h.clock.increment(1);
+    assertErrorFrame(h.sent[0], "internal", "h");
+    assert.deepEqual(h.closes, [{ code: 4401, reason: "authentication took too long" }]);
+    assertDone(h);
+    h.auths[0].answer.resolve({ user: ALICE, token: "tok" });
+    await flush();
+    assert.equal(h.attached.length, 0);
+    assert.equal(h.welcomes.length, 0);
+  });
+});
+
+Deno.test("the handshake backlog holds at most 16 KiB: beyond, rate_limited and dropped", async () => {
+  await withConnection(async (h) => {
+    h.frame({ type: "hello", token: "tok" });
+    // Frames of exactly 2 KiB (in UTF-8: "é" is two bytes): eight fit, the ninth does not.
+    const big = (ref: string) => {
+      const base = JSON.stringify({ type: "say", salon: "Blabla", text: "", ref });
+      const room = 2048 - new TextEncoder().encode(base).byteLength;
+      return {
+        type: "say",
+        salon: "Blabla",
+        text: "é".repeat(room >> 1) + "x".repeat(room & 1),
+        ref,
+      };
+    };
+    for (let i = 0; i < 8; i++) h.frame(big(`k${i}`));
+    assert.equal(h.sent.length, 0);
+    h.frame(big("dropped"));
+    assertErrorFrame(h.sent[0], "rate_limited", "dropped");
+    h.frame({ type: "ping", ref: "small" }); // no room left for anything
+    assertErrorFrame(h.sent[1], "rate_limited", "small");
+    h.auths[0].answer.resolve({ user: ALICE, token: "tok" });
+    await flush();
+    assert.deepEqual(
+      h.salons.get("Blabla")!.map((e) => e.ref),
+      [...Array(8).keys()].map((i) => `k${i}`),
+    );
+    assert.equal(h.sent.filter((f) => f.type === "pong").length, 0);
   });
 });
 

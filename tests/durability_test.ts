@@ -165,6 +165,9 @@ Deno.test("every message that got ok survives a SIGKILL of the server", async ()
     CAUSERIE_ADMIN_SOCKET: `${dir}/admin.sock`,
     CAUSERIE_RATE_PER_SECOND: "1000",
     CAUSERIE_RATE_BURST: "1000",
+    // 200 says as fast as they are acknowledged: past the default request budget (PROTOCOL 5.6).
+    CAUSERIE_REQUEST_PER_SECOND: "1000",
+    CAUSERIE_REQUEST_BURST: "1000",
     CAUSERIE_LOG_LEVEL: "info",
   };
   const username = "durable";

@@ -468,7 +468,9 @@ function salonSession(id: string, u: UserSummary): FakeSession {
   return { id, user: u, ...recorder(newClock()) } as FakeSession;
 }
 
-function approvalSalon(opts: { members: UserSummary[]; pending: UserSummary[] }) {
+function approvalSalon(
+  opts: { members: UserSummary[]; pending: UserSummary[]; pendingSince?: number },
+) {
   const live = new Map<number, FakeSession[]>();
   const stored: Array<[string, number, number]> = [];
   const errors: string[] = [];
@@ -490,7 +492,7 @@ function approvalSalon(opts: { members: UserSummary[]; pending: UserSummary[] })
     input: {
       salon: salon as SalonInput["salon"],
       members: opts.members,
-      pending: opts.pending.map((u) => ({ user: u, since: T0 - 1000 })),
+      pending: opts.pending.map((u) => ({ user: u, since: opts.pendingSince ?? T0 - 1000 })),
       deps,
     },
   });
@@ -591,7 +593,8 @@ Deno.test("salon: REQUESTS_WITHDRAWN ends the request without a store call; the 
 Deno.test("salon: a request that ended leaves the salon's children; the user may ask again", async () => {
   const alice = user(1, "alice");
   const eve = user(9, "eve");
-  const s = approvalSalon({ members: [alice], pending: [eve] });
+  // Asked 10 minutes ago: a new request is allowed (one per user and salon per 10 minutes).
+  const s = approvalSalon({ members: [alice], pending: [eve], pendingSince: T0 - 10 * 60_000 });
   try {
     const childId = requestActorId(s.key, eve.id);
     const e1 = salonSession("e1", eve);
@@ -630,8 +633,12 @@ const LIMITS: ConnectionLimits = {
   burst: 10,
   maxText: 2000,
   helloTimeoutMs: 10_000,
+  authTimeoutMs: 30_000,
   floodMs: 5_000,
-  backlog: 100,
+  backlog: 40,
+  backlogBytes: 16 * 1024,
+  requestBurst: 40,
+  requestPerSecond: 20,
 };
 
 interface World {

@@ -88,6 +88,8 @@ interface Harness {
   live: Map<number, FakeSession[]>;
   /** Every frame sent to any session, as `<session id>:<type>`, in order. */
   order: string[];
+  /** The clock deps.now answers (epoch ms; T0 at first). */
+  time: number;
   /** Calls of deps.commit. */
   commits: CommitCall[];
   /** "sync": commit calls back at once with the next id; "manual": the test calls back. */
@@ -127,6 +129,7 @@ const SALON_NAMES: Record<SalonPolicy, string> = {
 function harness(setup: Setup): Harness {
   let nextId = 0;
   const h = {
+    time: T0,
     live: new Map<number, FakeSession[]>(),
     order: [] as string[],
     commits: [] as CommitCall[],
@@ -148,7 +151,7 @@ function harness(setup: Setup): Harness {
   };
 
   const deps: SalonDeps = {
-    now: () => T0,
+    now: () => h.time,
     commit: (message, done) => {
       h.commits.push({ message, done });
       if (h.commitMode === "sync") done(undefined, ++nextId);
@@ -424,12 +427,21 @@ Deno.test("LEAVE with a pending request: the request is withdrawn, left", async 
     assert.deepEqual(a1.frames.at(-1), { type: "left", salon: "Comptabilité", ref: "l" });
     assert.deepEqual(a2.frames.at(-1), { type: "left", salon: "Comptabilité" });
     assert.equal(h.context().pending.has(ALICE.id), false);
-    // Asking again is a new request, and moderators hear of it again.
+    // Asking again within 10 minutes (issue 9): rate_limited, nothing stored, moderators not told.
+    h.time = T0 + 10 * 60_000 - 1;
     h.send({ type: "JOIN", session: a1, ref: "j2" });
+    await flush();
+    assertErrorFrame(a1.frames.at(-1), "rate_limited", "j2");
+    assert.match(a1.frames.at(-1)!.message!, /after 2026-11-24T10:10:00.000Z/);
+    assert.equal(h.stored.addJoinRequest.length, 1);
+    assert.equal(h.moderatorFrames.length, 1);
+    // 10 minutes after the first: a new request, and moderators hear of it again.
+    h.time = T0 + 10 * 60_000;
+    h.send({ type: "JOIN", session: a1, ref: "j3" });
     await flush();
     assert.equal(h.stored.addJoinRequest.length, 2);
     assert.equal(h.moderatorFrames.length, 2);
-    assert.deepEqual(a1.frames.at(-1), { type: "join_pending", salon: "Comptabilité", ref: "j2" });
+    assert.deepEqual(a1.frames.at(-1), { type: "join_pending", salon: "Comptabilité", ref: "j3" });
   });
 });
 
@@ -674,5 +686,99 @@ Deno.test("HISTORY the store cannot read: error internal with the ref", async ()
     assertErrorFrame(a1.frames[0], "internal", "h");
     assert.ok(!a1.frames[0].message!.includes("SQLITE_CORRUPT"), "no internals to the client");
     assert.equal(h.errors.length, 1);
+  });
+});
+
+// ---------------------------------------------------------------- abuse bounds (issue 9)
+
+Deno.test("join request: one per user and salon per 10 minutes, however it ended", async () => {
+  await withSalon({ policy: "approval", members: [BOB], pending: [CAROL] }, async (h) => {
+    const a1 = fakeSession("a1", ALICE);
+    const c1 = fakeSession("c1", CAROL);
+    h.up(a1);
+    h.up(c1);
+    // Two joins in a row: the second, while the first is being stored, is join_pending too.
+    const g = gate();
+    h.nextStore = g;
+    h.send({ type: "JOIN", session: a1, ref: "j1" });
+    h.send({ type: "JOIN", session: a1, ref: "j2" });
+    assert.deepEqual(a1.frames, [{ type: "join_pending", salon: "Comptabilité", ref: "j2" }]);
+    g.open();
+    await flush();
+    assert.equal(h.stored.addJoinRequest.length, 1);
+    assert.equal(h.moderatorFrames.length, 1);
+    // A join/leave loop: every later join within 10 minutes is refused.
+    for (let i = 0; i < 50; i++) {
+      h.time += 2_000;
+      h.send({ type: "LEAVE", session: a1, ref: `l${i}` });
+      await flush();
+      h.send({ type: "JOIN", session: a1, ref: `r${i}` });
+      await flush();
+      assertErrorFrame(a1.frames.at(-1), "rate_limited", `r${i}`);
+    }
+    assert.equal(h.stored.addJoinRequest.length, 1);
+    assert.equal(h.moderatorFrames.length, 1, "moderators heard of the request once");
+    // A request loaded from the store counts from its time (T0 - 1 min).
+    h.send({ type: "LEAVE", session: c1, ref: "cl" });
+    await flush();
+    h.time = T0 + 9 * 60_000 - 1;
+    h.send({ type: "JOIN", session: c1, ref: "cj" });
+    assertErrorFrame(c1.frames.at(-1), "rate_limited", "cj");
+    h.time = T0 + 9 * 60_000;
+    h.send({ type: "JOIN", session: c1, ref: "cj2" });
+    await flush();
+    assert.deepEqual(c1.frames.at(-1), { type: "join_pending", salon: "Comptabilité", ref: "cj2" });
+  });
+});
+
+Deno.test("join request the store refused: the user may ask again at once", async () => {
+  await withSalon({ policy: "approval" }, async (h) => {
+    const a1 = fakeSession("a1", ALICE);
+    h.up(a1);
+    const g = gate();
+    h.nextStore = g;
+    h.send({ type: "JOIN", session: a1, ref: "j1" });
+    g.fail(new Error("disk full"));
+    await flush();
+    assertErrorFrame(a1.frames.at(-1), "internal", "j1");
+    h.send({ type: "JOIN", session: a1, ref: "j2" });
+    await flush();
+    assert.deepEqual(a1.frames.at(-1), { type: "join_pending", salon: "Comptabilité", ref: "j2" });
+    assert.equal(h.moderatorFrames.length, 1);
+  });
+});
+
+Deno.test("member_joined: at most one per user per 30 s, however often they join", async () => {
+  await withSalon({ policy: "open", members: [BOB] }, async (h) => {
+    const a1 = fakeSession("a1", ALICE);
+    const b1 = fakeSession("b1", BOB);
+    h.up(a1);
+    h.up(b1);
+    const memberJoined = () => b1.frames.filter((f) => f.type === "member_joined").length;
+    for (let i = 0; i < 100; i++) {
+      h.send({ type: "JOIN", session: a1, ref: `j${i}` });
+      await flush();
+      assert.deepEqual(a1.frames.at(-1), { type: "joined", salon: "Blabla", ref: `j${i}` });
+      h.send({ type: "LEAVE", session: a1, ref: `l${i}` });
+      await flush();
+      h.time += 100;
+    }
+    assert.equal(memberJoined(), 1, "one member_joined for 100 joins within 10 s");
+    h.time = T0 + 30_000 - 1;
+    h.send({ type: "JOIN", session: a1 });
+    await flush();
+    h.send({ type: "LEAVE", session: a1 });
+    await flush();
+    assert.equal(memberJoined(), 1);
+    h.time = T0 + 30_000;
+    h.send({ type: "JOIN", session: a1 });
+    await flush();
+    assert.equal(memberJoined(), 2, "a join 30 s after the last announcement is announced");
+    // Another user is announced independently.
+    const c1 = fakeSession("c1", CAROL);
+    h.up(c1);
+    h.send({ type: "JOIN", session: c1 });
+    await flush();
+    assert.equal(memberJoined(), 3);
   });
 });

@@ -30,8 +30,12 @@ const LIMITS: ConnectionLimits = {
   burst: 10,
   maxText: 2000,
   helloTimeoutMs: 10_000,
+  authTimeoutMs: 30_000,
   floodMs: 5_000,
-  backlog: 100,
+  backlog: 40,
+  backlogBytes: 16 * 1024,
+  requestBurst: 40,
+  requestPerSecond: 20,
 };
 
 /** A frame sent to a session or socket, parsed, with the simulated time it was sent. */
@@ -683,6 +687,48 @@ Deno.test("through connection actors: say reaches salon members, direct reaches 
     assert.deepEqual(presences(carol.socket).at(-1)!.changes, [
       { username: "bob", status: "offline" },
     ]);
+  });
+});
+
+Deno.test("the say/direct bucket is the user's: shared by sessions, kept across reconnects, forgotten when full", async () => {
+  await withWorld({ users: [ALICE, BOB] }, async (w) => {
+    const say = (ref: string): ConnectionEvent => ({
+      type: "FRAME",
+      frame: { type: "say", salon: "général", text: "hi", ref },
+    });
+    const oks = (c: { socket: Recorder }) => c.socket.frames.filter((f) => f.type === "ok").length;
+    const limited = (c: { socket: Recorder }) =>
+      c.socket.frames.filter((f) => f.code === "rate_limited").length;
+    // "connect, hello, 10 says, close" three times: 10 messages, not 30.
+    let accepted = 0;
+    let refused = 0;
+    for (let round = 0; round < 3; round++) {
+      const a = await w.connect(ALICE);
+      for (let i = 0; i < 10; i++) a.actor.send(say(`r${round}s${i}`));
+      await flush();
+      accepted += oks(a);
+      refused += limited(a);
+      a.actor.send({ type: "SOCKET_CLOSED" } satisfies ConnectionEvent);
+    }
+    assert.equal(accepted, 10);
+    assert.equal(refused, 20);
+    // Two sessions at once draw from the same bucket; bob's is his own.
+    advance(w, 1_000); // 5 tokens
+    const a1 = await w.connect(ALICE);
+    const a2 = await w.connect(ALICE);
+    const b = await w.connect(BOB);
+    for (let i = 0; i < 3; i++) a1.actor.send(say(`a1-${i}`));
+    for (let i = 0; i < 3; i++) a2.actor.send(say(`a2-${i}`));
+    for (let i = 0; i < 10; i++) b.actor.send(say(`b-${i}`));
+    await flush();
+    assert.equal(oks(a1) + oks(a2), 5);
+    assert.equal(oks(b), 10);
+    // Full buckets are forgotten: memory holds only users who spent tokens lately.
+    const { buckets } = w.server.getSnapshot().context;
+    assert.equal(buckets.messages.size, 2);
+    advance(w, 2_000);
+    buckets.messages.sweep(w.clock.now());
+    assert.equal(buckets.messages.size, 0);
   });
 });
 

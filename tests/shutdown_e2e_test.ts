@@ -308,6 +308,9 @@ async function setup(shutdownSeconds: number) {
     CAUSERIE_SHUTDOWN_SECONDS: String(shutdownSeconds),
     CAUSERIE_RATE_PER_SECOND: "1000",
     CAUSERIE_RATE_BURST: "1000",
+    // Says as fast as they are acknowledged: past the default request budget (PROTOCOL 5.6).
+    CAUSERIE_REQUEST_PER_SECOND: "1000",
+    CAUSERIE_REQUEST_BURST: "1000",
     CAUSERIE_LOG_LEVEL: "info",
   };
   return { dir, env, adminPassword };

@@ -115,6 +115,37 @@ Deno.test("writer thread: the main connection writes while batches are committed
   });
 });
 
+Deno.test("writer thread: membership changes are committed in it, in order, off the event loop", async () => {
+  await withFileStore(async (w) => {
+    // Another connection holds the write lock: the main thread is not the one that waits.
+    const locker = new DatabaseSync(w.path);
+    locker.exec("BEGIN IMMEDIATE");
+    const started = performance.now();
+    const work = [
+      w.store.addJoinRequest(w.blabla, w.alice.id, T0),
+      w.store.addMember(w.blabla, w.alice.id, T0 + 1), // closes the request
+      w.store.addMember(w.blabla, w.bob.id, T0 + 2),
+      w.store.removeMember(w.blabla, w.bob.id),
+      w.store.removeMember(w.blabla, w.bob.id),
+      w.store.addJoinRequest(w.general, w.bob.id, T0 + 3),
+      w.store.removeJoinRequest(w.general, w.bob.id),
+    ];
+    assert.ok(performance.now() - started < 1_000, "the calls return without waiting");
+    let settled = false;
+    Promise.allSettled(work).then(() => settled = true);
+    await new Promise((r) => setTimeout(r, 0));
+    assert.equal(settled, false, "nothing is written while the lock is held");
+    locker.exec("ROLLBACK");
+    locker.close();
+    const results = await Promise.all(work);
+    assert.deepEqual(results, [undefined, undefined, undefined, true, false, undefined, true]);
+    const blabla = rows(w.path, "SELECT salon_id, user_id FROM memberships ORDER BY user_id")
+      .filter((r) => r.salon_id === w.blabla).map((r) => r.user_id);
+    assert.deepEqual(blabla, [w.alice.id]);
+    assert.equal(rows(w.path, "SELECT COUNT(*) AS n FROM join_requests")[0].n, 0);
+  });
+});
+
 Deno.test("writer thread: close waits for the batches in flight; they are on disk after it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "causerie-writer-" });
   const path = join(dir, "c.db");

@@ -105,6 +105,8 @@ Deno.test("a peer that stops reading is closed with 1008 once 1 MiB is unsent", 
   const server = await serve({
     CAUSERIE_RATE_PER_SECOND: "10000",
     CAUSERIE_RATE_BURST: "10000",
+    CAUSERIE_REQUEST_BURST: "10000",
+    CAUSERIE_REQUEST_PER_SECOND: "10000",
     CAUSERIE_MAX_TEXT: "16000",
   }, { hub: { presenceIntervalMs: 20 } });
   const raw = await rawConnect(server.port);

@@ -443,7 +443,8 @@ Deno.test("join: open salon -> joined (to every session, member_joined to member
 });
 
 Deno.test("leave: member -> left; pending -> withdrawn with left; auto salon -> forbidden; neither -> not_member", async () => {
-  const srv = await startTestServer();
+  const clock = manualClock();
+  const srv = await startTestServer({}, { hub: { now: clock.now } });
   try {
     await users(srv, "alice", "bob");
     const a1 = await login(srv, "alice", "alice-1");
@@ -486,6 +487,7 @@ Deno.test("leave: member -> left; pending -> withdrawn with left; auto salon -> 
       "l3",
     );
 
+    clock.advance(10_000); // join/leave: 5 at once per user, then one every 2 s (PROTOCOL 5.6)
     assert.deepEqual(await c.request({ type: "leave", salon: "informatique", ref: "l4" }), {
       type: "left",
       salon: "Informatique",
@@ -518,7 +520,14 @@ Deno.test("leave: member -> left; pending -> withdrawn with left; auto salon -> 
         ["Marketing", false, false],
       ],
     );
-    // Joining again after withdrawing: a fresh request.
+    // Joining again after withdrawing: within 10 minutes of the first request,
+    // rate_limited (PROTOCOL 5.6); 10 minutes after it, a fresh request.
+    assertErrorFrame(
+      await a3.client.request({ type: "join", salon: "Informatique", ref: "j0" }),
+      "rate_limited",
+      "j0",
+    );
+    clock.advance(10 * 60_000);
     assert.deepEqual(
       await a3.client.request({ type: "join", salon: "Informatique", ref: "j" }),
       { type: "join_pending", salon: "Informatique", ref: "j" },
@@ -677,7 +686,12 @@ Deno.test("direct: ok then direct to every session of both users; offline recipi
 
 Deno.test("history of a salon: newest last, default 50, before/limit/more, max 200, members only", async () => {
   const clock = manualClock();
-  const srv = await startTestServer({ CAUSERIE_RATE_BURST: "1000" }, { hub: { now: clock.now } });
+  const srv = await startTestServer({
+    CAUSERIE_RATE_BURST: "1000",
+    CAUSERIE_REQUEST_BURST: "100000",
+  }, {
+    hub: { now: clock.now },
+  });
   try {
     await users(srv, "alice", "bob");
     const a = await login(srv, "alice");
