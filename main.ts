@@ -12,6 +12,7 @@ import { Accounts } from "./auth/accounts.ts";
 import { ensureAdmin, NO_ADMIN_HINT } from "./auth/bootstrap.ts";
 import { type Config, ConfigError, loadConfig } from "./config/config.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
+import { parseTrustedProxies } from "./lib/proxies.ts";
 import { createSecurityLog, type SecurityLog, silentSecurityLog } from "./lib/security_log.ts";
 import { createAdminSocketApp, createApp } from "./routes/app.ts";
 import { serveAdminSocket } from "./routes/admin_socket.ts";
@@ -90,6 +91,11 @@ export async function start(
       store,
       security,
       isShuttingDown: () => hub.isShuttingDown(),
+      registration: {
+        mode: config.registration,
+        perAddressPerHour: config.registerPerAddressPerHour,
+        perMinute: config.registerPerMinute,
+      },
     });
     let stopAll: () => Promise<void> = () => Promise.resolve();
     const hub = await createHub({
@@ -119,7 +125,14 @@ export async function start(
       },
     });
     stopHub = () => hub.stop();
-    const app = createApp({ store, accounts, log, hub, ws: opts.ws });
+    const app = createApp({
+      store,
+      accounts,
+      log,
+      hub,
+      ws: opts.ws,
+      trustedProxies: parseTrustedProxies(config.trustedProxies),
+    });
     const adminSocket = opts.adminSocket === false ? undefined : await serveAdminSocket(
       config.adminSocket,
       createAdminSocketApp({ hub, accounts, log }).fetch,

@@ -289,6 +289,9 @@ export async function startTestServer(
     CAUSERIE_HOST: "127.0.0.1",
     CAUSERIE_PORT: "0",
     CAUSERIE_DB: "sqlite::memory:",
+    // Tests register many users from 127.0.0.1; the registration limits have tests of their own.
+    CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR: "0",
+    CAUSERIE_REGISTER_PER_MINUTE: "0",
     ...env,
   });
   // No admin socket unless a test asks for one: servers of parallel tests must not share a path.
