@@ -96,7 +96,8 @@ export class Accounts {
   readonly #byPair = new Throttle({ limit: FAILURES_PER_PAIR, windowMs: LOGIN_WINDOW_MS });
   readonly #byAddress = new Throttle({ limit: FAILURES_PER_ADDRESS, windowMs: LOGIN_WINDOW_MS });
   readonly #byUsername = new Throttle({
-    limit: USERNAME_DELAY_AFTER + Math.ceil(Math.log2(USERNAME_DELAY_MAX_MS / USERNAME_DELAY_BASE_MS)),
+    limit: USERNAME_DELAY_AFTER +
+      Math.ceil(Math.log2(USERNAME_DELAY_MAX_MS / USERNAME_DELAY_BASE_MS)),
     windowMs: LOGIN_WINDOW_MS,
   });
   readonly #gate = new KeyedGate();

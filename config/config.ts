@@ -212,7 +212,10 @@ export function loadConfig(
   const adminPassword = adminPasswordOf(env, readFile);
   const registration = (read(env, "CAUSERIE_REGISTRATION") ?? "open").toLowerCase();
   if (registration !== "open" && registration !== "closed") {
-    throw new ConfigError("CAUSERIE_REGISTRATION", `expected open or closed, got "${registration}"`);
+    throw new ConfigError(
+      "CAUSERIE_REGISTRATION",
+      `expected open or closed, got "${registration}"`,
+    );
   }
   const trustedProxies = (read(env, "CAUSERIE_TRUSTED_PROXIES") ?? "").split(",")
     .map((e) => e.trim()).filter((e) => e !== "");

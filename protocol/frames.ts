@@ -196,7 +196,8 @@ export function parseFrame(text: string): ParsedFrame {
   if (jsonTooDeep(text)) {
     return {
       ok: false,
-      message: `the frame nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels; flatten it`,
+      message:
+        `the frame nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels; flatten it`,
     };
   }
   let value: unknown;

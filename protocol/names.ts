@@ -120,7 +120,8 @@ const VISIBLE =
  */
 const EMOJI_INVISIBLES = new RegExp(
   [
-    String.raw`(?<=\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifier})?)\u200D(?=\p{Extended_Pictographic})`,
+    String
+      .raw`(?<=\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifier})?)\u200D(?=\p{Extended_Pictographic})`,
     String.raw`(?<=[\p{Extended_Pictographic}#*0-9])\uFE0F`,
     String.raw`(?<=\u{1F3F4}[\u{E0020}-\u{E007E}]*)[\u{E0020}-\u{E007F}]`,
   ].join("|"),

@@ -246,7 +246,15 @@ class SqliteStore implements Store {
         const result = this.#q(
           `INSERT INTO users (username, username_key, alias, alias_key, password_hash, role, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        ).run(user.username, usernameKey, user.alias, aliasKeyOf, user.passwordHash, user.role, now);
+        ).run(
+          user.username,
+          usernameKey,
+          user.alias,
+          aliasKeyOf,
+          user.passwordHash,
+          user.role,
+          now,
+        );
         const userId = Number(result.lastInsertRowid);
         this.#q(
           `INSERT INTO memberships (salon_id, user_id, joined_at)

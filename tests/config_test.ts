@@ -42,6 +42,11 @@ Deno.test("loadConfig: an empty environment gives the documented defaults", () =
     maxText: 2000,
     maxSessions: 5,
     logLevel: "info",
+    securityLog: "stderr",
+    registration: "open",
+    registerPerAddressPerHour: 10,
+    registerPerMinute: 60,
+    trustedProxies: [],
   });
 });
 
@@ -66,6 +71,11 @@ Deno.test("loadConfig: every variable is read", () => {
     CAUSERIE_MAX_TEXT: "500",
     CAUSERIE_MAX_SESSIONS: "3",
     CAUSERIE_LOG_LEVEL: "DEBUG",
+    CAUSERIE_SECURITY_LOG: "/var/log/causerie-security.log",
+    CAUSERIE_REGISTRATION: "Closed",
+    CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR: "3",
+    CAUSERIE_REGISTER_PER_MINUTE: "0",
+    CAUSERIE_TRUSTED_PROXIES: " 10.0.0.0/8, ::1 ",
   });
   assert.deepEqual(config, {
     host: "0.0.0.0",
@@ -81,6 +91,11 @@ Deno.test("loadConfig: every variable is read", () => {
     maxText: 500,
     maxSessions: 3,
     logLevel: "debug",
+    securityLog: "/var/log/causerie-security.log",
+    registration: "closed",
+    registerPerAddressPerHour: 3,
+    registerPerMinute: 0,
+    trustedProxies: ["10.0.0.0/8", "::1"],
   });
 });
 
