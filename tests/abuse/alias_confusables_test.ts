@@ -12,6 +12,8 @@ import { DatabaseSync } from "node:sqlite";
 import { assertError, registerOk, testApp } from "../helpers.ts";
 import { aliasKey } from "../../protocol/names.ts";
 import { openSqliteStore } from "../../store/sqlite.ts";
+import { openMysqlStore } from "../../store/mysql.ts";
+import { freshDatabase, mysqlTest, withAdmin } from "../mysql_fixture.ts";
 import { nameKey } from "../../protocol/names.ts";
 
 const PW = "a fine password";
@@ -110,4 +112,41 @@ Deno.test("alias keys: the UTS #39 examples", () => {
   assert.notEqual(aliasKey("Général"), aliasKey("General"));
   // A key is bounded, whatever NFKC makes of the alias.
   assert.ok(new TextEncoder().encode(aliasKey("\uFDFA".repeat(64))).byteLength <= 1000);
+});
+
+mysqlTest("MySQL: start-up recomputes alias keys; look-alikes already there are kept", async () => {
+  const db = await freshDatabase();
+  try {
+    const full = await Deno.readTextFile(new URL("../../schema.sql", import.meta.url));
+    const before = await openMysqlStore(db.url, {
+      schema: full.slice(0, full.indexOf("-- migration: 3")),
+    });
+    await before.close();
+    await withAdmin(async (conn) => {
+      for (
+        const [username, alias] of [["alice", "Alice"], ["fake", "\u0410lice"], ["bob", "Bob"]]
+      ) {
+        await conn.execute(
+          `INSERT INTO users (username, username_key, alias, alias_key, password_hash, role, created_at)
+           VALUES (?, ?, ?, ?, 'x', 'member', 0)`,
+          [username, nameKey(username), alias, nameKey(alias)],
+        );
+      }
+    }, db.name);
+    const warnings: string[] = [];
+    const store = await openMysqlStore(db.url, { onWarning: (m) => warnings.push(m) });
+    try {
+      assert.equal(warnings.length, 1, warnings.join("\n"));
+      assert.match(warnings[0], /look alike; both are kept/);
+      assert.equal((await store.userByName("fake"))?.alias, "\u0410lice");
+      for (const alias of ["alice", "ALICE", "\u0430lice", "B\u043Eb"]) {
+        assert.equal(await store.aliasTaken(alias), true, alias);
+      }
+      assert.equal(await store.aliasTaken("Carol"), false);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await db.drop();
+  }
 });
