@@ -12,6 +12,7 @@ import { Accounts } from "./auth/accounts.ts";
 import { ensureAdmin, NO_ADMIN_HINT } from "./auth/bootstrap.ts";
 import { type Config, ConfigError, loadConfig } from "./config/config.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
+import { parseTrustedProxies } from "./lib/proxies.ts";
 import { createSecurityLog, type SecurityLog, silentSecurityLog } from "./lib/security_log.ts";
 import { connectionsFor, NOFILE_WARN_BELOW, openFileLimit } from "./lib/nofile.ts";
 import { createAdminSocketApp, createApp } from "./routes/app.ts";
@@ -95,6 +96,11 @@ export async function start(
       store,
       security,
       isShuttingDown: () => hub.isShuttingDown(),
+      registration: {
+        mode: config.registration,
+        perAddressPerHour: config.registerPerAddressPerHour,
+        perMinute: config.registerPerMinute,
+      },
     });
     let stopAll: () => Promise<void> = () => Promise.resolve();
     const hub = await createHub({
@@ -147,6 +153,7 @@ export async function start(
       hub,
       ws: { allowedOrigins: config.allowedOrigins, ...opts.ws },
       wsDeps: { webSockets, admission, security },
+      trustedProxies: parseTrustedProxies(config.trustedProxies),
     });
     const adminSocket = opts.adminSocket === false ? undefined : await serveAdminSocket(
       config.adminSocket,

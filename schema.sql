@@ -107,3 +107,9 @@ CREATE TABLE audit_log (
 -- migration: 2
 -- Tokens revoked by a ban are kept, marked, so that a hello with one is answered `banned`.
 ALTER TABLE sessions ADD COLUMN revoked_by_ban TINYINT NOT NULL DEFAULT 0;
+
+-- migration: 3
+-- alias_key now holds the confusable skeleton of the NFKC case-folded alias (UTS #39,
+-- protocol/names.ts aliasKey) instead of its NFC lower-case form. No SQL can compute it:
+-- the adapter recomputes every user's key in JS when it applies this version (store/rows.ts
+-- planAliasKeys); aliases that already look alike are kept, with a warning.

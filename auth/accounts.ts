@@ -9,16 +9,46 @@
 import { type SecurityLog, silentSecurityLog } from "../lib/security_log.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { PublicUser, SalonView } from "../protocol/http.ts";
+import { addressKey } from "../lib/address.ts";
 import { isReserved, nameKey } from "../protocol/names.ts";
 import { ConflictError, type Role, type Store, type UserRecord } from "../store/store.ts";
 import { hashPassword, verifyNothing, verifyPassword } from "./password.ts";
-import { KeyedGate, Throttle } from "./throttle.ts";
+import { KeyedGate, Throttle, TokenBuckets } from "./throttle.ts";
 import { newToken, TOKEN_MAX_IDLE_MS, tokenHash, TOKENS_PER_USER } from "./tokens.ts";
 
-/** Failed logins allowed per username per minute. */
-export const FAILURES_PER_USERNAME = 5;
-/** Failed logins allowed per client address per minute. */
-export const FAILURES_PER_ADDRESS = 20;
+/** Failed logins allowed per (username, client address) within {@link LOGIN_WINDOW_MS}. */
+export const FAILURES_PER_PAIR = 5;
+/**
+ * Failed logins allowed per client address (IPv6 by /64), all usernames
+ * together, within {@link LOGIN_WINDOW_MS}: room for a whole office behind one
+ * NAT mistyping, while one address cannot spray a password over every account.
+ */
+export const FAILURES_PER_ADDRESS = 100;
+/** Failures of a username, from anywhere, after which every attempt waits first. */
+export const USERNAME_DELAY_AFTER = 5;
+/** First wait once a username passed {@link USERNAME_DELAY_AFTER} failures, ms; it doubles. */
+export const USERNAME_DELAY_BASE_MS = 1000;
+/** Longest wait before an attempt on a username is checked, ms. */
+export const USERNAME_DELAY_MAX_MS = 30_000;
+/** Window over which login failures count, ms. */
+export const LOGIN_WINDOW_MS = 15 * 60_000;
+
+/** Who may register themselves, and how fast (config: `CAUSERIE_REGISTRATION`, `CAUSERIE_REGISTER_*`). */
+export interface RegistrationPolicy {
+  /** `open`: anyone registers; `closed`: only admins create accounts. */
+  mode: "open" | "closed";
+  /** Registrations per client address (IPv6 by /64) per hour; 0: no limit. */
+  perAddressPerHour: number;
+  /** Registrations per minute over all addresses; 0: no limit. */
+  perMinute: number;
+}
+
+/** The defaults of {@link RegistrationPolicy}: open, 10 per address per hour, 60 per minute. */
+export const DEFAULT_REGISTRATION: RegistrationPolicy = {
+  mode: "open",
+  perAddressPerHour: 10,
+  perMinute: 60,
+};
 
 /** What {@link Accounts} needs from the rest of the server. */
 export interface AccountsOptions {
@@ -26,12 +56,22 @@ export interface AccountsOptions {
   store: Store;
   /** The clock, epoch ms. */
   now?: () => number;
+  /** Waits `ms` (the login delay of a much-guessed username); tests pass a fake. */
+  sleep?: (ms: number) => Promise<void>;
   /** Whether the server is counting down to a stop (logins are then refused). */
   isShuttingDown?: () => boolean;
   /** Connected users in a salon, by salon id. */
   onlineCount?: (salonId: number) => number;
   /** Where failed logins, lockouts and registrations are recorded (default: nowhere). */
   security?: SecurityLog;
+  /** Self-service registration (default {@link DEFAULT_REGISTRATION}). */
+  registration?: Partial<RegistrationPolicy>;
+}
+
+/** Where a self-service registration comes from (absent when an administrator creates the account). */
+export interface RegistrationSource {
+  /** The client's address. */
+  address: string;
 }
 
 /**
@@ -68,8 +108,17 @@ export class Accounts {
   onlineCount: (salonId: number) => number;
   /** Told once tokens are revoked (the live chat closes the sessions opened with them). */
   onCredentialsRevoked: ((revoked: CredentialsRevoked) => void) | undefined;
-  readonly #byUsername = new Throttle({ limit: FAILURES_PER_USERNAME, windowMs: 60_000 });
-  readonly #byAddress = new Throttle({ limit: FAILURES_PER_ADDRESS, windowMs: 60_000 });
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #registration: RegistrationPolicy;
+  readonly #registerByAddress: TokenBuckets;
+  readonly #registerOverall: TokenBuckets;
+  readonly #byPair = new Throttle({ limit: FAILURES_PER_PAIR, windowMs: LOGIN_WINDOW_MS });
+  readonly #byAddress = new Throttle({ limit: FAILURES_PER_ADDRESS, windowMs: LOGIN_WINDOW_MS });
+  readonly #byUsername = new Throttle({
+    limit: USERNAME_DELAY_AFTER +
+      Math.ceil(Math.log2(USERNAME_DELAY_MAX_MS / USERNAME_DELAY_BASE_MS)),
+    windowMs: LOGIN_WINDOW_MS,
+  });
   readonly #gate = new KeyedGate();
 
   /** Builds the service. */
@@ -78,54 +127,121 @@ export class Accounts {
     this.#now = opts.now ?? Date.now;
     this.#isShuttingDown = opts.isShuttingDown ?? (() => false);
     this.#security = opts.security ?? silentSecurityLog;
+    this.#sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#registration = { ...DEFAULT_REGISTRATION, ...opts.registration };
+    this.#registerByAddress = new TokenBuckets({
+      capacity: this.#registration.perAddressPerHour,
+      periodMs: 3_600_000,
+    });
+    this.#registerOverall = new TokenBuckets({
+      capacity: this.#registration.perMinute,
+      periodMs: 60_000,
+    });
     this.onlineCount = opts.onlineCount ?? (() => 0);
     this.onRegistered = undefined;
     this.onCredentialsRevoked = undefined;
   }
 
   /**
-   * Creates an account, a member by default (already validated input). Refuses the reserved
-   * names and names taken after NFC and lower-casing.
+   * Creates an account, a member by default (already validated input).
+   *
+   * With `from`, a self-service registration (`POST /api/register`, the
+   * `register` frame): refused with `403 forbidden` when registration is
+   * closed, and `429 rate_limited` past the per-address or overall bucket.
+   * Without it, an administrator creates the account: no limit, closed or not.
+   * Then, for both, cheapest first and before any password hash: the reserved
+   * names, a taken username, a taken alias (compared on their confusable
+   * skeleton, protocol/names.ts). Every outcome goes to the security log.
    */
   async register(
     input: { username: string; alias: string; password: string },
     role: Role = "member",
+    from?: RegistrationSource,
   ): Promise<UserRecord> {
-    if (isReserved(input.username)) {
-      throw new ProtocolError(
-        "username_taken",
-        409,
-        `the username "${input.username}" is reserved; choose another`,
-      );
-    }
-    if (isReserved(input.alias)) {
-      throw new ProtocolError(
-        "alias_taken",
-        409,
-        `the alias "${input.alias}" is reserved; choose another`,
-      );
-    }
-    if (await this.#store.userByName(input.username)) throw taken("username", input.username);
-    const passwordHash = await hashPassword(input.password);
+    const record = (outcome: string, detail: string) =>
+      this.#security.record({
+        event: "register",
+        username: input.username,
+        address: from?.address,
+        outcome,
+        detail: `${from ? "self" : "admin"}: ${detail}`,
+      });
     try {
-      const user = await this.#store.createUser(
-        { username: input.username, alias: input.alias, passwordHash, role },
-        this.#now(),
-      );
+      if (from) this.#admitRegistration(from.address);
+      if (isReserved(input.username)) {
+        throw new ProtocolError(
+          "username_taken",
+          409,
+          `the username "${input.username}" is reserved; choose another`,
+        );
+      }
+      if (isReserved(input.alias)) {
+        throw new ProtocolError(
+          "alias_taken",
+          409,
+          `the alias "${input.alias}" is reserved or looks like a reserved name; choose another`,
+        );
+      }
+      if (await this.#store.userByName(input.username)) throw taken("username", input.username);
+      if (await this.#store.aliasTaken(input.alias)) throw taken("alias", input.alias);
+      if (from) this.#takeRegistration(from.address);
+      const passwordHash = await hashPassword(input.password);
+      let user: UserRecord;
+      try {
+        user = await this.#store.createUser(
+          { username: input.username, alias: input.alias, passwordHash, role },
+          this.#now(),
+        );
+      } catch (e) {
+        if (e instanceof ConflictError) {
+          throw taken(e.field, e.field === "username" ? input.username : input.alias);
+        }
+        throw e;
+      }
+      record("accepted", role);
       this.onRegistered?.(user);
       return user;
     } catch (e) {
-      if (e instanceof ConflictError) {
-        throw taken(e.field, e.field === "username" ? input.username : input.alias);
-      }
+      record("refused", e instanceof ProtocolError ? e.code : "internal");
       throw e;
     }
   }
 
+  /** Throws `forbidden` when registration is closed, `rate_limited` when a bucket is empty. */
+  #admitRegistration(address: string): void {
+    if (this.#registration.mode === "closed") {
+      throw new ProtocolError(
+        "forbidden",
+        403,
+        "registration is closed; ask an administrator to create your account",
+      );
+    }
+    const now = this.#now();
+    const wait = Math.max(
+      this.#registerByAddress.retryAfter(addressKey(address), now),
+      this.#registerOverall.retryAfter("", now),
+    );
+    if (wait > 0) throw registrationLimited(wait);
+  }
+
+  /** Takes a token from both buckets just before the hash (checked free by {@link #admitRegistration}). */
+  #takeRegistration(address: string): void {
+    const now = this.#now();
+    const key = addressKey(address);
+    // Between the check and here other registrations may have emptied a bucket: check again.
+    const wait = Math.max(
+      this.#registerByAddress.retryAfter(key, now),
+      this.#registerOverall.retryAfter("", now),
+    );
+    if (wait > 0) throw registrationLimited(wait);
+    this.#registerByAddress.take(key, now);
+    this.#registerOverall.take("", now);
+  }
+
   /**
    * Checks credentials and issues a token. Refuses, in order: a server that
-   * is shutting down (503), a throttled username or address (429), wrong
-   * credentials (401), a kicked or banned user (403).
+   * is shutting down (503), a (username, address) pair or an address past its
+   * failures (429), wrong credentials (401), a kicked or banned user (403).
    */
   async login(
     input: { username: string; password: string },
@@ -141,66 +257,124 @@ export class Accounts {
   }
 
   /**
-   * The user whose credentials these are, counting failures for throttling.
-   * Throws `rate_limited` (429) or `bad_credentials` (401).
+   * The user whose credentials these are, counting failures. Throws
+   * `rate_limited` (429) or `bad_credentials` (401).
+   *
+   * Three counters, so that guessing is slow and nobody else is locked out:
+   * the hard block is per (username, address) pair, {@link FAILURES_PER_PAIR}
+   * failures; per address, all usernames together, a generous
+   * {@link FAILURES_PER_ADDRESS} (password spraying); per username, from any
+   * address, no refusal but a wait before the check once
+   * {@link USERNAME_DELAY_AFTER} failures are in the window, doubling up to
+   * {@link USERNAME_DELAY_MAX_MS}: the right password still gets in.
    */
   async verifyCredentials(
     input: { username: string; password: string },
     clientAddress: string,
   ): Promise<UserRecord> {
     const userKey = nameKey(input.username);
+    const address = addressKey(clientAddress);
+    const pairKey = `${userKey}\n${address}`;
     // Attempts wait their turn instead of being counted in advance: one at a
-    // time per username, and per address no more at once than failures it may
-    // still make. Guesses sent in parallel therefore cannot exceed the limits,
-    // while many users behind one address (a NAT, a proxy) all get in.
-    const releaseUser = await this.#gate.acquire(`u:${userKey}`, () => 1);
+    // time per (username, address), and per address no more at once than
+    // failures it may still make. Guesses sent in parallel therefore cannot
+    // exceed the limits, while many users behind one address all get in.
+    const releasePair = await this.#gate.acquire(`p:${pairKey}`, () => 1);
     try {
+      this.#assertNotBlocked(input.username, clientAddress, pairKey, address);
+      const delay = this.usernameDelayMs(input.username);
+      if (delay > 0) await this.#sleep(delay);
       const releaseAddress = await this.#gate.acquire(
-        `a:${clientAddress}`,
-        () => Math.max(1, FAILURES_PER_ADDRESS - this.#byAddress.count(clientAddress, this.#now())),
+        `a:${address}`,
+        () => Math.max(1, FAILURES_PER_ADDRESS - this.#byAddress.count(address, this.#now())),
       );
       try {
-        return await this.#checkCredentials(input, userKey, clientAddress);
+        this.#assertNotBlocked(input.username, clientAddress, pairKey, address);
+        return await this.#checkCredentials(input, userKey, clientAddress, pairKey, address);
       } finally {
         releaseAddress();
       }
     } finally {
-      releaseUser();
+      releasePair();
     }
+  }
+
+  /**
+   * How long the next attempt on `username` waits before it is checked, ms:
+   * 0 below {@link USERNAME_DELAY_AFTER} failures in the window, then 1 s, 2 s,
+   * 4 s ... up to {@link USERNAME_DELAY_MAX_MS}.
+   */
+  usernameDelayMs(username: string): number {
+    const failures = this.#byUsername.count(nameKey(username), this.#now());
+    if (failures < USERNAME_DELAY_AFTER) return 0;
+    return Math.min(
+      USERNAME_DELAY_MAX_MS,
+      USERNAME_DELAY_BASE_MS * 2 ** (failures - USERNAME_DELAY_AFTER),
+    );
+  }
+
+  #assertNotBlocked(username: string, clientAddress: string, pairKey: string, address: string) {
+    const now = this.#now();
+    const byPair = this.#byPair.retryAfter(pairKey, now);
+    const byAddress = this.#byAddress.retryAfter(address, now);
+    const wait = Math.max(byPair, byAddress);
+    if (wait === 0) return;
+    this.#security.record({
+      event: "login_throttled",
+      username,
+      address: clientAddress,
+      outcome: "refused",
+      detail: byAddress > 0 ? "address" : "username_and_address",
+    });
+    throw new ProtocolError(
+      "rate_limited",
+      429,
+      `too many failed logins; try again in ${wait} seconds`,
+      { retryAfterSeconds: wait },
+    );
   }
 
   async #checkCredentials(
     input: { username: string; password: string },
     userKey: string,
     clientAddress: string,
+    pairKey: string,
+    address: string,
   ): Promise<UserRecord> {
-    const now = this.#now();
-    const wait = Math.max(
-      this.#byUsername.retryAfter(userKey, now),
-      this.#byAddress.retryAfter(clientAddress, now),
-    );
-    if (wait > 0) {
-      throw new ProtocolError(
-        "rate_limited",
-        429,
-        `too many failed logins; try again in ${wait} seconds`,
-        { retryAfterSeconds: wait },
-      );
-    }
     const user = await this.#store.userByName(input.username);
     const ok = user
       ? await verifyPassword(user.passwordHash, input.password)
       : await verifyNothing(input.password);
     if (!user || !ok) {
-      this.#byUsername.fail(userKey, this.#now());
-      this.#byAddress.fail(clientAddress, this.#now());
+      const now = this.#now();
+      this.#byPair.fail(pairKey, now);
+      this.#byAddress.fail(address, now);
+      this.#byUsername.fail(userKey, now);
+      const record = (event: string, outcome: string, detail: string) =>
+        this.#security.record({
+          event,
+          username: input.username,
+          address: clientAddress,
+          outcome,
+          detail,
+        });
+      record("login_failed", "refused", user ? "wrong_password" : "unknown_username");
+      if (this.#byPair.count(pairKey, now) === FAILURES_PER_PAIR) {
+        record("lockout", "started", "username_and_address");
+      }
+      if (this.#byAddress.count(address, now) === FAILURES_PER_ADDRESS) {
+        record("lockout", "started", "address");
+      }
+      if (this.#byUsername.count(userKey, now) === USERNAME_DELAY_AFTER) {
+        record("lockout", "started", "username_delay");
+      }
       throw new ProtocolError(
         "bad_credentials",
         401,
         "unknown username or wrong password; check both and try again",
       );
     }
-    this.#byUsername.reset(userKey);
+    this.#byPair.reset(pairKey);
     return user;
   }
 
@@ -340,6 +514,15 @@ export class Accounts {
       online: this.onlineCount(s.id),
     }));
   }
+}
+
+function registrationLimited(wait: number): ProtocolError {
+  return new ProtocolError(
+    "rate_limited",
+    429,
+    `too many registrations from your address or overall; try again in ${wait} seconds`,
+    { retryAfterSeconds: wait },
+  );
 }
 
 function taken(field: "username" | "alias", value: string): ProtocolError {

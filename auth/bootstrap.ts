@@ -1,6 +1,7 @@
 /**
- * The first administrator: created from `CAUSERIE_ADMIN_PASSWORD` when no
- * admin exists. There is no default password anywhere.
+ * The first administrator: created from `CAUSERIE_ADMIN_PASSWORD` (or the file
+ * `CAUSERIE_ADMIN_PASSWORD_FILE` names, e.g. a Docker secret) when no admin
+ * exists. There is no default password anywhere.
  *
  * @module
  */
@@ -36,4 +37,4 @@ export async function ensureAdmin(
 
 /** The start-up line printed when no admin exists and none can be created. */
 export const NO_ADMIN_HINT =
-  "no admin account exists: set CAUSERIE_ADMIN_PASSWORD (8 to 256 characters) and restart to create user 'admin'";
+  "no admin account exists: set CAUSERIE_ADMIN_PASSWORD or CAUSERIE_ADMIN_PASSWORD_FILE (8 to 256 characters) and restart to create user 'admin'";

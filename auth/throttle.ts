@@ -77,6 +77,63 @@ export class Throttle {
   }
 }
 
+/** Options of {@link TokenBuckets}. */
+export interface TokenBucketsOptions {
+  /** Tokens a full bucket holds (the burst); 0 means no limit at all. */
+  capacity: number;
+  /** Time for an empty bucket to fill up again, ms (the rate is capacity per period). */
+  periodMs: number;
+  /** Most keys tracked; beyond, the least recently used are forgotten (a full bucket). */
+  maxKeys?: number;
+}
+
+/**
+ * Token buckets per key (a client address, or one shared key for a global
+ * limit): each starts full and refills continuously at `capacity` per
+ * `periodMs`. Time is passed in, never read.
+ */
+export class TokenBuckets {
+  readonly #capacity: number;
+  readonly #perMs: number;
+  readonly #maxKeys: number;
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+
+  /** Builds the buckets. */
+  constructor(opts: TokenBucketsOptions) {
+    this.#capacity = opts.capacity;
+    this.#perMs = opts.capacity / opts.periodMs;
+    this.#maxKeys = opts.maxKeys ?? 100_000;
+  }
+
+  #level(key: string, now: number): number {
+    const b = this.#buckets.get(key);
+    if (!b) return this.#capacity;
+    return Math.min(this.#capacity, b.tokens + Math.max(0, now - b.at) * this.#perMs);
+  }
+
+  /** Seconds until `key` has a token, or 0 when it has one now (nothing is taken). */
+  retryAfter(key: string, now: number): number {
+    if (this.#capacity === 0) return 0;
+    const level = this.#level(key, now);
+    if (level >= 1) return 0;
+    return Math.max(1, Math.ceil((1 - level) / this.#perMs / 1000));
+  }
+
+  /** Takes one token of `key`; false (and nothing taken) when the bucket is empty. */
+  take(key: string, now: number): boolean {
+    if (this.#capacity === 0) return true;
+    const level = this.#level(key, now);
+    if (level < 1) return false;
+    this.#buckets.delete(key);
+    this.#buckets.set(key, { tokens: level - 1, at: now });
+    if (this.#buckets.size > this.#maxKeys) {
+      const oldest = this.#buckets.keys().next().value;
+      if (oldest !== undefined) this.#buckets.delete(oldest);
+    }
+    return true;
+  }
+}
+
 /**
  * Limits how many tasks run at once per key; the others wait in order. The
  * allowance is read again each time a slot frees, so it may shrink as

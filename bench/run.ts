@@ -306,6 +306,9 @@ async function startServer(
         CAUSERIE_DB: db,
         CAUSERIE_ADMIN_SOCKET: `${ctx.tmp}/admin-${ctx.serverSeq}.sock`,
         CAUSERIE_SALONS: opts.salons ?? ctx.defaultSalonsEnv,
+        // Every simulated user registers from 127.0.0.1: lift the registration limits.
+        CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR: "0",
+        CAUSERIE_REGISTER_PER_MINUTE: "0",
       },
     });
   } else if (target === "bare") {

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { parseTrustedProxies } from "../lib/proxies.ts";
 import { passwordProblem } from "../protocol/names.ts";
 import { DEFAULT_SALONS, parseSalons, type SalonConfig } from "./salons.ts";
 
@@ -60,6 +61,14 @@ export interface Config {
   requestBurst: number;
   /** Per-session request budget: refill rate, per second. */
   requestPerSecond: number;
+  /** Whether anyone may register (`open`) or only admins create accounts (`closed`). */
+  registration: "open" | "closed";
+  /** Registrations allowed per client address (IPv6 by /64) per hour; 0: no limit. */
+  registerPerAddressPerHour: number;
+  /** Registrations allowed per minute over all addresses; 0: no limit. */
+  registerPerMinute: number;
+  /** Addresses and CIDR ranges whose `X-Forwarded-For`/`Forwarded` headers are believed. */
+  trustedProxies: string[];
 }
 
 /** A configuration problem: names the variable and what it expects. */
@@ -111,6 +120,27 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
     name: "CAUSERIE_REQUEST_PER_SECOND",
     default: "20",
     meaning: "per-session request refill rate",
+  },
+  {
+    name: "CAUSERIE_ADMIN_PASSWORD_FILE",
+    default: "(none)",
+    meaning: "file holding the bootstrap admin password (a Docker secret)",
+  },
+  { name: "CAUSERIE_REGISTRATION", default: "open", meaning: "open, or closed: only admins" },
+  {
+    name: "CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR",
+    default: "10",
+    meaning: "registrations per address (IPv6 /64) per hour; 0: no limit",
+  },
+  {
+    name: "CAUSERIE_REGISTER_PER_MINUTE",
+    default: "60",
+    meaning: "registrations per minute, all addresses; 0: no limit",
+  },
+  {
+    name: "CAUSERIE_TRUSTED_PROXIES",
+    default: "(none)",
+    meaning: "proxy addresses/CIDRs whose X-Forwarded-For/Forwarded are believed",
   },
 ];
 
@@ -183,18 +213,68 @@ function origins(env: Env): string[] {
 }
 
 /**
- * Reads and validates the configuration. Throws {@link ConfigError} on the
- * first bad value.
+ * The bootstrap admin password: `CAUSERIE_ADMIN_PASSWORD`, or the content of
+ * the file `CAUSERIE_ADMIN_PASSWORD_FILE` names (one trailing newline
+ * removed); both at once is an error. Never put in a message.
  */
-export function loadConfig(env: Env): Config {
+function adminPasswordOf(env: Env, readFile: (path: string) => string): string | undefined {
+  const direct = env["CAUSERIE_ADMIN_PASSWORD"];
+  const file = read(env, "CAUSERIE_ADMIN_PASSWORD_FILE");
+  if (file !== undefined && direct !== undefined && direct !== "") {
+    throw new ConfigError(
+      "CAUSERIE_ADMIN_PASSWORD_FILE",
+      "set either CAUSERIE_ADMIN_PASSWORD or CAUSERIE_ADMIN_PASSWORD_FILE, not both",
+    );
+  }
+  if (file === undefined) {
+    if (direct === undefined || direct === "") return undefined;
+    const problem = passwordProblem(direct, "the password");
+    if (problem) throw new ConfigError("CAUSERIE_ADMIN_PASSWORD", problem);
+    return direct;
+  }
+  let content: string;
+  try {
+    content = readFile(file);
+  } catch (e) {
+    const why = e instanceof Error ? e.name : "error";
+    throw new ConfigError(
+      "CAUSERIE_ADMIN_PASSWORD_FILE",
+      `cannot read ${file} (${why}); check the path and that the server may read it`,
+    );
+  }
+  const password = content.replace(/\r?\n$/, "");
+  const problem = passwordProblem(password, `the password in ${file}`);
+  if (problem) throw new ConfigError("CAUSERIE_ADMIN_PASSWORD_FILE", problem);
+  return password;
+}
+
+/**
+ * Reads and validates the configuration. Throws {@link ConfigError} on the
+ * first bad value. `readFile` reads `CAUSERIE_ADMIN_PASSWORD_FILE` (tests
+ * pass their own).
+ */
+export function loadConfig(
+  env: Env,
+  readFile: (path: string) => string = (path) => Deno.readTextFileSync(path),
+): Config {
   const logLevel = (read(env, "CAUSERIE_LOG_LEVEL") ?? "info").toLowerCase();
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new ConfigError("CAUSERIE_LOG_LEVEL", `expected debug, info, warn or error`);
   }
-  const adminPassword = env["CAUSERIE_ADMIN_PASSWORD"];
-  if (adminPassword !== undefined && adminPassword !== "") {
-    const problem = passwordProblem(adminPassword, "the password");
-    if (problem) throw new ConfigError("CAUSERIE_ADMIN_PASSWORD", problem);
+  const adminPassword = adminPasswordOf(env, readFile);
+  const registration = (read(env, "CAUSERIE_REGISTRATION") ?? "open").toLowerCase();
+  if (registration !== "open" && registration !== "closed") {
+    throw new ConfigError(
+      "CAUSERIE_REGISTRATION",
+      `expected open or closed, got "${registration}"`,
+    );
+  }
+  const trustedProxies = (read(env, "CAUSERIE_TRUSTED_PROXIES") ?? "").split(",")
+    .map((e) => e.trim()).filter((e) => e !== "");
+  try {
+    parseTrustedProxies(trustedProxies);
+  } catch (e) {
+    throw new ConfigError("CAUSERIE_TRUSTED_PROXIES", (e as Error).message);
   }
   let salons: SalonConfig[];
   try {
@@ -211,7 +291,7 @@ export function loadConfig(env: Env): Config {
     port: integer(env, "CAUSERIE_PORT", 8080, 0, 65535),
     db: database(env),
     adminSocket: read(env, "CAUSERIE_ADMIN_SOCKET") ?? "data/admin.sock",
-    adminPassword: adminPassword === "" ? undefined : adminPassword,
+    adminPassword,
     kickMinutes: positive(env, "CAUSERIE_KICK_MINUTES", 5, 525600),
     shutdownSeconds: integer(env, "CAUSERIE_SHUTDOWN_SECONDS", 10, 1, 3600),
     salons,
@@ -232,5 +312,9 @@ export function loadConfig(env: Env): Config {
     // Request budget (issue 9, item 5).
     requestBurst: integer(env, "CAUSERIE_REQUEST_BURST", 40, 1, 100000),
     requestPerSecond: positive(env, "CAUSERIE_REQUEST_PER_SECOND", 20, 100000),
+    registration,
+    registerPerAddressPerHour: integer(env, "CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR", 10, 0, 1e6),
+    registerPerMinute: integer(env, "CAUSERIE_REGISTER_PER_MINUTE", 60, 0, 1e6),
+    trustedProxies,
   };
 }

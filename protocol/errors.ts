@@ -43,7 +43,7 @@ export class ProtocolError extends Error {
   /** Machine-readable code. */
   readonly code: ErrorCode;
   /** HTTP status used when this error answers an HTTP request. */
-  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
   /** Extra fields carried next to code and message (`until`, `retryAfter`). */
   readonly extra: { until?: string; retryAfterSeconds?: number };
 

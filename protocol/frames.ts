@@ -7,6 +7,7 @@
  */
 
 import { z } from "zod";
+import { jsonTooDeep, MAX_JSON_DEPTH } from "../lib/json_depth.ts";
 import { describeIssues, givenPasswordField, stringField } from "./fields.ts";
 import { aliasField, passwordField, usernameField } from "./fields.ts";
 import { minutesField, reasonField, secondsField } from "./admin.ts";
@@ -186,11 +187,19 @@ export type ParsedFrame =
   | { ok: false; ref?: string; type?: string; message: string };
 
 /**
- * Parses one text frame: JSON, an object with a known `type`, fields of the
+ * Parses one text frame: nesting no deeper than {@link MAX_JSON_DEPTH} (checked
+ * on the text, before parsing), JSON, an object with a known `type`, fields of the
  * right types. On failure, returns a sentence naming the field and the rule,
  * with the frame's `ref` when it had a usable one.
  */
 export function parseFrame(text: string): ParsedFrame {
+  if (jsonTooDeep(text)) {
+    return {
+      ok: false,
+      message:
+        `the frame nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels; flatten it`,
+    };
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -52,11 +52,9 @@ export interface AdminOptions {
 /** Largest `limit` of `GET /admin/audit`. */
 export const AUDIT_MAX = 1000;
 
-/** Reads an optional JSON body: empty means `{}`. */
-async function optionalBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
-  const length = c.req.header("content-length");
-  if (length === "0" || (!length && !c.req.raw.body)) return schema.parse({});
-  return await readJson(c, schema);
+/** Reads an optional JSON body: empty means `{}` (and then needs no Content-Type). */
+function optionalBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
+  return readJson(c, schema, { optional: true });
 }
 
 /** The admin routes, to be mounted at `/admin`. */

@@ -17,7 +17,7 @@ export function apiRoutes(accounts: Accounts): Hono {
 
   api.post("/register", async (c) => {
     const body = await readJson(c, RegisterBody);
-    const user = await accounts.register(body);
+    const user = await accounts.register(body, "member", { address: clientAddress(c) });
     return c.json({ user: publicUser(user) }, 201);
   });
 

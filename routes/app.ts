@@ -5,12 +5,15 @@
  * @module
  */
 
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 import type { Accounts } from "../auth/accounts.ts";
 import type { Logger } from "../lib/log.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { Store } from "../store/store.ts";
+import { NO_TRUSTED_PROXIES, type TrustedProxies } from "../lib/proxies.ts";
 import { apiRoutes } from "./api.ts";
+import { bodyLimit, clientAddressResolver } from "./body.ts";
 import { adminRoutes } from "./admin.ts";
 import { opsRoutes } from "./ops.ts";
 import type { Hub } from "../runtime/hub.ts";
@@ -32,6 +35,33 @@ export interface AppOptions {
   ws?: WsOptions;
   /** The upgrade helper and admission gate; needed with `hub`. */
   wsDeps?: WsDeps;
+  /** Proxies whose `X-Forwarded-For`/`Forwarded` are believed (default: none). */
+  trustedProxies?: TrustedProxies;
+}
+
+/**
+ * Security headers on every HTTP response: no MIME sniffing, no referrer, a
+ * CSP that allows nothing and no framing (the API serves JSON, never a page),
+ * and no caching of `/api` and `/admin` answers (tokens, private data). Not on
+ * the WebSocket upgrade, whose 101 answer carries no content.
+ */
+export function securityHeaders(): MiddlewareHandler {
+  const headers = secureHeaders({
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    xFrameOptions: "DENY",
+    // HSTS belongs to whoever terminates TLS (docs/operations.md), not to a plain-HTTP backend.
+    strictTransportSecurity: false,
+  });
+  return async (c, next) => {
+    if (c.req.header("upgrade")?.toLowerCase() === "websocket") return await next();
+    await headers(c, async () => {
+      await next();
+      const path = c.req.path;
+      if (path.startsWith("/api/") || path.startsWith("/admin/")) {
+        c.res.headers.set("Cache-Control", "no-store");
+      }
+    });
+  };
 }
 
 /** Builds the HTTP application. */
@@ -39,6 +69,10 @@ export function createApp(opts: AppOptions): Hono {
   const app = new Hono();
   const isShuttingDown = opts.isShuttingDown ?? opts.hub?.isShuttingDown ?? (() => false);
 
+  app.use(securityHeaders());
+  app.use(clientAddressResolver(opts.trustedProxies ?? NO_TRUSTED_PROXIES));
+  app.use("/api/*", bodyLimit);
+  app.use("/admin/*", bodyLimit);
   app.route("/api", apiRoutes(opts.accounts));
   if (opts.hub) {
     const hub = opts.hub;
@@ -65,6 +99,8 @@ export function createApp(opts: AppOptions): Hono {
  */
 export function createAdminSocketApp(opts: { hub: Hub; accounts: Accounts; log: Logger }): Hono {
   const app = new Hono();
+  app.use(securityHeaders());
+  app.use("/admin/*", bodyLimit);
   app.get("/healthz", (c) => c.json({ status: "ok" }, 200));
   app.route(
     "/admin",

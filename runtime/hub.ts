@@ -349,7 +349,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     let user: UserRecord;
     let token: string;
     if (frame.type === "register") {
-      user = await accounts.register(frame);
+      user = await accounts.register(frame, "member", { address });
       token = await accounts.issueToken(user);
     } else if ("token" in frame) {
       try {

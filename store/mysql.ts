@@ -11,7 +11,7 @@
 import mysql from "mysql2/promise";
 import type { Pool, PoolConnection, ResultSetHeader } from "mysql2/promise";
 import type { SalonConfig } from "../config/salons.ts";
-import { nameKey } from "../protocol/names.ts";
+import { aliasKey, nameKey } from "../protocol/names.ts";
 import { page, toAuthoredSanction, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
 import {
   connectError,
@@ -100,6 +100,8 @@ function conflictOf(e: unknown): ConflictError | undefined {
 export interface MysqlOptions {
   /** Migration SQL; defaults to `schema.sql` at the root of the repository. */
   schema?: string;
+  /** Told of what a migration found but did not stop for (aliases that look alike). */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -130,7 +132,7 @@ export async function openMysqlStore(url: string, opts: MysqlOptions = {}): Prom
     throw connectError(e, target);
   }
   try {
-    await migrateMysql(conn, schema);
+    await migrateMysql(conn, schema, opts.onWarning ?? ((m) => console.warn(`causerie: ${m}`)));
   } catch (e) {
     conn.release();
     await pool.end().catch(() => {});
@@ -233,19 +235,19 @@ class MysqlStore implements Store {
 
   async createUser(user: NewUser, now: number): Promise<UserRecord> {
     const usernameKey = nameKey(user.username);
-    const aliasKey = nameKey(user.alias);
+    const aliasKeyOf = aliasKey(user.alias);
     try {
       const id = await this.#tx(async (sql) => {
         if (await sql.row("SELECT 1 FROM users WHERE username_key = ?", [usernameKey])) {
           throw new ConflictError("username");
         }
-        if (await sql.row("SELECT 1 FROM users WHERE alias_key = ?", [aliasKey])) {
+        if (await sql.row("SELECT 1 FROM users WHERE alias_key = ?", [aliasKeyOf])) {
           throw new ConflictError("alias");
         }
         const result = await sql.run(
           `INSERT INTO users (username, username_key, alias, alias_key, password_hash, role, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          [user.username, usernameKey, user.alias, aliasKey, user.passwordHash, user.role, now],
+          [user.username, usernameKey, user.alias, aliasKeyOf, user.passwordHash, user.role, now],
         );
         const userId = Number(result.insertId);
         await sql.run(
@@ -266,6 +268,11 @@ class MysqlStore implements Store {
     } catch (e) {
       throw conflictOf(e) ?? e;
     }
+  }
+
+  async aliasTaken(alias: string): Promise<boolean> {
+    return (await this.#sql.row("SELECT 1 FROM users WHERE alias_key = ?", [aliasKey(alias)])) !==
+      undefined;
   }
 
   async userByName(username: string): Promise<UserRecord | undefined> {

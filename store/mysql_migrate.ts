@@ -7,7 +7,14 @@
  */
 
 import type { PoolConnection, PoolOptions, RowDataPacket } from "mysql2/promise";
+import { aliasKey } from "../protocol/names.ts";
 import { parseMigrations } from "./migrations.ts";
+import {
+  ALIAS_SKELETON_MIGRATION,
+  aliasClashWarning,
+  aliasKeyUpdates,
+  planAliasKeys,
+} from "./rows.ts";
 
 /** Name of the server-wide lock held while migrating, so two servers never migrate at once. */
 const MIGRATION_LOCK = "causerie_schema_migrations";
@@ -162,7 +169,11 @@ export function withoutSecret(message: string, password: string): string {
  * Schema statements are constants read from `schema.sql`, sent as they are:
  * no input ever goes into them.
  */
-export async function migrateMysql(conn: PoolConnection, schema: string): Promise<void> {
+export async function migrateMysql(
+  conn: PoolConnection,
+  schema: string,
+  warn: (message: string) => void = (m) => console.warn(`causerie: ${m}`),
+): Promise<void> {
   const migrations = parseMigrations(schema);
   const [locked] = await conn.execute<MysqlRow[]>("SELECT GET_LOCK(?, ?) AS got", [
     MIGRATION_LOCK,
@@ -187,6 +198,7 @@ export async function migrateMysql(conn: PoolConnection, schema: string): Promis
       if (applied.has(m.version)) continue;
       try {
         for (const statement of m.statements) await conn.query(statement);
+        if (m.version === ALIAS_SKELETON_MIGRATION) await rekeyAliases(conn, warn);
         await conn.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", [
           m.version,
           Date.now(),
@@ -199,6 +211,34 @@ export async function migrateMysql(conn: PoolConnection, schema: string): Promis
     // Ending the connection releases the lock too: a failure here must not hide the first one.
     await conn.execute("SELECT RELEASE_LOCK(?)", [MIGRATION_LOCK]).catch(() => {});
   }
+}
+
+/**
+ * Recomputes every alias key (migration {@link ALIAS_SKELETON_MIGRATION}) in
+ * one transaction; a failure rolls it back and the migration runs again at the
+ * next start.
+ */
+async function rekeyAliases(conn: PoolConnection, warn: (message: string) => void): Promise<void> {
+  const [rows] = await conn.execute<MysqlRow[]>("SELECT id, alias, alias_key FROM users");
+  const plan = planAliasKeys(
+    rows.map((r) => ({
+      id: Number(r.id),
+      alias: String(r.alias),
+      key: Buffer.isBuffer(r.alias_key) ? r.alias_key.toString("utf8") : String(r.alias_key),
+    })),
+    aliasKey,
+  );
+  await conn.beginTransaction();
+  try {
+    for (const [sql, params] of aliasKeyUpdates(plan)) {
+      await conn.execute(sql, params as (string | number)[]);
+    }
+    await conn.commit();
+  } catch (e) {
+    await conn.rollback().catch(() => {});
+    throw e;
+  }
+  for (const clash of plan.clashes) warn(aliasClashWarning(clash));
 }
 
 /** A row as mysql2 returns it. */

@@ -95,3 +95,69 @@ export function page(rows: Row[], limit: number): HistoryPage {
   const messages = rows.slice(0, limit).map(toMessage).reverse();
   return { messages, more };
 }
+
+/** One user's alias as the alias-key migration reads it. */
+export interface AliasRow {
+  /** User id. */
+  id: number;
+  /** Alias as registered. */
+  alias: string;
+  /** The key stored today. */
+  key: string;
+}
+
+/** What {@link planAliasKeys} decided. */
+export interface AliasKeyPlan {
+  /** Rows whose stored key changes, with the new key. */
+  updates: Array<{ id: number; key: string }>;
+  /** Existing aliases that look like an older one: kept, with a key of their own. */
+  clashes: Array<{ id: number; alias: string; keptId: number; keptAlias: string }>;
+}
+
+/** The version of the migration that recomputes every alias key (both schema files). */
+export const ALIAS_SKELETON_MIGRATION = 3;
+
+/**
+ * Recomputes the alias keys of existing users with `keyOf` (the confusable
+ * skeleton). When several existing aliases share a key, the oldest account
+ * keeps it and the others get a key no alias can produce (`\u0002` + id):
+ * nobody is renamed or locked out, and new aliases still clash with the
+ * oldest. Pure: the adapters apply the plan and report the clashes.
+ */
+export function planAliasKeys(rows: AliasRow[], keyOf: (alias: string) => string): AliasKeyPlan {
+  const owner = new Map<string, AliasRow>();
+  const plan: AliasKeyPlan = { updates: [], clashes: [] };
+  for (const row of [...rows].sort((a, b) => a.id - b.id)) {
+    const wanted = keyOf(row.alias);
+    const kept = owner.get(wanted);
+    let key = wanted;
+    if (kept) {
+      key = `\u0002${row.id}`;
+      plan.clashes.push({ id: row.id, alias: row.alias, keptId: kept.id, keptAlias: kept.alias });
+    } else {
+      owner.set(wanted, row);
+    }
+    if (key !== row.key) plan.updates.push({ id: row.id, key });
+  }
+  return plan;
+}
+
+/**
+ * The statements that apply `plan` without tripping the unique index half-way
+ * (a new key may still be another row's old one): every changed row first
+ * gets a temporary key of its own (`\u0003` + id), then its final key.
+ */
+export function aliasKeyUpdates(plan: AliasKeyPlan): Array<[string, unknown[]]> {
+  const sql = "UPDATE users SET alias_key = ? WHERE id = ?";
+  return [
+    ...plan.updates.map(({ id }): [string, unknown[]] => [sql, [`\u0003${id}`, id]]),
+    ...plan.updates.map(({ id, key }): [string, unknown[]] => [sql, [key, id]]),
+  ];
+}
+
+/** The warning for one clash found by {@link planAliasKeys}. */
+export function aliasClashWarning(c: AliasKeyPlan["clashes"][number]): string {
+  return `aliases ${JSON.stringify(c.alias)} (user id ${c.id}) and ${
+    JSON.stringify(c.keptAlias)
+  } (user id ${c.keptId}) look alike; both are kept, new aliases are compared with the older one`;
+}

@@ -14,9 +14,20 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { SalonConfig } from "../config/salons.ts";
-import { nameKey } from "../protocol/names.ts";
+import { aliasKey, nameKey } from "../protocol/names.ts";
 import { parseMigrations } from "./migrations.ts";
-import { page, toAuthoredSanction, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
+import {
+  ALIAS_SKELETON_MIGRATION,
+  aliasClashWarning,
+  aliasKeyUpdates,
+  page,
+  planAliasKeys,
+  toAuthoredSanction,
+  toSalon,
+  toSalonUser,
+  toSanction,
+  toUser,
+} from "./rows.ts";
 import { type MembershipChange, SqliteAppender } from "./sqlite_append.ts";
 import { SqliteWriterThread } from "./sqlite_writer.ts";
 import {
@@ -49,6 +60,8 @@ const TOKEN_TOUCH_MS = 60 * 60 * 1000;
 export interface SqliteOptions {
   /** Migration SQL; defaults to `sqlite_schema.sql` beside this file. */
   schema?: string;
+  /** Told of what a migration found but did not stop for (aliases that look alike). */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -65,7 +78,7 @@ export async function openSqliteStore(path: string, opts: SqliteOptions = {}): P
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
     db.exec("PRAGMA foreign_keys = ON");
-    migrate(db, schema);
+    migrate(db, schema, opts.onWarning ?? ((m) => console.warn(`causerie: ${m}`)));
   } catch (e) {
     db.close();
     throw e;
@@ -103,7 +116,7 @@ function rejectInsteadOfThrowing(store: SqliteStore): Store {
   });
 }
 
-function migrate(db: DatabaseSync, schema: string): void {
+function migrate(db: DatabaseSync, schema: string, warn: (message: string) => void): void {
   db.exec(
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
   );
@@ -115,6 +128,7 @@ function migrate(db: DatabaseSync, schema: string): void {
     db.exec("BEGIN IMMEDIATE");
     try {
       for (const s of m.statements) db.exec(s);
+      if (m.version === ALIAS_SKELETON_MIGRATION) rekeyAliases(db, warn);
       db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
         .run(m.version, Date.now());
       db.exec("COMMIT");
@@ -123,6 +137,20 @@ function migrate(db: DatabaseSync, schema: string): void {
       throw new Error(`migration ${m.version} failed: ${(e as Error).message}`);
     }
   }
+}
+
+/** Recomputes every alias key (migration {@link ALIAS_SKELETON_MIGRATION}), inside its transaction. */
+function rekeyAliases(db: DatabaseSync, warn: (message: string) => void): void {
+  const rows = db.prepare("SELECT id, alias, alias_key FROM users").all().map((r) => ({
+    id: Number(r.id),
+    alias: String(r.alias),
+    key: String(r.alias_key),
+  }));
+  const plan = planAliasKeys(rows, aliasKey);
+  for (const [sql, params] of aliasKeyUpdates(plan)) {
+    db.prepare(sql).run(...(params as [string, number]));
+  }
+  for (const clash of plan.clashes) warn(aliasClashWarning(clash));
 }
 
 class SqliteStore implements Store {
@@ -209,19 +237,27 @@ class SqliteStore implements Store {
 
   createUser(user: NewUser, now: number): Promise<UserRecord> {
     const usernameKey = nameKey(user.username);
-    const aliasKey = nameKey(user.alias);
+    const aliasKeyOf = aliasKey(user.alias);
     try {
       const id = this.#tx(() => {
         if (this.#q("SELECT 1 FROM users WHERE username_key = ?").get(usernameKey)) {
           throw new ConflictError("username");
         }
-        if (this.#q("SELECT 1 FROM users WHERE alias_key = ?").get(aliasKey)) {
+        if (this.#q("SELECT 1 FROM users WHERE alias_key = ?").get(aliasKeyOf)) {
           throw new ConflictError("alias");
         }
         const result = this.#q(
           `INSERT INTO users (username, username_key, alias, alias_key, password_hash, role, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        ).run(user.username, usernameKey, user.alias, aliasKey, user.passwordHash, user.role, now);
+        ).run(
+          user.username,
+          usernameKey,
+          user.alias,
+          aliasKeyOf,
+          user.passwordHash,
+          user.role,
+          now,
+        );
         const userId = Number(result.lastInsertRowid);
         this.#q(
           `INSERT INTO memberships (salon_id, user_id, joined_at)
@@ -246,6 +282,12 @@ class SqliteStore implements Store {
       if (message.includes("users.alias_key")) return Promise.reject(new ConflictError("alias"));
       return Promise.reject(e);
     }
+  }
+
+  aliasTaken(alias: string): Promise<boolean> {
+    return Promise.resolve(
+      this.#q("SELECT 1 FROM users WHERE alias_key = ?").get(aliasKey(alias)) !== undefined,
+    );
   }
 
   userByName(username: string): Promise<UserRecord | undefined> {

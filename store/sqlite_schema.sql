@@ -1,6 +1,7 @@
 -- Causerie schema, SQLite dialect (the MySQL/MariaDB one is ../schema.sql).
 -- Times are INTEGER milliseconds since the Unix epoch, UTC.
--- *_key columns hold names after NFC and lower-casing: the uniqueness rule.
+-- *_key columns hold names after NFC and lower-casing: the uniqueness rule (alias_key:
+-- the confusable skeleton since migration 3).
 
 -- migration: 1
 CREATE TABLE users (
@@ -88,3 +89,9 @@ CREATE INDEX audit_log_at ON audit_log (at);
 -- migration: 2
 -- Tokens revoked by a ban are kept, marked, so that a hello with one is answered `banned`.
 ALTER TABLE sessions ADD COLUMN revoked_by_ban INTEGER NOT NULL DEFAULT 0;
+
+-- migration: 3
+-- alias_key now holds the confusable skeleton of the NFKC case-folded alias (UTS #39,
+-- protocol/names.ts aliasKey) instead of its NFC lower-case form. No SQL can compute it:
+-- the adapter recomputes every user's key in JS when it applies this version (store/rows.ts
+-- planAliasKeys); aliases that already look alike are kept, with a warning.

@@ -214,6 +214,12 @@ export interface Store {
    * taken (compared after NFC and lower-casing).
    */
   createUser(user: NewUser, now: number): Promise<UserRecord>;
+  /**
+   * Whether an account's alias looks like `alias` (same confusable skeleton,
+   * protocol/names.ts `aliasKey`), checked before a registration pays for a
+   * password hash.
+   */
+  aliasTaken(alias: string): Promise<boolean>;
   /** The account with this username (compared after NFC and lower-casing). */
   userByName(username: string): Promise<UserRecord | undefined>;
   /** The account with this id. */

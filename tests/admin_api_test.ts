@@ -1013,6 +1013,25 @@ function hostileCases(): Hostile[] {
       cases.push(bad(method, path, json));
     }
     cases.push(bad(method, path, new Raw(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))));
+    // Issue 9: a body that is not sent as application/json is refused (415 invalid).
+    const json = '{"minutes":1}';
+    for (
+      const raw of [
+        new Raw(json, "text/plain"),
+        new Raw(json, "application/x-www-form-urlencoded"),
+        new Raw(json, "application/json; charset=latin1"),
+        new Raw(json, null),
+        new Raw(new TextEncoder().encode(json), null),
+      ]
+    ) {
+      cases.push({
+        ...bad(method, path, raw),
+        status: 415,
+        mentions: "application/json",
+      });
+    }
+    // Issue 9: nesting past 32 levels is refused before parsing.
+    cases.push(bad(method, path, new Raw("[".repeat(40) + "]".repeat(40)), "deeper"));
   }
   for (const [method, path] of [["PUT", R], ["POST", A], ["POST", U]]) {
     cases.push(bad(method, path, new Raw("")));
@@ -1039,11 +1058,18 @@ function hostileCases(): Hostile[] {
     cases.push(bad("POST", K, { reason }, "reason"));
     cases.push(bad("POST", B, { reason }, "reason"));
   }
-  for (const reason of ["r".repeat(501), megabyte, 42, ["a"]]) {
+  for (const reason of ["r".repeat(501), 42, ["a"]]) {
     cases.push(bad("POST", K, { reason }, "reason"));
     cases.push(bad("POST", B, { reason }, "reason"));
   }
-  cases.push({ ...bad("POST", A, { text: megabyte }), code: "too_long" });
+  // Issue 9: bodies are capped at 16 KiB, so a megabyte is a 413 before any field is read.
+  for (
+    const [path, body] of [[K, { reason: megabyte }], [B, { reason: megabyte }], [A, {
+      text: megabyte,
+    }]] as const
+  ) {
+    cases.push({ method: "POST", path, body, status: 413, code: "too_long" });
+  }
   // Account creation: every field checked.
   for (
     const [over, mentions] of [
@@ -1064,7 +1090,7 @@ function hostileCases(): Hostile[] {
   ) {
     cases.push(bad("POST", U, { ...user, ...over }, mentions));
   }
-  // Bodies past the 2 MiB read limit.
+  // Bodies past the 16 KiB read limit.
   cases.push({
     method: "POST",
     path: K,

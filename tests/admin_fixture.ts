@@ -40,13 +40,21 @@ export interface Res extends TestResponse {
 
 /** A body sent verbatim rather than as JSON. */
 export class Raw {
-  /** Wraps the bytes or text to send as they are. */
-  constructor(readonly data: string | Uint8Array<ArrayBuffer>) {}
+  /**
+   * Wraps the bytes or text to send as they are, declared as `contentType`
+   * (application/json unless told otherwise; `null`: none of ours, so fetch
+   * declares text/plain for a string and nothing for bytes).
+   */
+  constructor(
+    readonly data: string | Uint8Array<ArrayBuffer>,
+    readonly contentType: string | null = "application/json",
+  ) {}
 }
 
 /**
  * One HTTP request to `base` + `path`, over `client` when given (the admin
- * socket). `body`: `undefined` sends none, a {@link Raw} is sent verbatim,
+ * socket). `body`: `undefined` sends none, a {@link Raw} is sent verbatim (with its own
+ * Content-Type),
  * anything else as JSON with `content-type: application/json`. The response
  * body is always read.
  */
@@ -59,8 +67,12 @@ export async function send(
   client?: Deno.HttpClient,
 ): Promise<Res> {
   const init: RequestInit & { client?: Deno.HttpClient } = { method, headers: { ...headers } };
-  if (body instanceof Raw) init.body = body.data;
-  else if (body !== undefined) {
+  if (body instanceof Raw) {
+    init.body = body.data;
+    if (body.contentType !== null) {
+      (init.headers as Record<string, string>)["content-type"] = body.contentType;
+    }
+  } else if (body !== undefined) {
     init.body = JSON.stringify(body);
     (init.headers as Record<string, string>)["content-type"] = "application/json";
   }

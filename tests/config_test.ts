@@ -51,6 +51,10 @@ Deno.test("loadConfig: an empty environment gives the documented defaults", () =
     allowedOrigins: [],
     requestBurst: 40,
     requestPerSecond: 20,
+    registration: "open",
+    registerPerAddressPerHour: 10,
+    registerPerMinute: 60,
+    trustedProxies: [],
   });
 });
 
@@ -84,6 +88,10 @@ Deno.test("loadConfig: every variable is read", () => {
     CAUSERIE_ALLOWED_ORIGINS: "https://chat.example.org, http://localhost:5173/",
     CAUSERIE_REQUEST_BURST: "80",
     CAUSERIE_REQUEST_PER_SECOND: "2.5",
+    CAUSERIE_REGISTRATION: "Closed",
+    CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR: "3",
+    CAUSERIE_REGISTER_PER_MINUTE: "0",
+    CAUSERIE_TRUSTED_PROXIES: " 10.0.0.0/8, ::1 ",
   });
   assert.deepEqual(config, {
     host: "0.0.0.0",
@@ -108,6 +116,10 @@ Deno.test("loadConfig: every variable is read", () => {
     allowedOrigins: ["https://chat.example.org", "http://localhost:5173"],
     requestBurst: 80,
     requestPerSecond: 2.5,
+    registration: "closed",
+    registerPerAddressPerHour: 3,
+    registerPerMinute: 0,
+    trustedProxies: ["10.0.0.0/8", "::1"],
   });
 });
 

@@ -265,12 +265,14 @@ Deno.test("parseFrame: megabyte strings are refused with a short message naming 
   assert.equal(textProblem((result.frame as { text: string }).text, 2000)?.code, "too_long");
 });
 
-Deno.test("parseFrame: deep nesting does not crash", () => {
+// Issue 9: nesting past 32 levels is refused before JSON.parse, with a message that says so.
+Deno.test("parseFrame: deep nesting does not crash, and is refused before parsing", () => {
   const deep = "[".repeat(100_000) + "]".repeat(100_000);
   const result = parseFrame(`{"type":"ping","extra":${deep}}`);
-  // Either refused as JSON or accepted without the extra field; never a throw.
-  if (result.ok) assert.deepEqual(result.frame, { type: "ping" });
-  else assert.match(result.message, /JSON/);
+  assert.equal(result.ok, false);
+  if (!result.ok) assert.match(result.message, /deeper than 32/);
+  const fine = parseFrame(`{"type":"ping","extra":${"[".repeat(31)}${"]".repeat(31)}}`);
+  assert.ok(fine.ok);
 });
 
 // ---------------------------------------------------------------- textProblem

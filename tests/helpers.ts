@@ -8,9 +8,11 @@
 
 import assert from "node:assert/strict";
 import type { Hono } from "hono";
-import { Accounts } from "../auth/accounts.ts";
+import { Accounts, type RegistrationPolicy } from "../auth/accounts.ts";
 import { DEFAULT_SALONS, parseSalons } from "../config/salons.ts";
 import { silentLogger } from "../lib/log.ts";
+import { NO_TRUSTED_PROXIES, type TrustedProxies } from "../lib/proxies.ts";
+import type { SecurityLog } from "../lib/security_log.ts";
 import type { PublicUser, SalonView } from "../protocol/http.ts";
 import { createApp } from "../routes/app.ts";
 import { openSqliteStore } from "../store/sqlite.ts";
@@ -44,7 +46,8 @@ export interface TestResponse {
 
 /**
  * A request body: `undefined` sends none, a string or bytes are sent verbatim,
- * anything else (including `null`) is sent as its JSON encoding.
+ * anything else (including `null`) is sent as its JSON encoding; any body is
+ * sent with `Content-Type: application/json` unless the headers say otherwise.
  */
 export type RequestBody = string | Uint8Array | unknown;
 
@@ -74,6 +77,17 @@ export interface TestAppOptions {
   now?: () => number;
   /** Whether the shutdown countdown runs (default: never). */
   isShuttingDown?: () => boolean;
+  /**
+   * The login delay's wait (default: none at all, so tests never sleep; pass
+   * one that records the waits to see them).
+   */
+  sleep?: (ms: number) => Promise<void>;
+  /** Self-service registration (default: open and unlimited, as many tests register a lot). */
+  registration?: Partial<RegistrationPolicy>;
+  /** Proxies whose forwarding headers are believed (default: none). */
+  trustedProxies?: TrustedProxies;
+  /** The security log (default: nowhere). */
+  securityLog?: SecurityLog;
 }
 
 /** Builds the application over `openSqliteStore(":memory:")` with the default salons. */
@@ -87,8 +101,21 @@ export async function testApp(opts: TestAppOptions = {}): Promise<TestApp> {
     throw e;
   }
   const isShuttingDown = opts.isShuttingDown ?? (() => false);
-  const accounts = new Accounts({ store, now, isShuttingDown });
-  const app = createApp({ store, accounts, log: silentLogger, isShuttingDown });
+  const accounts = new Accounts({
+    store,
+    now,
+    isShuttingDown,
+    sleep: opts.sleep ?? (() => Promise.resolve()),
+    registration: { perAddressPerHour: 0, perMinute: 0, ...opts.registration },
+    security: opts.securityLog,
+  });
+  const app = createApp({
+    store,
+    accounts,
+    log: silentLogger,
+    isShuttingDown,
+    trustedProxies: opts.trustedProxies ?? NO_TRUSTED_PROXIES,
+  });
   return {
     app,
     store,
@@ -96,6 +123,10 @@ export async function testApp(opts: TestAppOptions = {}): Promise<TestApp> {
     async request(method, path, body, headers = {}, address) {
       const init: RequestInit = { method, headers };
       if (body !== undefined) {
+        // A body goes as JSON unless the test names another Content-Type.
+        if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+          init.headers = { "content-type": "application/json", ...headers };
+        }
         init.body = typeof body === "string" || body instanceof Uint8Array
           ? body as BodyInit
           : JSON.stringify(body);

@@ -169,12 +169,12 @@ mysqlTest(
   async () => {
     await withStore(async (store) => {
       // A case-insensitive or accent-insensitive collation (or pad-space) would merge these.
+      // (Issue 9: alias keys are confusable skeletons of the NFKC case-folded alias, so
+      // "Straße"/"Strasse" (ß folds to ss) and "ı"/"i" (confusables) now collide; see below.)
       const distinct = [
         "Général",
         "General",
         "Strasse",
-        "Straße",
-        "ı",
         "i",
         "Bob",
         "Bob ",
@@ -189,8 +189,16 @@ mysqlTest(
       assert.equal(new Set(made.map((u) => u.id)).size, distinct.length);
       // After NFC and lower-casing these are the same as one of the above.
       for (
-        const [n, alias] of ["GÉNÉRAL", "Ge\u0301ne\u0301ral", "STRASSE", "ZOË", "CAFE\u0301"]
-          .entries()
+        const [n, alias] of [
+          "GÉNÉRAL",
+          "Ge\u0301ne\u0301ral",
+          "STRASSE",
+          "ZOË",
+          "CAFE\u0301",
+          "Straße",
+          "ı",
+          "\u0421af\u0435", // Cyrillic С and е
+        ].entries()
       ) {
         await assert.rejects(
           user(store, `other${n}`, alias),

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { silentSecurityLog } from "../lib/security_log.ts";
 import assert from "node:assert/strict";
 import { loadConfig } from "../config/config.ts";
 import { silentLogger } from "../lib/log.ts";
@@ -289,10 +290,18 @@ export async function startTestServer(
     CAUSERIE_HOST: "127.0.0.1",
     CAUSERIE_PORT: "0",
     CAUSERIE_DB: "sqlite::memory:",
+    // Tests register many users from 127.0.0.1; the registration limits have tests of their own.
+    CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR: "0",
+    CAUSERIE_REGISTER_PER_MINUTE: "0",
     ...env,
   });
   // No admin socket unless a test asks for one: servers of parallel tests must not share a path.
-  const server = await start(config, silentLogger, { adminSocket: false, ...opts });
+  // Nor a security log on stderr unless a test hands one in.
+  const server = await start(config, silentLogger, {
+    adminSocket: false,
+    securityLog: silentSecurityLog,
+    ...opts,
+  });
   const url = `http://127.0.0.1:${server.port}`;
   const wsUrl = `ws://127.0.0.1:${server.port}/ws`;
   const clients: TestClient[] = [];

@@ -19,6 +19,7 @@ async function serve(env: Record<string, string>, opts: StartOptions): Promise<R
 async function register(server: RunningServer, username: string): Promise<void> {
   const res = await fetch(`http://127.0.0.1:${server.port}/api/register`, {
     method: "POST",
+    headers: { "content-type": "application/json" }, // issue 9: bodies must be declared JSON
     body: JSON.stringify({ username, alias: username, password: PASSWORD }),
   });
   await res.body?.cancel();
