@@ -10,6 +10,7 @@
 
 import { Accounts } from "./auth/accounts.ts";
 import { ensureAdmin, NO_ADMIN_HINT } from "./auth/bootstrap.ts";
+import { hashQueue } from "./auth/password.ts";
 import { type Config, ConfigError, loadConfig } from "./config/config.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { parseTrustedProxies } from "./lib/proxies.ts";
@@ -132,6 +133,7 @@ export async function start(
       },
     });
     stopHub = () => hub.stop();
+    hashQueue.configure({ maxWaiting: config.hashQueue });
     const nofile = openFileLimit();
     const maxConnections = config.maxConnections ?? connectionsFor(nofile);
     if (nofile !== undefined && nofile < NOFILE_WARN_BELOW) {

@@ -1,11 +1,14 @@
 /**
  * Password hashing: argon2id (m=19 MiB, t=2, p=1) as a PHC string, computed
- * on libuv's thread pool by `@node-rs/argon2`, never on the event loop.
+ * on libuv's thread pool by `@node-rs/argon2`, never on the event loop, through
+ * one bounded queue where logins go first (auth/hash_queue.ts). A full queue
+ * refuses with `internal` (503, "try again").
  *
  * @module
  */
 
 import { type Algorithm, hash, verify } from "@node-rs/argon2";
+import { HashQueue } from "./hash_queue.ts";
 
 /** `Algorithm.Argon2id` (a const enum, which isolated modules cannot read). */
 const ARGON2ID = 2 as Algorithm;
@@ -26,35 +29,32 @@ export const ARGON2_PARAMS = {
  */
 export const HASH_CONCURRENCY = Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1);
 
-let running = 0;
-const waiting: Array<() => void> = [];
+/** Pieces of hashing work allowed to wait by default; beyond, refused as busy. */
+export const HASH_QUEUE_DEFAULT = 64;
 
-async function limited<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= HASH_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve));
-  running++;
-  try {
-    return await work();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
+/** The process's one hash queue (argon2 work shares the same cores whoever asks). */
+export const hashQueue = new HashQueue({
+  concurrency: HASH_CONCURRENCY,
+  maxWaiting: HASH_QUEUE_DEFAULT,
+});
 
 /** Hashes a password into a PHC string such as `$argon2id$v=19$m=19456,t=2,p=1$...`. */
 export function hashPassword(password: string): Promise<string> {
-  return limited(() => hash(password, ARGON2_PARAMS));
+  return hashQueue.run("other", () => hash(password, ARGON2_PARAMS));
 }
 
 /**
  * Whether `password` matches the PHC string `phc`. A malformed hash is a
  * mismatch, not an exception.
  */
-export async function verifyPassword(phc: string, password: string): Promise<boolean> {
-  try {
-    return await limited(() => verify(phc, password));
-  } catch {
-    return false;
-  }
+export function verifyPassword(phc: string, password: string): Promise<boolean> {
+  return hashQueue.run("login", async () => {
+    try {
+      return await verify(phc, password);
+    } catch {
+      return false;
+    }
+  });
 }
 
 let dummy: Promise<string> | undefined;
@@ -64,7 +64,10 @@ let dummy: Promise<string> | undefined;
  * user, so that response times do not reveal which usernames exist.
  */
 export async function verifyNothing(password: string): Promise<false> {
-  dummy ??= hashPassword("causerie-timing-equalizer");
+  dummy ??= hashPassword("causerie-timing-equalizer").catch((e) => {
+    dummy = undefined;
+    throw e;
+  });
   await verifyPassword(await dummy, password);
   return false;
 }

@@ -57,6 +57,8 @@ export interface Config {
   connectPerSecond: number;
   /** Origins allowed to open a WebSocket besides the server's own. */
   allowedOrigins: string[];
+  /** Password checks and hashes allowed to wait for a core; beyond, refused as busy. */
+  hashQueue: number;
   /** Per-session request budget (every frame after welcome): bucket size. */
   requestBurst: number;
   /** Per-session request budget: refill rate, per second. */
@@ -109,6 +111,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: "CAUSERIE_CONNECT_BURST", default: "60", meaning: "connections per address, burst" },
   { name: "CAUSERIE_CONNECT_PER_SECOND", default: "10", meaning: "connections per address, rate" },
   { name: "CAUSERIE_ALLOWED_ORIGINS", default: "(none)", meaning: "other origins allowed on /ws" },
+  { name: "CAUSERIE_HASH_QUEUE", default: "64", meaning: "password checks waiting at most" },
   {
     name: "CAUSERIE_SECURITY_LOG",
     default: "stderr",
@@ -309,6 +312,7 @@ export function loadConfig(
     connectBurst: integer(env, "CAUSERIE_CONNECT_BURST", 60, 1, 10_000_000),
     connectPerSecond: positive(env, "CAUSERIE_CONNECT_PER_SECOND", 10, 10_000_000),
     allowedOrigins: origins(env),
+    hashQueue: integer(env, "CAUSERIE_HASH_QUEUE", 64, 1, 1_000_000),
     // Request budget (issue 9, item 5).
     requestBurst: integer(env, "CAUSERIE_REQUEST_BURST", 40, 1, 100000),
     requestPerSecond: positive(env, "CAUSERIE_REQUEST_PER_SECOND", 20, 100000),
