@@ -148,6 +148,7 @@ export async function start(
       connectBurst: config.connectBurst,
       connectPerSecond: config.connectPerSecond,
     });
+    const trustedProxies = parseTrustedProxies(config.trustedProxies);
     const app = createApp({
       store,
       accounts,
@@ -155,7 +156,7 @@ export async function start(
       hub,
       ws: { allowedOrigins: config.allowedOrigins, ...opts.ws },
       wsDeps: { webSockets, admission, security },
-      trustedProxies: parseTrustedProxies(config.trustedProxies),
+      trustedProxies,
     });
     const adminSocket = opts.adminSocket === false ? undefined : await serveAdminSocket(
       config.adminSocket,
@@ -171,8 +172,20 @@ export async function start(
       server = await listenHttp(app, webSockets, {
         hostname: config.host,
         port: config.port,
-        limits: { maxConnections, ...HTTP_TIMEOUTS },
+        limits: {
+          maxConnections,
+          maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+          ...HTTP_TIMEOUTS,
+        },
         log,
+        isProxy: (address) => trustedProxies.trusts(address),
+        onShed: (address) =>
+          security.record({
+            event: "connection_refused",
+            address,
+            outcome: "closed",
+            detail: "connections per address",
+          }),
       });
     } catch (e) {
       if (e instanceof Deno.errors.AddrInUse) {

@@ -47,6 +47,8 @@ export interface Config {
   // -- transport limits (issue 9, items 1 and 2)
   /** Open TCP connections at most; `undefined`: from the open-file limit. */
   maxConnections: number | undefined;
+  /** Open TCP connections per client address (trusted proxies excepted). */
+  maxConnectionsPerAddress: number;
   /** Sockets not yet welcomed, in total. */
   preWelcomeMax: number;
   /** Sockets not yet welcomed, per client address (IPv6 by /64). */
@@ -105,6 +107,11 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
     name: "CAUSERIE_MAX_CONNECTIONS",
     default: "(open-file limit less 10%)",
     meaning: "TCP connections at most",
+  },
+  {
+    name: "CAUSERIE_MAX_CONNECTIONS_PER_ADDRESS",
+    default: "256",
+    meaning: "TCP connections per address",
   },
   { name: "CAUSERIE_PREWELCOME_MAX", default: "1024", meaning: "sockets not yet welcomed" },
   { name: "CAUSERIE_PREWELCOME_PER_ADDRESS", default: "8", meaning: "the same, per address" },
@@ -307,6 +314,13 @@ export function loadConfig(
     maxConnections: read(env, "CAUSERIE_MAX_CONNECTIONS") === undefined
       ? undefined
       : integer(env, "CAUSERIE_MAX_CONNECTIONS", 0, 16, 10_000_000),
+    maxConnectionsPerAddress: integer(
+      env,
+      "CAUSERIE_MAX_CONNECTIONS_PER_ADDRESS",
+      256,
+      1,
+      10_000_000,
+    ),
     preWelcomeMax: integer(env, "CAUSERIE_PREWELCOME_MAX", 1024, 1, 10_000_000),
     preWelcomePerAddress: integer(env, "CAUSERIE_PREWELCOME_PER_ADDRESS", 8, 1, 100_000),
     connectBurst: integer(env, "CAUSERIE_CONNECT_BURST", 60, 1, 10_000_000),

@@ -16,6 +16,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { Server } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
+import { addressKey } from "../lib/address.ts";
 import type { Logger } from "../lib/log.ts";
 import type { WebSocketSupport } from "./node_ws.ts";
 
@@ -23,6 +24,8 @@ import type { WebSocketSupport } from "./node_ws.ts";
 export interface HttpLimits {
   /** Open TCP connections at most (WebSockets included); more are closed on accept. */
   maxConnections: number;
+  /** Open TCP connections per client address (IPv6 by /64), proxies excepted; more are closed. */
+  maxConnectionsPerAddress: number;
   /** Time allowed for a request's headers, ms. */
   headersTimeoutMs: number;
   /** Time allowed for a whole request (headers and body), ms. */
@@ -68,10 +71,20 @@ export const ACCEPT_PROBE_MS = 2000;
 export async function listenHttp(
   app: Hono,
   webSockets: WebSocketSupport,
-  opts: { hostname: string; port: number; limits: HttpLimits; log: Logger },
+  opts: {
+    hostname: string;
+    port: number;
+    limits: HttpLimits;
+    log: Logger;
+    /** Peers exempt from the per-address cap (trusted reverse proxies). */
+    isProxy?: (address: string) => boolean;
+    /** Told of each connection closed for its address holding too many. */
+    onShed?: (address: string) => void;
+  },
 ): Promise<HttpServer> {
   const { limits, log } = opts;
   const sockets = new Set<Socket>();
+  const perAddress = new Map<string, number>();
   const servers = new Set<Server>();
   let shedding = false;
   let lastWarning = 0;
@@ -97,6 +110,22 @@ export async function listenHttp(
     server.maxConnections = limits.maxConnections;
     webSockets.attach(server, app);
     server.on("connection", (socket: Socket) => {
+      const peer = socket.remoteAddress ?? "unknown";
+      if (!opts.isProxy?.(peer)) {
+        const key = addressKey(peer);
+        const open = perAddress.get(key) ?? 0;
+        if (open >= limits.maxConnectionsPerAddress) {
+          socket.destroy();
+          opts.onShed?.(peer);
+          return;
+        }
+        perAddress.set(key, open + 1);
+        socket.once("close", () => {
+          const n = (perAddress.get(key) ?? 1) - 1;
+          if (n <= 0) perAddress.delete(key);
+          else perAddress.set(key, n);
+        });
+      }
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
       if (sockets.size >= limits.maxConnections) {

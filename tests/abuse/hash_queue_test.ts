@@ -21,12 +21,12 @@ Deno.test("hash queue: logins waiting go ahead of registrations; past maxWaiting
   const order: string[] = [];
   const first = gate();
   const running = q.run("other", first.work);
-  const reg = q.run("other", async () => void order.push("registration"));
-  const login1 = q.run("login", async () => void order.push("login 1"));
-  const login2 = q.run("login", async () => void order.push("login 2"));
+  const reg = q.run("other", () => Promise.resolve(void order.push("registration")));
+  const login1 = q.run("login", () => Promise.resolve(void order.push("login 1")));
+  const login2 = q.run("login", () => Promise.resolve(void order.push("login 2")));
   assert.equal(q.waiting, 3);
   await assert.rejects(
-    q.run("login", async () => {}),
+    q.run("login", () => Promise.resolve()),
     (e: unknown) =>
       e instanceof ProtocolError && e.code === "internal" && e.status === 503 &&
       /try again/.test(e.message) && e.extra.retryAfterSeconds === 2,
@@ -36,7 +36,7 @@ Deno.test("hash queue: logins waiting go ahead of registrations; past maxWaiting
   assert.deepEqual(order, ["login 1", "login 2", "registration"]);
   assert.equal(q.waiting, 0);
   // The slots are all free again: work runs at once.
-  assert.equal(await q.run("other", async () => "again"), "again");
+  assert.equal(await q.run("other", () => Promise.resolve("again")), "again");
 });
 
 Deno.test("hash queue full: /api/login answers 503 internal with Retry-After and counts no failure; the socket hello gets error internal", async () => {

@@ -201,3 +201,25 @@ Deno.test("item 1: more idle sockets than the open-file limit: the process lives
     await server.dispose();
   }
 });
+
+Deno.test("item 1: one address holds at most CAUSERIE_MAX_CONNECTIONS_PER_ADDRESS connections; more are closed, and it may connect again once some close", async () => {
+  const srv = await startTestServer({ CAUSERIE_MAX_CONNECTIONS_PER_ADDRESS: "5" });
+  const held: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      held.push(await Deno.connect({ hostname: "127.0.0.1", port: srv.server.port }));
+    }
+    const extra = await Deno.connect({ hostname: "127.0.0.1", port: srv.server.port });
+    held.push(extra);
+    assert.equal(await extra.read(new Uint8Array(16)), null, "the sixth is closed at once");
+    held.pop()!.close();
+    held.shift()!.close();
+    await new Promise((r) => setTimeout(r, 50));
+    const res = await fetch(`${srv.url}/healthz`);
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  } finally {
+    for (const c of held) c.close();
+    await srv.stop();
+  }
+});
