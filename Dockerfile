@@ -1,14 +1,17 @@
 # Causerie: one Deno process. Build: docker build -t causerie .
-# Run:   docker run -p 8080:8080 -v causerie-data:/data -e CAUSERIE_ADMIN_PASSWORD=... causerie
+# Run:   docker compose up -d   (compose.yaml: open-file limit, restart policy, admin password secret)
 FROM denoland/deno:2.9.6
 
 WORKDIR /app
 COPY deno.json deno.lock ./
 COPY . .
-# Install the locked npm dependencies into node_modules and type-check once.
+# Install the locked npm dependencies into node_modules and type-check once. The code stays
+# owned by root and read-only for the server's user: only /data is writable.
 RUN deno install --frozen --entrypoint main.ts cli/main.ts \
   && mkdir -p /data \
-  && chown -R deno:deno /data /app
+  && chown deno:deno /data \
+  && chmod 0700 /data \
+  && chmod -R a+rX,go-w /app
 
 ENV CAUSERIE_HOST=0.0.0.0 \
     CAUSERIE_PORT=8080 \

@@ -11,7 +11,7 @@
 import { Accounts } from "./auth/accounts.ts";
 import { ensureAdmin, NO_ADMIN_HINT } from "./auth/bootstrap.ts";
 import { hashQueue } from "./auth/password.ts";
-import { type Config, ConfigError, loadConfig } from "./config/config.ts";
+import { type Config, ConfigError, loadConfig, readEnvironment } from "./config/config.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { parseTrustedProxies } from "./lib/proxies.ts";
 import { createSecurityLog, type SecurityLog, silentSecurityLog } from "./lib/security_log.ts";
@@ -225,7 +225,7 @@ export async function start(
 async function main(): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig(Deno.env.toObject());
+    config = loadConfig(readEnvironment());
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`causerie: ${e.message}`);

@@ -156,6 +156,16 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * The variables of {@link CONFIG_VARIABLES} from the process environment, one
+ * by one, so that the process needs env access to `CAUSERIE_*` only.
+ */
+export function readEnvironment(): Env {
+  const env: Env = {};
+  for (const { name } of CONFIG_VARIABLES) env[name] = Deno.env.get(name);
+  return env;
+}
+
 function read(env: Env, name: string): string | undefined {
   const v = env[name];
   return v === undefined || v.trim() === "" ? undefined : v.trim();

@@ -33,13 +33,13 @@ export interface Server {
 
 /**
  * Spawns `deno run main.ts` and waits for its "listening on http://127.0.0.1:PORT" line;
- * `nofile` sets the child's open-file limit (`ulimit -n`).
+ * `nofile` sets the child's open-file limit (`ulimit -n`); `args` replaces `run --allow-all main.ts`.
  */
 export async function startServer(
   env: Record<string, string>,
-  opts: { nofile?: number } = {},
+  opts: { nofile?: number; args?: string[] } = {},
 ): Promise<Server> {
-  const deno = ["run", "--allow-all", "main.ts"];
+  const deno = opts.args ?? ["run", "--allow-all", "main.ts"];
   const child = new Deno.Command(opts.nofile === undefined ? Deno.execPath() : "sh", {
     args: opts.nofile === undefined
       ? deno
