@@ -106,7 +106,14 @@ async function readLimited(request: Request): Promise<string> {
   let size = 0;
   try {
     while (true) {
-      const { done, value } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch {
+        // The client went away (or stalled past the request timeout) mid-body.
+        throw new ProtocolError("invalid", 400, "the body was cut off; send it whole");
+      }
+      const { done, value } = chunk;
       if (done) break;
       size += value.byteLength;
       if (size > MAX_BODY_BYTES) {
