@@ -28,7 +28,7 @@ import {
 } from "../actors/server.ts";
 import { CLOSE, revokes, type SessionRevocation } from "../actors/session.ts";
 import type { BucketRate } from "../lib/token_bucket.ts";
-import type { ActorInfo } from "../routes/admin.ts";
+import type { ActorInfo } from "../protocol/admin.ts";
 import type { ModeratorFrame } from "../protocol/frames.ts";
 import { Moderation, type Moderator } from "./moderation.ts";
 import type { SalonDeps, SalonEvent, SalonInput } from "../actors/salon.ts";
