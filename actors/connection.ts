@@ -24,188 +24,40 @@ import {
   type ModeratorFrame,
 } from "../protocol/frames.ts";
 import { textProblem } from "../protocol/text.ts";
-import { type BucketState, type TokenBuckets, tokensAt } from "../lib/token_bucket.ts";
-import type { HistoryQuery, UserSummary } from "../store/store.ts";
-import { CLOSE, type Session } from "./session.ts";
+import type { UserSummary } from "../store/store.ts";
+import {
+  floodTooLong,
+  overBudget,
+  overBudgetTooLong,
+  refusalRun,
+  requestTokens,
+  spentRequest,
+} from "./connection_budget.ts";
+import { bytesOf, frameOf, refOf, salonRequest } from "./connection_frames.ts";
+import type {
+  ConnectionContext,
+  ConnectionDeps,
+  ConnectionEvent,
+  ConnectionInput,
+} from "./connection_types.ts";
+import { CLOSE } from "./session.ts";
 
-/** The socket as the machine sees it. */
-export interface SocketPort {
-  /** Sends one text frame. */
-  send(frame: string): void;
-  /** Closes with a code and a reason. */
-  close(code: number, reason: string): void;
-  /** Bytes sent but not yet written to the network (absent: always 0). */
-  unsent?(): number;
-}
+export type {
+  ConnectionContext,
+  ConnectionDeps,
+  ConnectionEvent,
+  ConnectionInput,
+  ConnectionLimits,
+  EventTarget,
+  SalonRequest,
+  SocketPort,
+  UserBuckets,
+} from "./connection_types.ts";
+export { MEMBERSHIP_RATE } from "./connection_types.ts";
 
-/** Something that receives events (an actor reference, or a test double). */
-export interface EventTarget<T> {
-  /** Delivers an event. */
-  send(event: T): void;
-}
-
-/** Events a connection forwards to a salon. */
-export type SalonRequest =
-  | { type: "SAY"; session: Session; ref?: string; text: string }
-  | { type: "JOIN"; session: Session; ref?: string }
-  | { type: "LEAVE"; session: Session; ref?: string }
-  | { type: "WHO"; session: Session; ref?: string }
-  | { type: "HISTORY"; session: Session; ref?: string; query: HistoryQuery };
-
-/** Effects a connection needs; the composition root provides them. */
-export interface ConnectionDeps {
-  /** The clock, epoch ms. */
-  now(): number;
-  /** Checks a hello or performs a register from `address`; rejects with a ProtocolError. */
-  authenticate(
-    frame: HandshakeFrame,
-    address: string,
-  ): Promise<{ user: UserSummary; token: string; tokenHash?: string }>;
-  /** The `welcome` frame for a new session. */
-  welcome(session: Session, token: string, ref: string | undefined): string;
-  /** Announces a new session to the server. */
-  attach(session: Session): void;
-  /** Announces the end of a session to the server. */
-  detach(session: Session): void;
-  /** The salon with this name, or undefined. */
-  salon(name: string): EventTarget<SalonRequest> | undefined;
-  /** Hands a direct message to the server (commit, then delivery). */
-  direct(session: Session, ref: string | undefined, to: string, text: string): void;
-  /** Carries out a moderator frame and answers it (`ok`, `requests` or `error`). */
-  moderate(session: Session, frame: ModeratorFrame): void;
-  /** Told when a session is closed for flooding (for the security log). */
-  flooded?(session: Session, address: string, detail: string): void;
-  /** Answers a `history` request about a direct conversation. */
-  directHistory(
-    session: Session,
-    ref: string | undefined,
-    other: string,
-    query: HistoryQuery,
-  ): void;
-}
-
-/** Limits of one connection. */
-export interface ConnectionLimits {
-  /** `say`/`direct` bucket refill rate, per second (the bucket is the user's). */
-  ratePerSecond: number;
-  /** `say`/`direct` bucket size. */
-  burst: number;
-  /** Longest text, characters. */
-  maxText: number;
-  /** Time allowed for a valid hello, ms. */
-  helloTimeoutMs: number;
-  /** Time allowed for checking the hello (the password-hash queue can be long), ms. */
-  authTimeoutMs: number;
-  /**
-   * A stream of refused frames lasting this long, or a session staying past
-   * its request budget this long, closes the socket (1008), ms.
-   */
-  floodMs: number;
-  /** Frames kept while the handshake is being checked; beyond, refused. */
-  backlog: number;
-  /** Bytes of frames kept while the handshake is being checked; beyond, refused. */
-  backlogBytes: number;
-  /** Request budget of a session: bucket size (every frame after welcome costs one). */
-  requestBurst: number;
-  /** Request budget of a session: refill rate, per second. */
-  requestPerSecond: number;
-}
-
-/**
- * Default `join`/`leave` budget of a user: five at once, then one every two
- * seconds (a join-leave loop changes a membership at most every 2 s).
- */
-export const MEMBERSHIP_RATE = { burst: 5, perSecond: 0.5 } as const;
-
-/**
- * Token buckets that belong to users rather than sessions: every session of
- * a user draws from the same bucket, and reconnecting does not refill it.
- * Keyed by user id; the server actor owns them.
- */
-export interface UserBuckets {
-  /** `say` and `direct`. */
-  messages: TokenBuckets<number>;
-  /** `join` and `leave`. */
-  membership: TokenBuckets<number>;
-}
-
-/** Input of the connection machine. */
-export interface ConnectionInput {
-  /** Unique id, also the actor's system id. */
-  id: string;
-  /** The socket. */
-  socket: SocketPort;
-  /** The peer's address (for login throttling). */
-  address: string;
-  /** Effects. */
-  deps: ConnectionDeps;
-  /** Limits. */
-  limits: ConnectionLimits;
-  /** The users' buckets, shared with every other connection. */
-  buckets: UserBuckets;
-}
-
-/** Connection state. */
-export interface ConnectionContext extends ConnectionInput {
-  /** The authenticated session, once welcomed. */
-  session: Session | undefined;
-  /** `ref` of the hello, echoed by `welcome` or the refusal. */
-  helloRef: string | undefined;
-  /**
-   * The session's request budget: tokens left (may go below zero, down to
-   * `-requestBurst`: a refused frame costs a token too) and when computed.
-   */
-  requests: BucketState;
-  /** Since when the session has been past its request budget (no frame accepted since), epoch ms. */
-  overBudgetSince: number | undefined;
-  /** Start of the current run of refused frames, epoch ms. */
-  refusedSince: number | undefined;
-  /** Last refused frame, epoch ms. */
-  lastRefusal: number;
-  /** Frames received while the handshake was being checked. */
-  backlog: ConnectionEvent[];
-  /** Bytes of the frames in `backlog`. */
-  backlogBytes: number;
-}
-
-/** Events a connection handles. */
-export type ConnectionEvent =
-  | { type: "FRAME"; frame: ClientFrame; bytes?: number }
-  | { type: "BAD_FRAME"; ref?: string; frameType?: string; message: string; bytes?: number }
-  | { type: "SOCKET_CLOSED" }
-  | { type: "REPLACED" }
-  | { type: "SANCTIONED"; frame: string }
-  | { type: "REVOKED"; reason: string }
-  | { type: "REFUSED" };
-
-/** Refused frames this far apart or more start a new run (not a flood). */
-const FLOOD_GAP_MS = 1000;
-
-function requestRate(context: ConnectionContext): { burst: number; perSecond: number } {
-  return { burst: context.limits.requestBurst, perSecond: context.limits.requestPerSecond };
-}
-
-/** The session's request tokens now. */
-function requestTokens(context: ConnectionContext, now: number): number {
-  return tokensAt(requestRate(context), context.requests, now);
-}
-
-/** Size in bytes of a frame event (0 when the route did not say). */
-function bytesOf(event: ConnectionEvent): number {
-  return event.type === "FRAME" || event.type === "BAD_FRAME" ? event.bytes ?? 0 : 0;
-}
-
+/** The id of the session's user. */
 function userOf(context: ConnectionContext): number {
   return context.session!.user.id;
-}
-
-function frameOf(event: ConnectionEvent): ClientFrame {
-  return (event as Extract<ConnectionEvent, { type: "FRAME" }>).frame;
-}
-
-function refOf(event: ConnectionEvent): string | undefined {
-  if (event.type === "FRAME") return event.frame.ref;
-  return event.type === "BAD_FRAME" ? event.ref : undefined;
 }
 
 /** The connection machine. */
@@ -274,13 +126,7 @@ export const connectionMachine = setup({
      * Frames have kept being refused for the flood period, or the session has
      * stayed past its request budget that long (no frame accepted since).
      */
-    floodTooLong: ({ context }) => {
-      const { floodMs } = context.limits;
-      const now = context.deps.now();
-      return (context.refusedSince !== undefined &&
-        context.lastRefusal - context.refusedSince >= floodMs) ||
-        (context.overBudgetSince !== undefined && now - context.overBudgetSince >= floodMs);
-    },
+    floodTooLong: ({ context }) => floodTooLong(context, context.deps.now()),
     /** Room remains in the handshake backlog, in frames and in bytes. */
     backlogHasRoom: ({ context, event }) =>
       context.backlog.length < context.limits.backlog &&
@@ -437,23 +283,13 @@ export const connectionMachine = setup({
       ));
     },
     /** An accepted frame spends a token of the request budget and ends a stay past it. */
-    spendRequest: assign(({ context }) => {
-      const now = context.deps.now();
-      return {
-        requests: { tokens: requestTokens(context, now) - 1, at: now },
-        overBudgetSince: undefined,
-      };
-    }),
+    spendRequest: assign(({ context }) => spentRequest(context, context.deps.now())),
     /**
      * A frame refused for lack of budget costs a token too (down to
      * `-requestBurst`), so that a client sending faster than the refill
      * stays past the budget rather than slipping a frame through now and then.
      */
-    noteOverBudget: assign(({ context }) => {
-      const now = context.deps.now();
-      const tokens = Math.max(-context.limits.requestBurst, requestTokens(context, now) - 1);
-      return { requests: { tokens, at: now }, overBudgetSince: context.overBudgetSince ?? now };
-    }),
+    noteOverBudget: assign(({ context }) => overBudget(context, context.deps.now())),
     /** `error unknown_salon`. */
     refuseUnknownSalon: ({ context, event }) => {
       const frame = frameOf(event) as { salon?: string; ref?: string };
@@ -464,12 +300,7 @@ export const connectionMachine = setup({
       ));
     },
     /** Counts a refusal toward flood detection. */
-    noteRefusal: assign(({ context }) => {
-      const now = context.deps.now();
-      const newRun = context.refusedSince === undefined ||
-        now - context.lastRefusal >= FLOOD_GAP_MS;
-      return { refusedSince: newRun ? now : context.refusedSince, lastRefusal: now };
-    }),
+    noteRefusal: assign(({ context }) => refusalRun(context, context.deps.now())),
     /** Raises REFUSED so that a long flood can close the socket. */
     raiseRefused: raise({ type: "REFUSED" }),
     /** Takes one token from the user's `say`/`direct` bucket. */
@@ -495,21 +326,8 @@ export const connectionMachine = setup({
       const frame = frameOf(event);
       const session = context.session!;
       const salon = context.deps.salon((frame as { salon: string }).salon)!;
-      switch (frame.type) {
-        case "join":
-          return salon.send({ type: "JOIN", session, ref: frame.ref });
-        case "leave":
-          return salon.send({ type: "LEAVE", session, ref: frame.ref });
-        case "who":
-          return salon.send({ type: "WHO", session, ref: frame.ref });
-        case "history":
-          return salon.send({
-            type: "HISTORY",
-            session,
-            ref: frame.ref,
-            query: { before: frame.before, limit: frame.limit ?? HISTORY_DEFAULT },
-          });
-      }
+      const request = salonRequest(frame, session);
+      if (request) salon.send(request);
     },
     /** Hands a direct message to the server. */
     forwardDirect: ({ context, event }) => {
@@ -541,16 +359,15 @@ export const connectionMachine = setup({
     },
     /** Closes a flooding socket (1008). */
     closeFlood: ({ context }) => {
-      const overBudget = context.overBudgetSince !== undefined &&
-        context.deps.now() - context.overBudgetSince >= context.limits.floodMs;
+      const pastBudget = overBudgetTooLong(context, context.deps.now());
       context.socket.close(
         CLOSE.policy,
-        overBudget ? "too many requests for too long" : "too many refused frames",
+        pastBudget ? "too many requests for too long" : "too many refused frames",
       );
       context.deps.flooded?.(
         context.session!,
         context.address,
-        overBudget ? "request budget" : "refused frames",
+        pastBudget ? "request budget" : "refused frames",
       );
     },
     /** Closes a session replaced by a newer one of the same user (4409). */

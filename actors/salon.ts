@@ -16,7 +16,6 @@
  */
 
 import { type ActorRefFrom, enqueueActions, setup } from "xstate";
-import type { SalonPolicy } from "../config/salons.ts";
 import {
   errorEvent,
   memberJoinedEvent,
@@ -26,148 +25,21 @@ import {
   whoEvent,
 } from "../protocol/events.ts";
 import { cappedHistoryEvent } from "../protocol/history_reply.ts";
-import type { HistoryPage, HistoryQuery, UserSummary } from "../store/store.ts";
+import type { UserSummary } from "../store/store.ts";
 import { type Decider, joinRequestMachine, type JoinRequestOutput } from "./join_request.ts";
+import { RecentTimes } from "./recent_times.ts";
+import type { SalonContext, SalonEvent, SalonInput } from "./salon_types.ts";
+import { historyItems, joinRequestFrame, requestInput, whoList } from "./salon_views.ts";
 import type { Session } from "./session.ts";
 
-/** Effects a salon needs; the composition root provides them. */
-export interface SalonDeps {
-  /** The clock, epoch ms. */
-  now(): number;
-  /** Queues a message for group commit; `done` runs after the commit. */
-  commit(
-    message: { salonId: number; userId: number; text: string; at: number },
-    done: (error: Error | undefined, id: number) => void,
-  ): void;
-  /** Persists a membership (and closes a pending request). */
-  addMember(salonId: number, userId: number): Promise<void>;
-  /** Persists the end of a membership. */
-  removeMember(salonId: number, userId: number): Promise<void>;
-  /** Persists a pending join request. */
-  addJoinRequest(salonId: number, userId: number, since: number): Promise<void>;
-  /** Persists the withdrawal of a request. */
-  removeJoinRequest(salonId: number, userId: number): Promise<void>;
-  /** Reads a page of history. */
-  history(salonId: number, query: HistoryQuery): Promise<HistoryPage>;
-  /** Every live session of a user. */
-  sessionsOf(userId: number): Iterable<Session>;
-  /** Tells the rest of the server that a user's membership changed. */
-  membershipChanged(userId: number, salonKey: string, member: boolean): void;
-  /** Sends a frame to every online moderator and admin. */
-  notifyModerators(frame: string): void;
-  /** Reports an unexpected failure. */
-  reportError(message: string): void;
-}
-
-/** Input of the salon machine. */
-export interface SalonInput {
-  /** Salon identity. */
-  salon: { id: number; name: string; key: string; policy: SalonPolicy };
-  /** Members, loaded from the store. */
-  members: UserSummary[];
-  /** Pending requests, loaded from the store. */
-  pending: Array<{ user: UserSummary; since: number }>;
-  /** Effects. */
-  deps: SalonDeps;
-}
+export { RecentTimes } from "./recent_times.ts";
+export type { SalonContext, SalonDeps, SalonEvent, SalonInput } from "./salon_types.ts";
 
 /** A user's join request for a salon is taken at most once per this long, ms (10 minutes). */
 export const JOIN_REQUEST_INTERVAL_MS = 10 * 60 * 1000;
 
 /** `member_joined` about one user goes out at most once per this long per salon, ms. */
 export const MEMBER_JOINED_WINDOW_MS = 30 * 1000;
-
-/**
- * Times by user id, forgetting those older than a window: swept whenever the
- * map has doubled since the last sweep, so it holds about the users of the
- * last window only.
- */
-export class RecentTimes {
-  readonly #windowMs: number;
-  readonly #times = new Map<number, number>();
-  #sweptSize = 0;
-
-  /** Remembers times for `windowMs`. */
-  constructor(windowMs: number) {
-    this.#windowMs = windowMs;
-  }
-
-  /** Times for `windowMs`, starting with `entries` (user id, epoch ms). */
-  static of(windowMs: number, entries: Iterable<[number, number]>): RecentTimes {
-    const times = new RecentTimes(windowMs);
-    for (const [id, at] of entries) times.#times.set(id, at);
-    return times;
-  }
-
-  /** Whether `userId` has a time within the window before `now`. */
-  recent(userId: number, now: number): boolean {
-    const at = this.#times.get(userId);
-    return at !== undefined && now - at < this.#windowMs;
-  }
-
-  /** When the window of `userId` ends (epoch ms), if it is running at `now`. */
-  until(userId: number, now: number): number | undefined {
-    return this.recent(userId, now) ? this.#times.get(userId)! + this.#windowMs : undefined;
-  }
-
-  /** Records `now` for `userId`. */
-  set(userId: number, now: number): void {
-    this.#times.set(userId, now);
-    if (this.#times.size >= Math.max(64, this.#sweptSize * 2)) {
-      for (const [id, at] of this.#times) if (now - at >= this.#windowMs) this.#times.delete(id);
-      this.#sweptSize = this.#times.size;
-    }
-  }
-
-  /** Forgets `userId`. */
-  delete(userId: number): void {
-    this.#times.delete(userId);
-  }
-
-  /** Entries held. */
-  get size(): number {
-    return this.#times.size;
-  }
-}
-
-/** Salon state. Maps are updated in place by named actions (O(1) per event). */
-export interface SalonContext {
-  /** Salon identity. */
-  salon: SalonInput["salon"];
-  /** Members by user id. */
-  members: Map<number, UserSummary>;
-  /** Pending requests by user id. */
-  pending: Map<number, { user: UserSummary; since: number }>;
-  /** Online members: user id to their sessions. */
-  online: Map<number, Set<Session>>;
-  /** When each user's last join request was taken (one per 10 minutes). */
-  requested: RecentTimes;
-  /** Users whose join request is being stored. */
-  requesting: Set<number>;
-  /** When `member_joined` last went out about each user. */
-  announced: RecentTimes;
-  /** Effects. */
-  deps: SalonDeps;
-}
-
-/** Events a salon handles. */
-export type SalonEvent =
-  | { type: "SESSION_UP"; session: Session }
-  | { type: "SESSION_DOWN"; session: Session }
-  | { type: "SAY"; session: Session; ref?: string; text: string }
-  | { type: "COMMITTED"; session: Session; ref?: string; id: number; at: number; text: string }
-  | { type: "COMMIT_FAILED"; session: Session; ref?: string; stopping: boolean }
-  | { type: "JOIN"; session: Session; ref?: string }
-  | { type: "LEAVE"; session: Session; ref?: string }
-  | { type: "WHO"; session: Session; ref?: string }
-  | { type: "HISTORY"; session: Session; ref?: string; query: HistoryQuery }
-  | { type: "MEMBER_STORED"; user: UserSummary; session?: Session; ref?: string }
-  | { type: "MEMBER_REMOVED"; user: UserSummary; session?: Session; ref?: string }
-  | { type: "REQUEST_STORED"; user: UserSummary; session: Session; ref?: string; since: number }
-  | { type: "DECIDE"; userId: number; accept: boolean; decider: Decider }
-  | { type: "REQUESTS_WITHDRAWN"; userId: number }
-  | { type: "STORE_FAILED"; session: Session; ref?: string; op: "join" | "leave" | "request" }
-  | { type: "ADD_MEMBER"; user: UserSummary };
 
 type E<T extends SalonEvent["type"]> = Extract<SalonEvent, { type: T }>;
 
@@ -463,13 +335,7 @@ export const salonMachine = setup({
         enqueue.spawnChild("joinRequest", {
           id,
           systemId: id,
-          input: {
-            salonId: context.salon.id,
-            salon: context.salon.name,
-            user: p.user,
-            since: p.since,
-            deps: { accept: context.deps.addMember, close: context.deps.removeJoinRequest },
-          },
+          input: requestInput(context, p.user, p.since),
         });
       }
     }),
@@ -529,26 +395,14 @@ export const salonMachine = setup({
         enqueue.spawnChild("joinRequest", {
           id,
           systemId: id,
-          input: {
-            salonId: context.salon.id,
-            salon: context.salon.name,
-            user,
-            since,
-            deps: { accept: context.deps.addMember, close: context.deps.removeJoinRequest },
-          },
+          input: requestInput(context, user, since),
         });
       }
       for (const s of allSessions(context, user.id)) {
         s.send(salonEvent("join_pending", context.salon.name, s === session ? ref : undefined));
       }
       if (isNew) {
-        context.deps.notifyModerators(JSON.stringify({
-          type: "join_request",
-          salon: context.salon.name,
-          username: user.username,
-          alias: user.alias,
-          at: new Date(since).toISOString(),
-        }));
+        context.deps.notifyModerators(joinRequestFrame(context.salon.name, user, since));
       }
     }),
     /** The store refused a change: undo what was applied early, `error internal`. */
@@ -585,12 +439,7 @@ export const salonMachine = setup({
     /** `who`: every member with their status. */
     replyWho: ({ context, event }) => {
       const { session, ref } = event as E<"WHO">;
-      const users = [...context.members.values()].map((u) => ({
-        username: u.username,
-        alias: u.alias,
-        status: context.online.has(u.id) ? "online" as const : "offline" as const,
-      }));
-      session.send(whoEvent(context.salon.name, users, ref));
+      session.send(whoEvent(context.salon.name, whoList(context), ref));
     },
     /**
      * `history`: read from the store, answered when it comes back, cut to
@@ -601,18 +450,9 @@ export const salonMachine = setup({
       const name = context.salon.name;
       context.deps.history(context.salon.id, query).then(
         (page) =>
-          session.send(cappedHistoryEvent(
-            { salon: name },
-            page.messages.map((m) => ({
-              salon: name,
-              id: m.id,
-              from: m.from,
-              text: m.text,
-              at: new Date(m.at).toISOString(),
-            })),
-            page.more,
-            ref,
-          )),
+          session.send(
+            cappedHistoryEvent({ salon: name }, historyItems(name, page), page.more, ref),
+          ),
         (e) => {
           context.deps.reportError(`history of ${name} failed: ${e}`);
           session.send(errorEvent("internal", "history could not be read; try again", ref));

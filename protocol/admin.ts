@@ -1,6 +1,6 @@
 /**
- * Request bodies of the admin API (PROTOCOL.md section 3) and the fields
- * the moderator frames share with it.
+ * Request bodies of the admin API (PROTOCOL.md section 3), the fields the
+ * moderator frames share with it, and the shape of `GET /admin/actors`.
  *
  * @module
  */
@@ -74,3 +74,17 @@ export const CreateUserBody = z.object({
 });
 /** `POST /admin/shutdown`. */
 export const ShutdownBody = z.object({ seconds: secondsField });
+
+/** One live actor as `GET /admin/actors` lists it. */
+export interface ActorInfo {
+  /** Actor id (the system id where it has one). */
+  id: string;
+  /** Machine name. */
+  machine: string;
+  /** State value. */
+  state: unknown;
+  /** Parent's id, or null for the root. */
+  parent: string | null;
+  /** A few facts from the context (username, salon). */
+  facts?: Record<string, unknown>;
+}

@@ -12,6 +12,7 @@ import type { Accounts } from "../auth/accounts.ts";
 import { publicUser } from "../auth/accounts.ts";
 import { bearerToken } from "../auth/tokens.ts";
 import {
+  type ActorInfo,
   AnnounceBody,
   BanBody,
   CreateUserBody,
@@ -22,20 +23,6 @@ import {
 import { ProtocolError } from "../protocol/errors.ts";
 import { type Moderation, type Moderator, serverModerator } from "../runtime/moderation.ts";
 import { readJson } from "./body.ts";
-
-/** One live actor as `GET /admin/actors` lists it. */
-export interface ActorInfo {
-  /** Actor id (the system id where it has one). */
-  id: string;
-  /** Machine name. */
-  machine: string;
-  /** State value. */
-  state: unknown;
-  /** Parent's id, or null for the root. */
-  parent: string | null;
-  /** A few facts from the context (username, salon). */
-  facts?: Record<string, unknown>;
-}
 
 /** What the admin routes need. */
 export interface AdminOptions {

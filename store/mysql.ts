@@ -9,20 +9,21 @@
  */
 
 import mysql from "mysql2/promise";
-import type { Pool, PoolConnection, ResultSetHeader } from "mysql2/promise";
+import type { Pool, PoolConnection } from "mysql2/promise";
 import type { SalonConfig } from "../config/salons.ts";
 import { aliasKey, nameKey } from "../protocol/names.ts";
 import { page, toAuthoredSanction, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
+import { appendBatch } from "./mysql_append.ts";
 import {
   connectError,
   migrateMysql,
-  type MysqlRow,
   parseMysqlUrl,
   poolOptions,
   SESSION_ISOLATION,
   SESSION_SQL_MODE,
   withoutSecret,
 } from "./mysql_migrate.ts";
+import { conflictOf, Sql, transaction } from "./mysql_sql.ts";
 import {
   type AuditEntry,
   type AuthoredSanction,
@@ -41,60 +42,10 @@ import {
   type UserSummary,
 } from "./store.ts";
 
-/** A bound parameter: never `undefined` (mysql2 refuses it). */
-type Param = string | number | null | Uint8Array;
-
 const USER_COLUMNS = "id, username, alias, role, password_hash, created_at";
 
 /** A token's last use is written at most this often (as in the SQLite adapter). */
 const TOKEN_TOUCH_MS = 60 * 60 * 1000;
-
-/** How many times a transaction chosen as a deadlock victim is run again. */
-const DEADLOCK_RETRIES = 5;
-
-/** ER_LOCK_DEADLOCK: InnoDB rolled the whole transaction back; it may simply be run again. */
-const ER_LOCK_DEADLOCK = 1213;
-
-/** Runs statements: the pool (one statement, autocommit) or a transaction's connection. */
-class Sql {
-  #db: Pool | PoolConnection;
-
-  constructor(db: Pool | PoolConnection) {
-    this.#db = db;
-  }
-
-  /** Rows of a SELECT. */
-  async rows(sql: string, params: Param[] = []): Promise<MysqlRow[]> {
-    const [rows] = await this.#db.execute<MysqlRow[]>(sql, params);
-    return rows;
-  }
-
-  /** The first row of a SELECT, if any. */
-  async row(sql: string, params: Param[] = []): Promise<MysqlRow | undefined> {
-    return (await this.rows(sql, params))[0];
-  }
-
-  /** Outcome of an INSERT, UPDATE or DELETE. */
-  async run(sql: string, params: Param[] = []): Promise<ResultSetHeader> {
-    const [result] = await this.#db.execute<ResultSetHeader>(sql, params);
-    return result;
-  }
-}
-
-/**
- * The {@link ConflictError} a duplicate-key error on `users` stands for, if
- * any. The key is read from the end of the message (`... for key
- * 'users_alias_key'`, or `'users.users_alias_key'` on MySQL 8), never from
- * the duplicated value, which is user input.
- */
-function conflictOf(e: unknown): ConflictError | undefined {
-  const err = e as { code?: string; message?: string };
-  if (err?.code !== "ER_DUP_ENTRY") return undefined;
-  const key = /for key '(?:[A-Za-z0-9_]+\.)?([A-Za-z0-9_]+)'$/.exec(err.message ?? "")?.[1];
-  if (key === "users_username_key") return new ConflictError("username");
-  if (key === "users_alias_key") return new ConflictError("alias");
-  return undefined;
-}
 
 /** Options of {@link openMysqlStore}. */
 export interface MysqlOptions {
@@ -157,28 +108,8 @@ class MysqlStore implements Store {
    * Runs `fn` in one transaction on a connection of its own: committed if it
    * resolves, rolled back if it rejects. A deadlock victim is run again.
    */
-  async #tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-    for (let attempt = 1;; attempt++) {
-      const conn = await this.#pool.getConnection();
-      let healthy = true;
-      try {
-        await conn.beginTransaction();
-        const result = await fn(new Sql(conn));
-        await conn.commit();
-        return result;
-      } catch (e) {
-        try {
-          await conn.rollback();
-        } catch {
-          healthy = false; // a connection that cannot roll back is not given back to the pool
-        }
-        const deadlock = (e as { errno?: number }).errno === ER_LOCK_DEADLOCK;
-        if (!deadlock || attempt > DEADLOCK_RETRIES) throw e;
-      } finally {
-        if (healthy) conn.release();
-        else conn.destroy();
-      }
-    }
+  #tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return transaction(this.#pool, fn);
   }
 
   async ping(): Promise<void> {
@@ -453,52 +384,7 @@ class MysqlStore implements Store {
 
   async appendMessages(batch: NewMessage[]): Promise<number[]> {
     if (batch.length === 0) return [];
-    return await this.#tx(async (sql) => {
-      // Reserve each salon's ids with one update of its counter, salons in id
-      // order so that two batches never wait on each other crosswise.
-      // LAST_INSERT_ID(expr) hands the new counter back in the update's result.
-      const counts = new Map<number, number>();
-      for (const m of batch) {
-        if (m.kind === "salon") counts.set(m.salonId, (counts.get(m.salonId) ?? 0) + 1);
-      }
-      const next = new Map<number, number>();
-      for (const salonId of [...counts.keys()].sort((a, b) => a - b)) {
-        const n = counts.get(salonId)!;
-        const result = await sql.run(
-          "UPDATE salons SET last_message_id = LAST_INSERT_ID(last_message_id + ?) WHERE id = ?",
-          [n, salonId],
-        );
-        if (result.affectedRows !== 1) throw new Error(`salon ${salonId} does not exist`);
-        next.set(salonId, Number(result.insertId) - n + 1);
-      }
-      const ids: number[] = [];
-      for (const m of batch) {
-        if (m.kind === "salon") {
-          const id = next.get(m.salonId)!;
-          next.set(m.salonId, id + 1);
-          await sql.run(
-            "INSERT INTO messages (salon_id, id, user_id, text, created_at) VALUES (?, ?, ?, ?, ?)",
-            [m.salonId, id, m.userId, m.text, m.at],
-          );
-          ids.push(id);
-        } else {
-          const result = await sql.run(
-            `INSERT INTO direct_messages (from_user_id, to_user_id, pair_low, pair_high, text, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)`,
-            [
-              m.fromUserId,
-              m.toUserId,
-              Math.min(m.fromUserId, m.toUserId),
-              Math.max(m.fromUserId, m.toUserId),
-              m.text,
-              m.at,
-            ],
-          );
-          ids.push(Number(result.insertId));
-        }
-      }
-      return ids;
-    });
+    return await this.#tx((sql) => appendBatch(sql, batch));
   }
 
   async salonHistory(salonId: number, query: HistoryQuery): Promise<HistoryPage> {

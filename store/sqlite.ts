@@ -15,20 +15,9 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { SalonConfig } from "../config/salons.ts";
 import { aliasKey, nameKey } from "../protocol/names.ts";
-import { parseMigrations } from "./migrations.ts";
-import {
-  ALIAS_SKELETON_MIGRATION,
-  aliasClashWarning,
-  aliasKeyUpdates,
-  page,
-  planAliasKeys,
-  toAuthoredSanction,
-  toSalon,
-  toSalonUser,
-  toSanction,
-  toUser,
-} from "./rows.ts";
+import { page, toAuthoredSanction, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
 import { type MembershipChange, SqliteAppender } from "./sqlite_append.ts";
+import { migrate } from "./sqlite_migrate.ts";
 import { SqliteWriterThread } from "./sqlite_writer.ts";
 import {
   type AuditEntry,
@@ -114,43 +103,6 @@ function rejectInsteadOfThrowing(store: SqliteStore): Store {
       };
     },
   });
-}
-
-function migrate(db: DatabaseSync, schema: string, warn: (message: string) => void): void {
-  db.exec(
-    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-  );
-  const applied = new Set(
-    db.prepare("SELECT version FROM schema_migrations").all().map((r) => Number(r.version)),
-  );
-  for (const m of parseMigrations(schema)) {
-    if (applied.has(m.version)) continue;
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      for (const s of m.statements) db.exec(s);
-      if (m.version === ALIAS_SKELETON_MIGRATION) rekeyAliases(db, warn);
-      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
-        .run(m.version, Date.now());
-      db.exec("COMMIT");
-    } catch (e) {
-      db.exec("ROLLBACK");
-      throw new Error(`migration ${m.version} failed: ${(e as Error).message}`);
-    }
-  }
-}
-
-/** Recomputes every alias key (migration {@link ALIAS_SKELETON_MIGRATION}), inside its transaction. */
-function rekeyAliases(db: DatabaseSync, warn: (message: string) => void): void {
-  const rows = db.prepare("SELECT id, alias, alias_key FROM users").all().map((r) => ({
-    id: Number(r.id),
-    alias: String(r.alias),
-    key: String(r.alias_key),
-  }));
-  const plan = planAliasKeys(rows, aliasKey);
-  for (const [sql, params] of aliasKeyUpdates(plan)) {
-    db.prepare(sql).run(...(params as [string, number]));
-  }
-  for (const clash of plan.clashes) warn(aliasClashWarning(clash));
 }
 
 class SqliteStore implements Store {

@@ -1,0 +1,46 @@
+/**
+ * What the connection machine reads from frame events (the frame, its ref
+ * and size) and the salon requests it builds from frames. Pure.
+ *
+ * @module
+ */
+
+import { type ClientFrame, HISTORY_DEFAULT } from "../protocol/frames.ts";
+import type { ConnectionEvent, SalonRequest } from "./connection_types.ts";
+import type { Session } from "./session.ts";
+
+/** Size in bytes of a frame event (0 when the route did not say). */
+export function bytesOf(event: ConnectionEvent): number {
+  return event.type === "FRAME" || event.type === "BAD_FRAME" ? event.bytes ?? 0 : 0;
+}
+
+/** The frame of a FRAME event. */
+export function frameOf(event: ConnectionEvent): ClientFrame {
+  return (event as Extract<ConnectionEvent, { type: "FRAME" }>).frame;
+}
+
+/** The `ref` of a frame event, parsed or not. */
+export function refOf(event: ConnectionEvent): string | undefined {
+  if (event.type === "FRAME") return event.frame.ref;
+  return event.type === "BAD_FRAME" ? event.ref : undefined;
+}
+
+/** The salon request a join, leave, who or history frame stands for (undefined for others). */
+export function salonRequest(frame: ClientFrame, session: Session): SalonRequest | undefined {
+  switch (frame.type) {
+    case "join":
+      return { type: "JOIN", session, ref: frame.ref };
+    case "leave":
+      return { type: "LEAVE", session, ref: frame.ref };
+    case "who":
+      return { type: "WHO", session, ref: frame.ref };
+    case "history":
+      return {
+        type: "HISTORY",
+        session,
+        ref: frame.ref,
+        query: { before: frame.before, limit: frame.limit ?? HISTORY_DEFAULT },
+      };
+  }
+  return undefined;
+}

@@ -1,0 +1,92 @@
+/**
+ * The types of the salon machine (`salon.ts`): the effects it is given, its
+ * input and context, and the events it handles. `salon.ts` re-exports them.
+ *
+ * @module
+ */
+
+import type { SalonPolicy } from "../config/salons.ts";
+import type { HistoryPage, HistoryQuery, UserSummary } from "../store/store.ts";
+import type { Decider } from "./join_request.ts";
+import type { RecentTimes } from "./recent_times.ts";
+import type { Session } from "./session.ts";
+
+/** Effects a salon needs; the composition root provides them. */
+export interface SalonDeps {
+  /** The clock, epoch ms. */
+  now(): number;
+  /** Queues a message for group commit; `done` runs after the commit. */
+  commit(
+    message: { salonId: number; userId: number; text: string; at: number },
+    done: (error: Error | undefined, id: number) => void,
+  ): void;
+  /** Persists a membership (and closes a pending request). */
+  addMember(salonId: number, userId: number): Promise<void>;
+  /** Persists the end of a membership. */
+  removeMember(salonId: number, userId: number): Promise<void>;
+  /** Persists a pending join request. */
+  addJoinRequest(salonId: number, userId: number, since: number): Promise<void>;
+  /** Persists the withdrawal of a request. */
+  removeJoinRequest(salonId: number, userId: number): Promise<void>;
+  /** Reads a page of history. */
+  history(salonId: number, query: HistoryQuery): Promise<HistoryPage>;
+  /** Every live session of a user. */
+  sessionsOf(userId: number): Iterable<Session>;
+  /** Tells the rest of the server that a user's membership changed. */
+  membershipChanged(userId: number, salonKey: string, member: boolean): void;
+  /** Sends a frame to every online moderator and admin. */
+  notifyModerators(frame: string): void;
+  /** Reports an unexpected failure. */
+  reportError(message: string): void;
+}
+
+/** Input of the salon machine. */
+export interface SalonInput {
+  /** Salon identity. */
+  salon: { id: number; name: string; key: string; policy: SalonPolicy };
+  /** Members, loaded from the store. */
+  members: UserSummary[];
+  /** Pending requests, loaded from the store. */
+  pending: Array<{ user: UserSummary; since: number }>;
+  /** Effects. */
+  deps: SalonDeps;
+}
+
+/** Salon state. Maps are updated in place by named actions (O(1) per event). */
+export interface SalonContext {
+  /** Salon identity. */
+  salon: SalonInput["salon"];
+  /** Members by user id. */
+  members: Map<number, UserSummary>;
+  /** Pending requests by user id. */
+  pending: Map<number, { user: UserSummary; since: number }>;
+  /** Online members: user id to their sessions. */
+  online: Map<number, Set<Session>>;
+  /** When each user's last join request was taken (one per 10 minutes). */
+  requested: RecentTimes;
+  /** Users whose join request is being stored. */
+  requesting: Set<number>;
+  /** When `member_joined` last went out about each user. */
+  announced: RecentTimes;
+  /** Effects. */
+  deps: SalonDeps;
+}
+
+/** Events a salon handles. */
+export type SalonEvent =
+  | { type: "SESSION_UP"; session: Session }
+  | { type: "SESSION_DOWN"; session: Session }
+  | { type: "SAY"; session: Session; ref?: string; text: string }
+  | { type: "COMMITTED"; session: Session; ref?: string; id: number; at: number; text: string }
+  | { type: "COMMIT_FAILED"; session: Session; ref?: string; stopping: boolean }
+  | { type: "JOIN"; session: Session; ref?: string }
+  | { type: "LEAVE"; session: Session; ref?: string }
+  | { type: "WHO"; session: Session; ref?: string }
+  | { type: "HISTORY"; session: Session; ref?: string; query: HistoryQuery }
+  | { type: "MEMBER_STORED"; user: UserSummary; session?: Session; ref?: string }
+  | { type: "MEMBER_REMOVED"; user: UserSummary; session?: Session; ref?: string }
+  | { type: "REQUEST_STORED"; user: UserSummary; session: Session; ref?: string; since: number }
+  | { type: "DECIDE"; userId: number; accept: boolean; decider: Decider }
+  | { type: "REQUESTS_WITHDRAWN"; userId: number }
+  | { type: "STORE_FAILED"; session: Session; ref?: string; op: "join" | "leave" | "request" }
+  | { type: "ADD_MEMBER"; user: UserSummary };

@@ -1,0 +1,60 @@
+/**
+ * What the salon machine builds from its context for others to read: the
+ * `who` list, the items of a history page, the `join_request` frame for
+ * moderators, and the input of a join request's actor. Pure.
+ *
+ * @module
+ */
+
+import type { MessageItem, UserRef } from "../protocol/events.ts";
+import type { HistoryPage, UserSummary } from "../store/store.ts";
+import type { JoinRequestInput } from "./join_request.ts";
+import type { SalonContext } from "./salon_types.ts";
+
+/** Every member with their status, for `who`. */
+export function whoList(
+  context: SalonContext,
+): Array<UserRef & { status: "online" | "offline" }> {
+  return [...context.members.values()].map((u) => ({
+    username: u.username,
+    alias: u.alias,
+    status: context.online.has(u.id) ? "online" as const : "offline" as const,
+  }));
+}
+
+/** The items of a `history` page of salon `name`. */
+export function historyItems(name: string, page: HistoryPage): MessageItem[] {
+  return page.messages.map((m) => ({
+    salon: name,
+    id: m.id,
+    from: m.from,
+    text: m.text,
+    at: new Date(m.at).toISOString(),
+  }));
+}
+
+/** The `join_request` frame moderators get when `user` asks to join salon `name`. */
+export function joinRequestFrame(name: string, user: UserSummary, since: number): string {
+  return JSON.stringify({
+    type: "join_request",
+    salon: name,
+    username: user.username,
+    alias: user.alias,
+    at: new Date(since).toISOString(),
+  });
+}
+
+/** The input of the actor of `user`'s pending request (since `since`). */
+export function requestInput(
+  context: SalonContext,
+  user: UserSummary,
+  since: number,
+): JoinRequestInput {
+  return {
+    salonId: context.salon.id,
+    salon: context.salon.name,
+    user,
+    since,
+    deps: { accept: context.deps.addMember, close: context.deps.removeJoinRequest },
+  };
+}

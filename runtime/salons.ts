@@ -1,0 +1,99 @@
+/**
+ * The salons' side of the hub: the effects the salon actors get, their
+ * start-up input, and the views (membership, online counts) read from them.
+ *
+ * @module
+ */
+
+import type { SalonDeps, SalonInput } from "../actors/salon.ts";
+import type { SalonView } from "../protocol/http.ts";
+import { nameKey } from "../protocol/names.ts";
+import type { SalonRecord, SalonUserRow } from "../store/store.ts";
+import type { HubContext } from "./hub_context.ts";
+import type { MembershipIndex } from "./membership_index.ts";
+
+/** The error a message gets when it reaches the writer after the drain began. */
+function stoppingError(): Error {
+  const error = new Error("the server is stopping");
+  error.name = "ServerStopping";
+  return error;
+}
+
+/** The effects of the salon actors: the store, the writer, the membership index. */
+export function salonDeps(ctx: HubContext, index: MembershipIndex): SalonDeps {
+  const { store, writer, now, log } = ctx;
+  return {
+    now,
+    commit: (m, done) => {
+      if (!writer.write({ kind: "salon", ...m }, done)) {
+        done(stoppingError(), 0);
+      }
+    },
+    addMember: (salonId, userId) => store.addMember(salonId, userId, now()),
+    removeMember: (salonId, userId) => store.removeMember(salonId, userId).then(() => {}),
+    addJoinRequest: (salonId, userId, since) => store.addJoinRequest(salonId, userId, since),
+    removeJoinRequest: (salonId, userId) => store.removeJoinRequest(salonId, userId).then(() => {}),
+    history: (salonId, query) => store.salonHistory(salonId, query),
+    sessionsOf: ctx.sessionsOf,
+    membershipChanged: (userId, key, member) =>
+      member ? index.add(userId, key) : index.remove(userId, key),
+    notifyModerators: (frame) => {
+      for (const list of ctx.server().getSnapshot().context.sessions.values()) {
+        for (const s of list) if (s.user.role !== "member") s.send(frame);
+      }
+    },
+    reportError: (message) => log.error(message),
+  };
+}
+
+/** The input of every salon actor, from what the store holds. */
+export function salonInputs(
+  salons: SalonRecord[],
+  memberships: SalonUserRow[],
+  requests: SalonUserRow[],
+  deps: SalonDeps,
+): SalonInput[] {
+  return salons.map((s) => ({
+    salon: { id: s.id, name: s.name, key: nameKey(s.name), policy: s.policy },
+    members: memberships.filter((m) => m.salonId === s.id).map((m) => m.user),
+    pending: requests.filter((r) => r.salonId === s.id).map((r) => ({
+      user: r.user,
+      since: r.since,
+    })),
+    deps,
+  }));
+}
+
+/** Salons as `userId` sees them, with live online counts. */
+export function salonViews(ctx: HubContext, userId: number): SalonView[] {
+  const views: SalonView[] = [];
+  for (const s of ctx.salons.values()) {
+    const ref = ctx.salonRef(s.key);
+    const snap = ref?.getSnapshot().context as {
+      members: Map<number, unknown>;
+      pending: Map<number, unknown>;
+      online: Map<number, unknown>;
+    } | undefined;
+    if (!snap) continue;
+    const member = snap.members.has(userId);
+    const online = snap.online.size +
+      (member && !snap.online.has(userId) && ctx.sessionsOf(userId).length === 0 ? 1 : 0);
+    views.push({
+      name: s.name,
+      policy: s.policy,
+      member,
+      pending: snap.pending.has(userId),
+      online,
+    });
+  }
+  return views;
+}
+
+/** Connected members of a salon (users); 0 for an unknown salon. */
+export function onlineCount(ctx: HubContext, salonId: number): number {
+  const s = ctx.salons.get(salonId);
+  const snap = s
+    ? ctx.salonRef(s.key)?.getSnapshot().context as { online: Map<number, unknown> } | undefined
+    : undefined;
+  return snap?.online.size ?? 0;
+}

@@ -1,0 +1,58 @@
+/**
+ * The write path of chat messages into MySQL/MariaDB: a batch inside one
+ * transaction, each salon's ids reserved with one update of its counter
+ * (which never goes back, even after a purge), direct ids from the table.
+ *
+ * @module
+ */
+
+import type { Sql } from "./mysql_sql.ts";
+import type { NewMessage } from "./store.ts";
+
+/** Inserts a batch inside the transaction of `sql`: the new ids, in batch order. */
+export async function appendBatch(sql: Sql, batch: NewMessage[]): Promise<number[]> {
+  // Reserve each salon's ids with one update of its counter, salons in id
+  // order so that two batches never wait on each other crosswise.
+  // LAST_INSERT_ID(expr) hands the new counter back in the update's result.
+  const counts = new Map<number, number>();
+  for (const m of batch) {
+    if (m.kind === "salon") counts.set(m.salonId, (counts.get(m.salonId) ?? 0) + 1);
+  }
+  const next = new Map<number, number>();
+  for (const salonId of [...counts.keys()].sort((a, b) => a - b)) {
+    const n = counts.get(salonId)!;
+    const result = await sql.run(
+      "UPDATE salons SET last_message_id = LAST_INSERT_ID(last_message_id + ?) WHERE id = ?",
+      [n, salonId],
+    );
+    if (result.affectedRows !== 1) throw new Error(`salon ${salonId} does not exist`);
+    next.set(salonId, Number(result.insertId) - n + 1);
+  }
+  const ids: number[] = [];
+  for (const m of batch) {
+    if (m.kind === "salon") {
+      const id = next.get(m.salonId)!;
+      next.set(m.salonId, id + 1);
+      await sql.run(
+        "INSERT INTO messages (salon_id, id, user_id, text, created_at) VALUES (?, ?, ?, ?, ?)",
+        [m.salonId, id, m.userId, m.text, m.at],
+      );
+      ids.push(id);
+    } else {
+      const result = await sql.run(
+        `INSERT INTO direct_messages (from_user_id, to_user_id, pair_low, pair_high, text, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+        [
+          m.fromUserId,
+          m.toUserId,
+          Math.min(m.fromUserId, m.toUserId),
+          Math.max(m.fromUserId, m.toUserId),
+          m.text,
+          m.at,
+        ],
+      );
+      ids.push(Number(result.insertId));
+    }
+  }
+  return ids;
+}
