@@ -24,6 +24,11 @@ export const FAILURES_PER_PAIR = 5;
  * NAT mistyping, while one address cannot spray a password over every account.
  */
 export const FAILURES_PER_ADDRESS = 100;
+/**
+ * Password checks one address may have in the hash queue at once; the others wait their turn
+ * here, so that one address can never fill the queue that everyone's logins share.
+ */
+export const CHECKS_PER_ADDRESS = 8;
 /** Failures of a username, from anywhere, after which every attempt waits first. */
 export const USERNAME_DELAY_AFTER = 5;
 /** First wait once a username passed {@link USERNAME_DELAY_AFTER} failures, ms; it doubles. */
@@ -286,7 +291,14 @@ export class Accounts {
       if (delay > 0) await this.#sleep(delay);
       const releaseAddress = await this.#gate.acquire(
         `a:${address}`,
-        () => Math.max(1, FAILURES_PER_ADDRESS - this.#byAddress.count(address, this.#now())),
+        () =>
+          Math.max(
+            1,
+            Math.min(
+              CHECKS_PER_ADDRESS,
+              FAILURES_PER_ADDRESS - this.#byAddress.count(address, this.#now()),
+            ),
+          ),
       );
       try {
         this.#assertNotBlocked(input.username, clientAddress, pairKey, address);

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { HashQueue } from "../../auth/hash_queue.ts";
 import { hashQueue } from "../../auth/password.ts";
 import { ProtocolError } from "../../protocol/errors.ts";
+import { registerOk, testApp } from "../helpers.ts";
 import { session, startTestServer } from "../ws_client.ts";
 
 /** Work that finishes when told. */
@@ -81,5 +82,37 @@ Deno.test("hash queue full: /api/login answers 503 internal with Retry-After and
   } finally {
     hashQueue.configure(before);
     await srv.stop();
+  }
+});
+
+Deno.test("one address cannot fill the hash queue: its parallel guesses wait their turn, another address's login goes through", async () => {
+  const t = await testApp();
+  hashQueue.configure({ maxWaiting: 10 });
+  try {
+    await registerOk(t, "dora", "Dora", "dora-password");
+    const guesses = Array.from(
+      { length: 60 },
+      (_, i) =>
+        t.request(
+          "POST",
+          "/api/login",
+          { username: `ghost${i}`, password: "wrong" },
+          {},
+          "10.9.0.1",
+        ),
+    );
+    const dora = await t.request(
+      "POST",
+      "/api/login",
+      { username: "dora", password: "dora-password" },
+      {},
+      "10.9.0.2",
+    );
+    assert.equal(dora.status, 200, dora.text);
+    const statuses = (await Promise.all(guesses)).map((r) => r.status);
+    assert.ok(!statuses.includes(503), `the attacker was queued, not refused: ${statuses}`);
+  } finally {
+    hashQueue.configure({ maxWaiting: 64 });
+    await t.close();
   }
 });
