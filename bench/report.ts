@@ -72,6 +72,7 @@ const TARGET_NAMES: Record<string, string> = {
   causerie: "Causerie (SQLite)",
   "causerie-mysql": "Causerie (MySQL)",
   bare: "bare Deno",
+  "bare-node": "bare node:http + ws",
   socketio: "socket.io (Node)",
 };
 
@@ -232,7 +233,8 @@ export function renderReport(r: BenchReport, previous: string): string {
   out.push("");
   out.push(
     [
-      "- Three servers, each in its own process, started fresh for every scenario and round: **Causerie** (`deno run --allow-all main.ts`, default limits: 5 messages/s with a burst of 10 per connection, 5 sessions per user; SQLite in a temporary directory, `synchronous=FULL`), the **bare Deno** baseline (`bench/baselines/bare_deno.ts`: `Deno.serve` + `Deno.upgradeWebSocket`, the same frames, no persistence, no actors: the runtime's limit) and the **socket.io** baseline (`bench/baselines/socketio/server.mjs`, Node, rooms and acks, WebSocket transport only: what most people would pick).",
+      "- Four servers, each in its own process, started fresh for every scenario and round: **Causerie** (`deno run --allow-all main.ts`, default limits: 5 messages/s with a burst of 10 per user, 5 sessions per user, request budget 40 then 20/s per session; SQLite in a temporary directory, `synchronous=FULL`), the **bare Deno** baseline (`bench/baselines/bare_deno.ts`: `Deno.serve` + `Deno.upgradeWebSocket`, the same frames, no persistence, no actors: the runtime's limit), the **bare node_ws** baseline (`bench/baselines/bare_node_ws.ts`: the same server on Causerie's transport, `node:http` + `ws` with `maxPayload` 64 KiB and `handleUpgrade` on the `upgrade` event, run under Deno, each broadcast's WebSocket frame built once and written to every member's socket: the transport's limit, so that node_ws / bare Deno is what the transport costs and Causerie / node_ws what Causerie costs on it) and the **socket.io** baseline (`bench/baselines/socketio/server.mjs`, Node, rooms and acks, WebSocket transport only: what most people would pick).",
+      '- The load generator connects every simulated user from 127.0.0.1, so for every scenario but "pong under attack" Causerie runs with its per-address limits lifted (`CAUSERIE_MAX_CONNECTIONS_PER_ADDRESS`, `CAUSERIE_CONNECT_BURST`, `CAUSERIE_CONNECT_PER_SECOND`, `CAUSERIE_PREWELCOME_PER_ADDRESS`, `CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR`, `CAUSERIE_REGISTER_PER_MINUTE`: `LIFTED` in `bench/run.ts`); every other limit keeps its default. "Pong under attack" keeps every default and spreads its users over other loopback addresses (Linux routes the whole 127.0.0.0/8 to loopback; the load generator binds source addresses through `node:net`).',
       "- The load generator (`bench/loadgen/`) is another process: a minimal WebSocket client on raw TCP (no client library; socket.io is spoken as engine.io v4 / socket.io v5 text packets). It sends on an open-loop schedule, round-robin over enough senders that none exceeds 4 messages/s, and raises the aggregate rate step by step until a step breaks its latency bound, then narrows the limit down. Send times travel inside the message text and the `ref` (socket.io: the ack id), so latencies are measured without parsing JSON: **ack** = send → `ok` (socket.io: the ack), **delivery** = send → `message` at each receiver.",
       "- In fan-out and many-salons, latency is timed on every sender and on one receiver in ten; the other receivers read every 50 ms and are only counted, which keeps the load generator cheap. A step passes only if every expected delivery arrived and nothing was refused.",
       "- Server CPU (% of one core) and RSS come from `/proc/PID`; machine CPU (% of both cores) from `/proc/stat` shows how much the machine was shared (other processes included).",
@@ -281,49 +283,78 @@ export function renderReport(r: BenchReport, previous: string): string {
   const verdict = (ok: boolean | null) =>
     ok === null ? "not measured" : ok ? "**met**" : "**not met**";
   const rows: string[][] = [];
-  {
-    const c = fan("causerie"), b = fan("bare"), s = fan("socketio");
-    const rb = ratio(c, b), rs = ratio(c, s);
+  /** Figures of the four targets; `floors` marks a figure that is a floor (≥). */
+  const FOUR = ["causerie", "bare", "bare-node", "socketio"] as const;
+  const row = (
+    scenario: string,
+    measure: string,
+    values: Record<string, number | null>,
+    fmt: (n: number | null) => string,
+    target: string,
+    verdictText: string,
+    floors?: string,
+  ) => {
+    const v = (t: string) => values[t] ?? null;
+    const cell = (t: string) =>
+      values[t] === undefined ? "–" : (floors ? floor(r, floors, t) : "") + fmt(v(t));
     rows.push([
+      scenario,
+      measure,
+      ...FOUR.map(cell),
+      fmtRatio(ratio(v("causerie"), v("bare"))),
+      fmtRatio(ratio(v("bare-node"), v("bare"))),
+      fmtRatio(ratio(v("causerie"), v("bare-node"))),
+      fmtRatio(ratio(v("causerie"), v("socketio"))),
+      target,
+      verdictText,
+    ]);
+  };
+  const each = (get: (t: string) => number | null, targets: readonly string[] = FOUR) =>
+    Object.fromEntries(targets.map((t) => [t, get(t)]));
+  {
+    const vals = each(fan);
+    const rb = ratio(vals.causerie, vals.bare), rs = ratio(vals.causerie, vals.socketio);
+    const rn = ratio(vals.causerie, vals["bare-node"]);
+    const transport = ratio(vals["bare-node"], vals.bare);
+    row(
       "Fan-out",
       "deliveries/s with delivery p99 ≤ 100 ms",
-      floor(r, "fanout", "causerie") + int(c),
-      floor(r, "fanout", "bare") + int(b),
-      floor(r, "fanout", "socketio") + int(s),
-      fmtRatio(rb),
-      fmtRatio(rs),
-      "≥ 0.9× bare, ≥ 1.5× socket.io",
-      verdict(rb === null || rs === null ? null : rb >= 0.9 && rs >= 1.5),
-    ]);
+      vals,
+      int,
+      "≥ 0.9× bare, ≥ 1.5× socket.io; Causerie loses at most what the transport costs (≥ node_ws / bare)",
+      verdict(rb === null || rs === null ? null : rb >= 0.9 && rs >= 1.5) +
+        (rn !== null && transport !== null
+          ? `; transport ${fmtRatio(transport)}, ours ${fmtRatio(rn)}`
+          : ""),
+      "fanout",
+    );
   }
   for (const scenario of ["ingest", "ingestWide"]) {
     if (runsOf(r, scenario).length === 0) continue;
     const best = (t: string) =>
       bestOf(r, scenario, t, (x) => (x.bestAckedPerSec as number) || null);
-    const c = best("causerie"), b = best("bare"), s = best("socketio");
-    const rb = ratio(c, b);
+    const vals = each(best);
+    const rb = ratio(vals.causerie, vals.bare);
     const users = r.params[scenario]?.users;
     const capped = runsOf(r, scenario, "causerie").some((x) => x.result?.capped);
-    rows.push([
+    row(
       `Ingest (durable), ${int(Number(users))} users`,
       "acknowledged msg/s with ack p99 ≤ 50 ms" +
-      (capped
-        ? `; Causerie reached the ceiling of its workload (${
-          int(Number(users) * 4)
-        } msg/s: 4/s per user) without breaking the bound`
-        : ""),
-      floor(r, scenario, "causerie") + int(c),
-      floor(r, scenario, "bare") + int(b),
-      floor(r, scenario, "socketio") + int(s),
-      fmtRatio(rb),
-      fmtRatio(ratio(c, s)),
+        (capped
+          ? `; Causerie reached the ceiling of its workload (${
+            int(Number(users) * 4)
+          } msg/s: 4/s per user) without breaking the bound`
+          : ""),
+      vals,
+      int,
       "≥ 0.7× bare echo",
       rb !== null && rb < 0.7 && capped
         ? "not measurable here: Causerie's workload hit its ceiling first"
         : verdict(rb === null ? null : rb >= 0.7),
-    ]);
+      scenario,
+    );
     if (capped) {
-      // The same ladder, up to Causerie's ceiling: what the baseline did at the same offered load.
+      // The same ladder, up to Causerie's ceiling: what the baselines did at the same offered load.
       const cap = Number(users) * 4;
       const same = (t: string) =>
         bestOf(r, scenario, t, (x) => {
@@ -335,75 +366,50 @@ export function renderReport(r: BenchReport, previous: string): string {
           }
           return top;
         });
-      const cs = same("causerie"), bs = same("bare"), ss = same("socketio");
-      rows.push([
+      row(
         `Ingest (durable), ${int(Number(users))} users`,
         `the same, offered load up to ${int(cap)} msg/s for every target`,
-        int(cs),
-        int(bs),
-        int(ss),
-        fmtRatio(ratio(cs, bs)),
-        fmtRatio(ratio(cs, ss)),
+        each(same),
+        int,
         "",
         "",
-      ]);
+      );
     }
   }
   {
-    const c = idleRss("causerie"), b = idleRss("bare"), s = idleRss("socketio");
-    const rb = ratio(c, b);
-    rows.push([
+    const vals = each(idleRss);
+    const c = vals.causerie;
+    const rb = ratio(c, vals.bare);
+    row(
       "Idle sessions",
       "server RSS per session after a full GC (lower is better)",
-      kb(c),
-      kb(b),
-      kb(s),
-      fmtRatio(rb),
-      fmtRatio(ratio(c, s)),
+      vals,
+      kb,
       "≤ 1.3× bare and ≤ 30 KB",
       verdict(rb === null || c === null ? null : rb <= 1.3 && c <= 30_000),
-    ]);
-    const cr0 = idleRssRaw("causerie"), br0 = idleRssRaw("bare"), sr0 = idleRssRaw("socketio");
-    rows.push([
+    );
+    const raw = each(idleRssRaw);
+    const rr = ratio(raw.causerie, raw.bare);
+    row(
       "Idle sessions",
       "server RSS per session as found, no forced GC",
-      kb(cr0),
-      kb(br0),
-      kb(sr0),
-      fmtRatio(ratio(cr0, br0)),
-      fmtRatio(ratio(cr0, sr0)),
+      raw,
+      kb,
       "(same)",
-      verdict(
-        ratio(cr0, br0) === null || cr0 === null ? null : ratio(cr0, br0)! <= 1.3 && cr0 <= 30_000,
-      ),
-    ]);
-    const cr = idleRate("causerie"), br = idleRate("bare"), sr = idleRate("socketio");
-    rows.push([
-      "Idle sessions",
-      "sessions established per second",
-      int(cr),
-      int(br),
-      int(sr),
-      fmtRatio(ratio(cr, br)),
-      fmtRatio(ratio(cr, sr)),
-      "reported",
-      "–",
-    ]);
+      verdict(rr === null || raw.causerie === null ? null : rr <= 1.3 && raw.causerie <= 30_000),
+    );
+    row("Idle sessions", "sessions established per second", each(idleRate), int, "reported", "–");
   }
   {
-    const c = stormRate("causerie"), b = stormRate("bare");
-    const lag = stormLag("causerie");
-    rows.push([
+    const three = ["causerie", "bare", "bare-node"] as const;
+    row(
       "Login storm",
-      "password logins/s (bare: hellos/s, no hashing)",
-      int(c),
-      int(b),
-      "–",
-      fmtRatio(ratio(c, b)),
-      "–",
+      "password logins/s (bare baselines: hellos/s, no hashing)",
+      each(stormRate, three),
+      int,
       "reported",
       "–",
-    ]);
+    );
     const one = runsOf(r, "stormOneAddress", "causerie").find((x) => x.ok && x.result);
     if (one) {
       const x = one.result as { ok: number; logins: number; errors: Record<string, number> };
@@ -415,22 +421,30 @@ export function renderReport(r: BenchReport, previous: string): string {
         "–",
         "–",
         "–",
+        "–",
+        "–",
+        "–",
         "reported",
         "–",
       ]);
     }
     // The probe shares the 2 cores: when its own timer was about as late as
     // the worst round trip, the figure says more about the machine than the server.
+    const lag = stormLag("causerie");
     const lateRun = runsOf(r, "storm", "causerie").find((x) =>
       (x.result?.lag as { worstLagMs?: number } | undefined)?.worstLagMs === lag
     );
     const late = (lateRun?.result?.lag as { probeTimerLateMaxMs?: number } | undefined)
       ?.probeTimerLateMaxMs ?? 0;
+    const lags = each(stormLag, three);
     rows.push([
       "Login storm",
       "worst event-loop lag during the storm, ms (an upper bound: ping round trip seen by a probe thread on the same 2 cores)",
-      ms(lag),
-      ms(stormLag("bare")),
+      ms(lags.causerie),
+      ms(lags.bare),
+      ms(lags["bare-node"]),
+      "–",
+      "–",
       "–",
       "–",
       "–",
@@ -441,38 +455,43 @@ export function renderReport(r: BenchReport, previous: string): string {
     ]);
   }
   {
-    const c = sal("causerie"), b = sal("bare"), s = sal("socketio");
-    const one = (t: string, v: number | null) =>
-      v === null ? "–" : floor(r, "salons", t) + v.toFixed(1);
     const capped = runsOf(r, "salons", "causerie").some((x) => x.result?.capped);
-    rows.push([
+    row(
       "Many salons",
       "messages per salon per second with delivery p99 ≤ 100 ms" +
-      (capped ? " (Causerie reached its workload's ceiling, 4 msg/s per member)" : ""),
-      one("causerie", c),
-      one("bare", b),
-      one("socketio", s),
-      fmtRatio(ratio(c, b)),
-      fmtRatio(ratio(c, s)),
+        (capped ? " (Causerie reached its workload's ceiling, 4 msg/s per member)" : ""),
+      each(sal),
+      (v) => v === null ? "–" : v.toFixed(1),
       "ratio reported",
       "–",
-    ]);
-    rows.push([
-      "Many salons",
-      "deliveries/s at that rate",
-      floor(r, "salons", "causerie") + int(salDel("causerie")),
-      floor(r, "salons", "bare") + int(salDel("bare")),
-      floor(r, "salons", "socketio") + int(salDel("socketio")),
-      fmtRatio(ratio(salDel("causerie"), salDel("bare"))),
-      fmtRatio(ratio(salDel("causerie"), salDel("socketio"))),
-      "",
-      "",
-    ]);
+      "salons",
+    );
+    row("Many salons", "deliveries/s at that rate", each(salDel), int, "", "", "salons");
+  }
+  {
+    const run = runsOf(r, "pongAttack", "causerie").find((x) => x.ok && x.result);
+    if (run) {
+      const x = run.result as { worstPongMs: number; pass: boolean };
+      rows.push([
+        "Pong under attack",
+        "worst pong of the normal users while one account and one address attack (default limits), ms",
+        ms(Number.isFinite(x.worstPongMs) ? x.worstPongMs : null),
+        "–",
+        "–",
+        "–",
+        "–",
+        "–",
+        "–",
+        "–",
+        "≤ 100 ms for every attack",
+        verdict(x.pass),
+      ]);
+    }
   }
   out.push("## Summary");
   out.push("");
   out.push(
-    "A figure marked ≥ is the highest rate tried: that target never broke the bound within the steps of this run (or reached the ceiling of the workload), so it is a floor, and a ratio built on it is bounded accordingly.",
+    "A figure marked ≥ is the highest rate tried: that target never broke the bound within the steps of this run (or reached the ceiling of the workload), so it is a floor, and a ratio built on it is bounded accordingly. **node_ws / bare** is the transport's own cost (the same minimal server on `node:http` + `ws` instead of `Deno.serve`); **Causerie / node_ws** is ours, on the same transport.",
   );
   out.push("");
   out.push(
@@ -482,8 +501,11 @@ export function renderReport(r: BenchReport, previous: string): string {
         "measure",
         "Causerie",
         "bare Deno",
+        "bare node_ws",
         "socket.io",
-        "Causerie / bare",
+        "Causerie / bare Deno",
+        "node_ws / bare Deno (transport)",
+        "Causerie / node_ws (ours)",
         "Causerie / socket.io",
         "target",
         "verdict",
@@ -492,7 +514,6 @@ export function renderReport(r: BenchReport, previous: string): string {
     ),
   );
   out.push("");
-
   // ---- Fan-out
   const p = r.params;
   out.push("## Fan-out");
@@ -619,7 +640,7 @@ export function renderReport(r: BenchReport, previous: string): string {
   out.push(
     `${
       int(Number(p.storm?.logins))
-    } sockets are opened first, then every one sends a password \`hello\` at once (Causerie: argon2id verification on libuv's thread pool). The connections come from 64 loopback source addresses (127.0.1.1–64), as logins from many clients would: Causerie counts a login in flight against its per-address limit of 20 failures a minute, so from a single address the 21st concurrent login is refused (the "all from 127.0.0.1" row shows it when the run includes it). A worker thread in the load generator keeps one authenticated session sending \`ping\` every 5 ms; the worst lag is the longest ping round trip during the storm minus the median round trip just before it.`,
+    } sockets are opened first, then every one sends a password \`hello\` at once (Causerie: argon2id verification on libuv's thread pool). The connections come from 64 loopback source addresses (127.0.1.1–64), as logins from many clients would: Causerie counts a login in flight against its per-address limit of 20 failures a minute, so from a single address the 21st concurrent login is refused (the "all from 127.0.0.1" row shows it when the run includes it). A worker thread in the load generator keeps one authenticated session sending \`ping\` every 60 ms (Causerie's request budget allows 20 frames/s per session); the worst lag is the longest ping round trip during the storm minus the median round trip just before it.`,
   );
   out.push("");
   {
@@ -706,6 +727,88 @@ export function renderReport(r: BenchReport, previous: string): string {
   }
   if (runsOf(r, "salons").length) out.push(stepTable(r, "salons", "deliveries"));
   out.push("");
+
+  // ---- Pong under attack
+  if (runsOf(r, "pongAttack").length) {
+    const pa = p.pongAttack ?? {};
+    out.push("## Pong under attack");
+    out.push("");
+    out.push(
+      `${
+        pa.normals ?? 200
+      } normal users (one account each, welcomed in Général, connected from 127.0.2.1–50: four per address) each send \`ping\` once a second and time the \`pong\`, while ONE attacker (one account, one address: 127.0.0.1, on its own thread of the load generator, so that its busy loop does not delay the normal users' timing) runs each attack in turn for ${
+        Number(pa.attackMs ?? 10_000) / 1000
+      } s. Causerie runs with every default limit (this scenario alone does not lift the per-address ones). Pongs are counted for pings sent during the attack and the second after it; a pong that never comes (10 s) counts as infinite. Before the attacks, 50 seeders (127.0.3.x) fill Blabla with 200 messages of the longest text allowed. Half-way through each attack a newcomer (a fresh account from a fresh address) connects and says hello. Attacks: **flood**: every session the account may hold (5) sends ping, who, history, say, bad JSON and unknown types as fast as its socket takes them, reconnecting when closed; **joinLeave**: the same with join/leave of the open salon Blabla and join requests to the three approval salons; **history**: the same with 200-message pages of Blabla; **reconnect**: 4 loops of connect, hello by token, 3 says, close; **wrongPassword**: wrong-password logins over HTTP (\`/api/login\`, 4 keep-alive connections) and over the socket (2 loops), against the attacker's own name, 20 normal users' names and admin; **register**: registrations over HTTP (2 connections) and \`register\` frames (1 loop); **idleSockets**: upgraded sockets that never say hello (20 loops opening as many as the server lets in, up to 2,000) plus 1,000 TCP connections that never finish their request headers; server RSS before, at its peak (sampled every 250 ms) and after; **oversized**: a frame header announcing 60 MiB followed by 1 MiB of it, and a text message in 60 KiB fragments up to 60 MiB, with and without a hello first. The bound: no pong over 100 ms, none lost, no normal user closed. "Client late" is the normal users' thread's own timer lateness: when it is close to the worst pong, the machine (2 cores shared by the server, the attacker and the normal users) rather than the server made them wait.`,
+    );
+    out.push("");
+    const rows: string[][] = [];
+    for (const run of runsOf(r, "pongAttack")) {
+      if (!run.ok || !run.result) {
+        rows.push([TARGET_NAMES[run.target], `failed: ${run.error}`]);
+        continue;
+      }
+      for (const a of run.result.results as Array<Record<string, unknown>>) {
+        const pong = a.pong as Latency;
+        const rep = a.attacker as
+          | {
+            connected: number;
+            welcomed: number;
+            refused: Record<string, number>;
+            closes: Record<string, number>;
+            received: Record<string, number>;
+            http: Record<string, number>;
+            framesSent: number;
+            extra: Record<string, number | string>;
+          }
+          | undefined;
+        const list = (m: Record<string, number | string>) =>
+          Object.entries(m).map(([k, v]) => `${k} ${typeof v === "number" ? int(v) : v}`)
+            .join(", ");
+        const saw = rep
+          ? [
+            `${int(rep.framesSent)} frames sent`,
+            `upgrades: ${int(rep.connected)} accepted${
+              Object.keys(rep.refused).length ? `, refused ${list(rep.refused)}` : ""
+            }`,
+            `${int(rep.welcomed)} welcomed`,
+            Object.keys(rep.closes).length ? `closed: ${list(rep.closes)}` : "never closed",
+            Object.keys(rep.received).length ? `received: ${list(rep.received)}` : "",
+            Object.keys(rep.http).length ? `HTTP: ${list(rep.http)}` : "",
+            Object.keys(rep.extra).length ? list(rep.extra) : "",
+          ].filter(Boolean).join("; ")
+          : "–";
+        rows.push([
+          String(a.attack),
+          `${ms(pong.p50)} / ${ms(pong.p99)} / ${ms(pong.max)}`,
+          `${int(a.pings as number)}${pong.lost ? ` (${pong.lost} lost)` : ""}`,
+          `${ms(a.clientLateP99 as number)} / ${ms(a.clientLateMax as number)}`,
+          String(a.normalClosed),
+          pct(a.serverCpu as number | null),
+          `${mb(a.rssBefore as number | null)} → ${mb(a.rssPeak as number | null)} → ${
+            mb(a.rssAfter as number | null)
+          }`,
+          String(a.newcomer),
+          a.attack === "baseline" ? "–" : a.pass ? "yes" : "**no**",
+          saw.replaceAll("|", "\\|"),
+        ]);
+      }
+    }
+    out.push(
+      table([
+        "attack",
+        "pong p50 / p99 / max ms",
+        "pings",
+        "client late p99 / max ms",
+        "normal users closed",
+        "server CPU",
+        "server RSS before → peak → after",
+        "newcomer",
+        "≤ 100 ms",
+        "what the attacker saw",
+      ], rows),
+    );
+    out.push("");
+  }
 
   // ---- Profiles
   out.push("## CPU profile of Causerie");

@@ -1,14 +1,18 @@
 /**
- * `deno task bench [--quick] [--profile] [--rounds N] [--only a,b] [--out FILE]`
+ * `deno task bench [--quick] [--profile] [--rounds N] [--scenario a,b] [--attacks x,y] [--out FILE]`
+ * (`--only` is the same as `--scenario`; `--attacks` picks the attacks of pongAttack)
  *
  * Runs every scenario on Causerie (SQLite; MySQL too when
- * CAUSERIE_TEST_MYSQL_URL is set) and on the two baselines (bare Deno, Node
- * socket.io), alternating targets within each round and reversing the order
- * from one round to the next, then writes docs/benchmarks.md. Every server
- * and the load generator run as separate processes, each with its open-file
- * limit raised to the hard limit. Causerie runs as `deno run --allow-all
- * main.ts` with its defaults (rate 5/s, burst 10, 5 sessions per user) on a
- * fresh temporary database shared by the run's scenarios.
+ * CAUSERIE_TEST_MYSQL_URL is set) and on the three baselines (bare Deno,
+ * bare node:http + ws, Node socket.io), alternating targets within each round
+ * and reversing the order from one round to the next, then writes
+ * docs/benchmarks.md. Every server and the load generator run as separate
+ * processes, each with its open-file limit raised to the hard limit. Causerie
+ * runs as `deno run --allow-all main.ts` on a fresh temporary database shared
+ * by the run's scenarios, with its defaults (rate 5/s, burst 10, 5 sessions
+ * per user) except the per-address limits ({@link LIFTED}): every simulated
+ * user connects from 127.0.0.1. "Pong under attack" runs Causerie with every
+ * default, its normal users spread over other loopback addresses.
  *
  * @module
  */
@@ -17,8 +21,9 @@ import { type BenchReport, renderReport, type RunRecord } from "./report.ts";
 import { summarizeProfile } from "./profile.ts";
 import type { LoadgenConfig } from "./loadgen/main.ts";
 import { type BenchDatabase, freshBenchDatabase } from "./mysql_db.ts";
+import { ATTACKS } from "./loadgen/attacks.ts";
 
-type Target = "causerie" | "causerie-mysql" | "bare" | "socketio";
+type Target = "causerie" | "causerie-mysql" | "bare" | "bare-node" | "socketio";
 type Scenario =
   | "fanout"
   | "ingest"
@@ -26,7 +31,8 @@ type Scenario =
   | "idle"
   | "storm"
   | "stormOneAddress"
-  | "salons";
+  | "salons"
+  | "pongAttack";
 
 /** The load generator's scenario behind each of ours. */
 const LOADGEN_SCENARIO: Record<Scenario, LoadgenConfig["scenario"]> = {
@@ -37,6 +43,23 @@ const LOADGEN_SCENARIO: Record<Scenario, LoadgenConfig["scenario"]> = {
   storm: "storm",
   stormOneAddress: "storm",
   salons: "salons",
+  pongAttack: "pongAttack",
+};
+
+/**
+ * Per-address limits lifted for every scenario but "pong under attack": the
+ * load generator connects every simulated user from 127.0.0.1 (registrations
+ * included), so the defaults (256 open connections, 60 new ones at once then
+ * 10/s, 8 sockets awaiting their welcome, 10 registrations an hour per
+ * address) would refuse the load itself.
+ */
+export const LIFTED: Record<string, string> = {
+  CAUSERIE_MAX_CONNECTIONS_PER_ADDRESS: "10000000",
+  CAUSERIE_CONNECT_BURST: "1000000",
+  CAUSERIE_CONNECT_PER_SECOND: "1000000",
+  CAUSERIE_PREWELCOME_PER_ADDRESS: "100000",
+  CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR: "0",
+  CAUSERIE_REGISTER_PER_MINUTE: "0",
 };
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -57,24 +80,36 @@ interface Profile {
   storm: Record<string, number>;
   stormOneAddress: Record<string, number>;
   salons: Record<string, number>;
+  pongAttack: Record<string, number>;
 }
 
-const ALL: Target[] = ["causerie", "bare", "socketio"];
+const ALL: Target[] = ["causerie", "bare", "bare-node", "socketio"];
+const BARE: Target[] = ["causerie", "bare", "bare-node"];
 
 const QUICK: Profile = {
   users: 520,
-  scenarios: ["fanout", "ingest", "idle", "storm", "stormOneAddress", "salons"],
-  rounds: { fanout: 1, ingest: 1, ingestWide: 1, idle: 1, storm: 1, stormOneAddress: 1, salons: 1 },
+  scenarios: ["fanout", "ingest", "idle", "storm", "stormOneAddress", "salons", "pongAttack"],
+  rounds: {
+    fanout: 1,
+    ingest: 1,
+    ingestWide: 1,
+    idle: 1,
+    storm: 1,
+    stormOneAddress: 1,
+    salons: 1,
+    pongAttack: 1,
+  },
   targets: {
     fanout: ALL,
-    ingest: ["causerie", "bare"],
+    ingest: BARE,
     ingestWide: [],
     idle: ALL,
-    storm: ["causerie", "bare"],
+    storm: BARE,
     stormOneAddress: ["causerie"],
-    salons: ["causerie", "bare"],
+    salons: BARE,
+    pongAttack: ["causerie"],
   },
-  budgetMs: 112_000,
+  budgetMs: 240_000,
   fanout: {
     members: 500,
     start: 60,
@@ -110,11 +145,21 @@ const QUICK: Profile = {
     drainMs: 1000,
     budgetMs: 12_000,
   },
+  pongAttack: { normals: 200, seeders: 50, attackMs: 4000, gapMs: 2000, baselineMs: 3000 },
 };
 
 const FULL: Profile = {
   users: 10_001,
-  scenarios: ["fanout", "ingest", "ingestWide", "idle", "storm", "stormOneAddress", "salons"],
+  scenarios: [
+    "fanout",
+    "ingest",
+    "ingestWide",
+    "idle",
+    "storm",
+    "stormOneAddress",
+    "salons",
+    "pongAttack",
+  ],
   rounds: {
     fanout: 2,
     ingest: 1,
@@ -123,17 +168,19 @@ const FULL: Profile = {
     storm: 2,
     stormOneAddress: 1,
     salons: 1,
+    pongAttack: 1,
   },
   targets: {
     fanout: ALL,
     ingest: ALL,
-    ingestWide: ["causerie", "bare"],
+    ingestWide: BARE,
     idle: ALL,
-    storm: ["causerie", "bare"],
+    storm: BARE,
     stormOneAddress: ["causerie"],
     salons: ALL,
+    pongAttack: ["causerie"],
   },
-  budgetMs: 28 * 60_000,
+  budgetMs: 36 * 60_000,
   fanout: {
     members: 1000,
     start: 40,
@@ -178,7 +225,19 @@ const FULL: Profile = {
     stepMs: 3000,
     budgetMs: 90_000,
   },
+  pongAttack: { normals: 200, seeders: 50, attackMs: 10_000, gapMs: 3000, baselineMs: 5000 },
 };
+
+const SCENARIOS: Scenario[] = [
+  "fanout",
+  "ingest",
+  "ingestWide",
+  "idle",
+  "storm",
+  "stormOneAddress",
+  "salons",
+  "pongAttack",
+];
 
 function parseArgs(args: string[]) {
   const opts = {
@@ -187,17 +246,28 @@ function parseArgs(args: string[]) {
     rounds: undefined as number | undefined,
     only: undefined as Scenario[] | undefined,
     out: `${ROOT}/docs/benchmarks.md`,
+    /** "Pong under attack": only these attacks (comma-separated). */
+    attacks: undefined as string | undefined,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--quick") opts.quick = true;
     else if (a === "--profile") opts.profile = true;
     else if (a === "--rounds") opts.rounds = Number(args[++i]);
-    else if (a === "--only") opts.only = args[++i].split(",") as Scenario[];
-    else if (a === "--out") opts.out = args[++i];
+    else if (a === "--only" || a === "--scenario") {
+      opts.only = (args[++i] ?? "").split(",") as Scenario[];
+      const unknown = opts.only.filter((s) => !SCENARIOS.includes(s));
+      if (unknown.length) {
+        console.error(`unknown scenario ${unknown.join(", ")}; one of ${SCENARIOS.join(", ")}`);
+        Deno.exit(2);
+      }
+    } else if (a === "--out") opts.out = args[++i];
+    else if (a === "--attacks") opts.attacks = args[++i];
     else {
       console.error(
-        `unknown argument ${a}; usage: deno task bench [--quick] [--profile] [--rounds N] [--render report.json] [--only fanout,ingest,ingestWide,idle,storm,stormOneAddress,salons] [--out FILE]`,
+        `unknown argument ${a}; usage: deno task bench [--quick] [--profile] [--rounds N] [--render report.json] [--scenario ${
+          SCENARIOS.join(",")
+        }] [--attacks ${ATTACKS.join(",")}] [--out FILE]`,
       );
       Deno.exit(2);
     }
@@ -286,7 +356,14 @@ async function waitReady(port: number, child: Deno.ChildProcess, logFile: string
 async function startServer(
   ctx: RunContext,
   target: Target,
-  opts: { db?: string; salons?: string; cpuProfDir?: string; inspectPort?: number } = {},
+  opts: {
+    db?: string;
+    salons?: string;
+    cpuProfDir?: string;
+    inspectPort?: number;
+    /** Every limit at its default (not {@link LIFTED}). */
+    defaultLimits?: boolean;
+  } = {},
 ): Promise<Server> {
   const port = await freePort();
   const inspect = opts.inspectPort ? [`--inspect=127.0.0.1:${opts.inspectPort}`] : [];
@@ -306,9 +383,8 @@ async function startServer(
         CAUSERIE_DB: db,
         CAUSERIE_ADMIN_SOCKET: `${ctx.tmp}/admin-${ctx.serverSeq}.sock`,
         CAUSERIE_SALONS: opts.salons ?? ctx.defaultSalonsEnv,
-        // Every simulated user registers from 127.0.0.1: lift the registration limits.
-        CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR: "0",
-        CAUSERIE_REGISTER_PER_MINUTE: "0",
+        // Every simulated user connects from 127.0.0.1: lift the per-address limits.
+        ...(opts.defaultLimits ? {} : LIFTED),
       },
     });
   } else if (target === "bare") {
@@ -320,6 +396,20 @@ async function startServer(
         "--allow-net",
         "--allow-env",
         "bench/baselines/bare_deno.ts",
+      ],
+      { logFile, env: { ...baseEnv, BENCH_PORT: String(port) } },
+    );
+  } else if (target === "bare-node") {
+    child = spawnRaised(
+      [
+        Deno.execPath(),
+        "run",
+        ...inspect,
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        "--allow-sys",
+        "bench/baselines/bare_node_ws.ts",
       ],
       { logFile, env: { ...baseEnv, BENCH_PORT: String(port) } },
     );
@@ -396,7 +486,11 @@ async function runLoadgen(
   const outPath = `${ctx.tmp}/result-${id}.json`;
   const config: LoadgenConfig = {
     scenario,
-    kind: server.target.startsWith("causerie") ? "causerie" : server.target as "bare" | "socketio",
+    kind: server.target.startsWith("causerie")
+      ? "causerie"
+      : server.target === "socketio"
+      ? "socketio"
+      : "bare",
     port: server.port,
     serverPid: server.pid,
     usersFile,
@@ -412,10 +506,17 @@ async function runLoadgen(
       child.kill("SIGKILL");
     } catch { /* gone */ }
   }, 13 * 60_000);
-  await child.status;
+  const status = await child.status;
   clearTimeout(timeout);
   const out = JSON.parse(
-    await Deno.readTextFile(outPath).catch(() => `{"ok":false,"error":"no result"}`),
+    await Deno.readTextFile(outPath).catch(() =>
+      JSON.stringify({
+        ok: false,
+        error: `no result (the load generator exited with code ${status.code}${
+          status.signal ? `, signal ${status.signal}` : ""
+        })`,
+      })
+    ),
   );
   if (!out.ok) throw new Error(out.error);
   return out.result;
@@ -549,9 +650,13 @@ async function main(): Promise<void> {
 
   // Users: registered once, over WebSocket `register` frames (one argon2 hash each,
   // and a token for the later token hellos), on the run's SQLite database.
+  // "Pong under attack" alone needs its normal users, the seeders, the newcomers and the attacker.
   const needUsers = Math.max(
-    mode.users,
+    scenarios.some((s) => s !== "pongAttack" && s !== "salons") ? mode.users : 0,
     scenarios.includes("salons") ? mode.salons.salons * mode.salons.members + 1 : 0,
+    scenarios.includes("pongAttack")
+      ? mode.pongAttack.normals + mode.pongAttack.seeders + 12 + 1
+      : 0,
   );
   const usersFile = `${tmp}/users.json`;
   let registration: Record<string, unknown> = {};
@@ -587,7 +692,7 @@ async function main(): Promise<void> {
 
   const targetsFor = (s: Scenario): Target[] => {
     const list: Target[] = [...mode.targets[s]];
-    if (ctx.mysqlUrl && s !== "salons") list.splice(1, 0, "causerie-mysql");
+    if (ctx.mysqlUrl && s !== "salons" && s !== "pongAttack") list.splice(1, 0, "causerie-mysql");
     return list;
   };
 
@@ -623,6 +728,7 @@ async function main(): Promise<void> {
   const paramsFor = (s: Scenario): Record<string, number | string | boolean> => {
     const p: Record<string, number | string | boolean> = { ...mode[s] };
     if (s === "storm" || s === "stormOneAddress") p.password = PASSWORD;
+    if (s === "pongAttack" && opts.attacks) p.attacks = opts.attacks;
     return p;
   };
 
@@ -653,6 +759,7 @@ async function main(): Promise<void> {
             db: scenario === "salons" ? ctx.salonsDb : ctx.mainDb,
             salons: scenario === "salons" ? ctx.salonsEnv : ctx.defaultSalonsEnv,
             inspectPort,
+            defaultLimits: scenario === "pongAttack",
           });
           const params = paramsFor(scenario);
           if (inspectPort) params.inspectPort = inspectPort;
@@ -746,7 +853,7 @@ async function main(): Promise<void> {
   const command = `deno task bench${opts.quick ? " --quick" : ""}${
     opts.profile ? " --profile" : ""
   }${opts.rounds ? ` --rounds ${opts.rounds}` : ""}${
-    opts.only ? ` --only ${opts.only.join(",")}` : ""
+    opts.only ? ` --scenario ${opts.only.join(",")}` : ""
   }`;
   const report: BenchReport = {
     command,

@@ -22,11 +22,12 @@ import {
   type ScenarioContext,
   storm,
 } from "./scenarios.ts";
+import { pongAttack } from "./pong_attack.ts";
 
 /** The load generator's input. */
 export interface LoadgenConfig {
   /** Which scenario. */
-  scenario: "register" | "fanout" | "ingest" | "idle" | "storm" | "salons";
+  scenario: "register" | "fanout" | "ingest" | "idle" | "storm" | "salons" | "pongAttack";
   /** Server kind. */
   kind: TargetKind;
   /** Server port on 127.0.0.1. */
@@ -39,7 +40,7 @@ export interface LoadgenConfig {
   params: Record<string, number | string | boolean>;
 }
 
-const SCENARIOS = { register, fanout, ingest, idle, storm, salons };
+const SCENARIOS = { register, fanout, ingest, idle, storm, salons, pongAttack };
 
 if (import.meta.main) {
   const [configPath, outPath] = Deno.args;
