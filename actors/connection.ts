@@ -29,6 +29,7 @@ import {
   floodTooLong,
   overBudget,
   overBudgetTooLong,
+  pauseMs,
   refusalRun,
   requestTokens,
   spentRequest,
@@ -290,6 +291,14 @@ export const connectionMachine = setup({
      * stays past the budget rather than slipping a frame through now and then.
      */
     noteOverBudget: assign(({ context }) => overBudget(context, context.deps.now())),
+    /**
+     * Past the budget, the server stops reading from the peer until a token is
+     * back: a flooder's frames then wait in its own TCP buffers instead of
+     * costing the event loop a parse and a refusal each.
+     */
+    pauseReading: ({ context }) => context.socket.pause?.(pauseMs(context, context.deps.now())),
+    /** Before the welcome, a peer whose backlog is full is not read for a second. */
+    pauseBeforeWelcome: ({ context }) => context.socket.pause?.(1000),
     /** `error unknown_salon`. */
     refuseUnknownSalon: ({ context, event }) => {
       const frame = frameOf(event) as { salon?: string; ref?: string };
@@ -424,9 +433,11 @@ export const connectionMachine = setup({
         onError: { target: "closed", actions: "refuseHandshake" },
       },
       on: {
-        FRAME: [{ guard: "backlogHasRoom", actions: "stash" }, { actions: "refuseBacklogFull" }],
+        FRAME: [{ guard: "backlogHasRoom", actions: "stash" }, {
+          actions: ["refuseBacklogFull", "pauseBeforeWelcome"],
+        }],
         BAD_FRAME: [{ guard: "backlogHasRoom", actions: "stash" }, {
-          actions: "refuseBacklogFull",
+          actions: ["refuseBacklogFull", "pauseBeforeWelcome"],
         }],
         SOCKET_CLOSED: { target: "closed" },
       },
@@ -440,7 +451,13 @@ export const connectionMachine = setup({
         FRAME: [
           {
             guard: not("withinBudget"),
-            actions: ["refuseOverBudget", "noteOverBudget", "noteRefusal", "raiseRefused"],
+            actions: [
+              "refuseOverBudget",
+              "noteOverBudget",
+              "pauseReading",
+              "noteRefusal",
+              "raiseRefused",
+            ],
           },
           {
             guard: "isHandshake",
@@ -476,11 +493,18 @@ export const connectionMachine = setup({
         BAD_FRAME: [
           {
             guard: not("withinBudget"),
-            actions: ["refuseOverBudget", "noteOverBudget", "noteRefusal", "raiseRefused"],
+            actions: [
+              "refuseOverBudget",
+              "noteOverBudget",
+              "pauseReading",
+              "noteRefusal",
+              "raiseRefused",
+            ],
           },
           { actions: ["spendRequest", "refuseBadFrame", "noteRefusal", "raiseRefused"] },
         ],
         REFUSED: { guard: "floodTooLong", target: "closed", actions: "closeFlood" },
+        DROPPED: { actions: ["noteOverBudget", "noteRefusal", "raiseRefused"] },
         REPLACED: { target: "closed", actions: "closeReplaced" },
         SANCTIONED: { target: "closed", actions: "closeSanctioned" },
         REVOKED: { target: "closed", actions: "closeRevoked" },

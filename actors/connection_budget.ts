@@ -17,14 +17,21 @@ export function requestTokens(context: ConnectionContext, now: number): number {
   return tokensAt(rate, context.requests, now);
 }
 
-/** The budget after a frame accepted at `now`: one token spent, any stay past it ended. */
+/**
+ * The budget after a frame accepted at `now`: one token spent. A stay past the
+ * budget ends only once a whole {@link FLOOD_GAP_MS} has passed without a
+ * refusal: a flooder whose reading is paused gets a frame through after each
+ * pause, and that must not reset its stay.
+ */
 export function spentRequest(
   context: ConnectionContext,
   now: number,
 ): Pick<ConnectionContext, "requests" | "overBudgetSince"> {
+  const stillPast = context.overBudgetSince !== undefined &&
+    now - context.lastRefusal < FLOOD_GAP_MS;
   return {
     requests: { tokens: requestTokens(context, now) - 1, at: now },
-    overBudgetSince: undefined,
+    overBudgetSince: stillPast ? context.overBudgetSince : undefined,
   };
 }
 
@@ -49,6 +56,19 @@ export function refusalRun(
   const newRun = context.refusedSince === undefined ||
     now - context.lastRefusal >= FLOOD_GAP_MS;
   return { refusedSince: newRun ? now : context.refusedSince, lastRefusal: now };
+}
+
+/** Longest pause of a peer past its budget, ms. */
+export const MAX_PAUSE_MS = 2000;
+
+/**
+ * How long to stop reading from a session past its budget, at `now`: until its
+ * budget holds a token again (at least one refill step, at most {@link MAX_PAUSE_MS}).
+ */
+export function pauseMs(context: ConnectionContext, now: number): number {
+  const missing = 1 - requestTokens(context, now);
+  const ms = Math.ceil(missing * 1000 / context.limits.requestPerSecond);
+  return Math.min(MAX_PAUSE_MS, Math.max(Math.ceil(1000 / context.limits.requestPerSecond), ms));
 }
 
 /** Whether the session has stayed past its request budget for the flood period at `now`. */

@@ -19,6 +19,11 @@ export interface SocketPort {
   close(code: number, reason: string): void;
   /** Bytes sent but not yet written to the network (absent: always 0). */
   unsent?(): number;
+  /**
+   * Stops reading from the peer for `ms` (TCP then pushes back on it); frames
+   * already read meanwhile are dropped unparsed. Absent: never pauses.
+   */
+  pause?(ms: number): void;
 }
 
 /** Something that receives events (an actor reference, or a test double). */
@@ -159,4 +164,6 @@ export type ConnectionEvent =
   | { type: "REPLACED" }
   | { type: "SANCTIONED"; frame: string }
   | { type: "REVOKED"; reason: string }
-  | { type: "REFUSED" };
+  | { type: "REFUSED" }
+  /** A frame read while reading was paused (past the budget): dropped unparsed, still counted. */
+  | { type: "DROPPED" };

@@ -133,6 +133,10 @@ function open(ws: WebSocket, req: IncomingMessage, events: WSEvents<WebSocket>):
     events.onClose?.(new CloseEvent("close", { code, reason: reason.toString() }), ctx);
   });
   ws.on("error", () => {
+    // A protocol error (a message over maxPayload, bad UTF-8): `ws` has queued its close frame and
+    // would read and discard whatever the peer sends for 30 s more; cut it after a second.
+    const cut = setTimeout(() => ws.terminate(), 1000);
+    ws.once("close", () => clearTimeout(cut));
     events.onError?.(new Event("error"), ctx);
   });
   events.onOpen?.(new Event("open"), ctx);

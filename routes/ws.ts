@@ -77,8 +77,13 @@ export function socketPort(ws: NodeWs, abandoned: () => void): {
   send(frame: string): void;
   close(code: number, reason: string): void;
   unsent(): number;
+  pause(ms: number): void;
+  paused(): boolean;
 } {
   let closing = false;
+  let resumeAt = 0;
+  let resumeTimer: ReturnType<typeof setTimeout> | undefined;
+  ws.once("close", () => clearTimeout(resumeTimer));
   const closeNow = (code: number, reason: string) => {
     try {
       ws.close(code, reason);
@@ -86,6 +91,18 @@ export function socketPort(ws: NodeWs, abandoned: () => void): {
   };
   return {
     unsent: () => ws.bufferedAmount,
+    pause(ms) {
+      const until = Date.now() + ms;
+      if (until <= resumeAt || ws.readyState !== ws.OPEN) return;
+      resumeAt = until;
+      ws.pause();
+      clearTimeout(resumeTimer);
+      resumeTimer = setTimeout(() => {
+        resumeAt = 0;
+        if (ws.readyState === ws.OPEN) ws.resume();
+      }, ms);
+    },
+    paused: () => resumeAt !== 0,
     send(frame) {
       if (closing || ws.readyState !== ws.OPEN) return;
       try {
@@ -150,6 +167,8 @@ export function wsRoute(hub: Hub, deps: WsDeps, opts: WsOptions = {}): Middlewar
   const security = deps.security ?? silentSecurityLog;
   const allowed = (opts.allowedOrigins ?? []).map((o) => new URL(o).origin);
   const heartbeat = new Heartbeat((opts.idleTimeoutSeconds ?? 30) * 1000);
+  /** Socket ports by socket, for the pause check of each frame. */
+  const ports = new WeakMap<NodeWs, ReturnType<typeof socketPort>>();
   /** Admission tickets of upgrades under way, by request. */
   const tickets = new WeakMap<IncomingMessage, AdmissionTicket>();
 
@@ -173,11 +192,16 @@ export function wsRoute(hub: Hub, deps: WsDeps, opts: WsOptions = {}): Middlewar
           security.record({ event: "slow_consumer", address, outcome: "closed", detail: "1008" });
           gone();
         });
+        ports.set(raw, port);
         handle = hub.connect(port, address, { onWelcome: () => ticket.release() });
       },
       onMessage(event, ws) {
-        heartbeat.heard(ws.raw as NodeWs);
+        const raw = ws.raw as NodeWs;
+        heartbeat.heard(raw);
+        // Frames `ws` had already read when the session was paused (past its budget) are dropped
+        // unparsed: the point of the pause is that they cost nothing.
         if (!handle) return;
+        if (ports.get(raw)?.paused()) return handle.dropped();
         const data = event.data;
         if (typeof data !== "string") {
           return handle.receive({ ok: false, message: "send text frames holding one JSON object" });

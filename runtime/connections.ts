@@ -35,6 +35,8 @@ export interface ConnectionHandle {
    * of it is used).
    */
   receive(parsed: ParsedFrame, bytes?: number): void;
+  /** A frame read while the session was paused (past its budget), dropped unparsed. */
+  dropped(): void;
   /** The socket closed. */
   closed(): void;
 }
@@ -89,7 +91,7 @@ export function createConnections(ctx: HubContext): Connections {
       const id = `conn:${++counter}`;
       if (draining || ctx.lifecycle() === "stopped") {
         socket.close(CLOSE.goingAway, "the server is stopping; reconnect in a moment");
-        return { id, receive() {}, closed() {} };
+        return { id, receive() {}, dropped() {}, closed() {} };
       }
       const actor = startConnection(ctx.server(), { id, socket, address });
       if (actor.getSnapshot().status === "active") {
@@ -125,6 +127,9 @@ export function createConnections(ctx: HubContext): Connections {
               bytes: size,
             };
           actor.send(event);
+        },
+        dropped() {
+          ref()?.send({ type: "DROPPED" });
         },
         closed() {
           ref()?.send({ type: "SOCKET_CLOSED" });

@@ -83,6 +83,8 @@ function deferred<T>(): Deferred<T> {
 interface Harness {
   clock: SimulatedClock;
   actor: Actor<typeof connectionMachine>;
+  /** Every pause of reading asked of the socket, ms. */
+  pauses: number[];
   /** Every frame sent, parsed, in order. */
   sent: Sent[];
   /** Every frame sent, as written. */
@@ -131,6 +133,7 @@ function harness(
   const sent: Sent[] = [];
   const raw: string[] = [];
   const closes: Array<{ code: number; reason: string }> = [];
+  const pauses: number[] = [];
   const log: string[] = [];
   const salons = new Map<string, SalonRequest[]>(SALONS.map((n) => [n, []]));
   const directs: Harness["directs"] = [];
@@ -150,6 +153,9 @@ function harness(
     close(code: number, reason: string) {
       closes.push({ code, reason });
       log.push(`close:${code}`);
+    },
+    pause(ms: number) {
+      pauses.push(ms);
     },
   };
 
@@ -227,6 +233,7 @@ function harness(
   const size = (text: string) => new TextEncoder().encode(text).byteLength;
 
   const h: Harness = {
+    pauses,
     clock,
     actor,
     sent,
@@ -937,6 +944,22 @@ Deno.test("request budget: 40 frames at once, the 41st rate_limited and not carr
     h.clock.increment(101); // the refused frame cost a token too
     h.frame({ type: "ping", ref: "later" });
     assert.deepEqual(h.sent.at(-1), { type: "pong", ref: "later" });
+    assertOpen(h);
+  });
+});
+
+Deno.test("request budget: past it, the socket stops being read until a token is back (at most 2 s)", async () => {
+  await withConnection(async (h) => {
+    await h.login();
+    for (let i = 0; i < 40; i++) h.frame({ type: "ping", ref: `p${i}` });
+    assert.deepEqual(h.pauses, [], "no pause within the budget");
+    h.frame({ type: "ping", ref: "over" });
+    // The refusal cost a token: -1 left, two tokens to wait for at 20 per second.
+    assert.deepEqual(h.pauses, [100]);
+    h.frame({ type: "ping", ref: "over again" });
+    assert.deepEqual(h.pauses, [100, 150]);
+    for (let i = 0; i < 60; i++) h.frame({ type: "ping", ref: `flood${i}` });
+    assert.equal(h.pauses.at(-1), 2000, "capped at 2 s");
     assertOpen(h);
   });
 });
