@@ -54,7 +54,7 @@ export type {
   SocketPort,
   UserBuckets,
 } from "./connection_types.ts";
-export { MEMBERSHIP_RATE } from "./connection_types.ts";
+export { HISTORY_RATE, MEMBERSHIP_RATE } from "./connection_types.ts";
 
 /** The id of the session's user. */
 function userOf(context: ConnectionContext): number {
@@ -109,6 +109,11 @@ export const connectionMachine = setup({
     /** The user's `join`/`leave` bucket has a token. */
     hasMembershipToken: ({ context }) =>
       context.buckets.membership.available(userOf(context), context.deps.now()) >= 1,
+    /** The frame asks for a page of history (a salon's or a direct conversation's). */
+    isHistory: ({ event }) => event.type === "FRAME" && event.frame.type === "history",
+    /** The user's `history` bucket has a token. */
+    hasHistoryToken: ({ context }) =>
+      context.buckets.history.available(userOf(context), context.deps.now()) >= 1,
     /** The session's request budget has a token for this frame. */
     withinBudget: ({ context }) => requestTokens(context, context.deps.now()) >= 1,
     /** The frame is a moderator request. */
@@ -271,6 +276,15 @@ export const connectionMachine = setup({
         refOf(event),
       ));
     },
+    /** `error rate_limited`: the user's `history` bucket is empty. */
+    refuseHistoryRate: ({ context, event }) => {
+      const { burst, perSecond } = context.buckets.history.rate;
+      context.socket.send(errorEvent(
+        "rate_limited",
+        `slow down: at most ${burst} history pages at once, then ${perSecond} a second`,
+        refOf(event),
+      ));
+    },
     /** `error rate_limited`: the session is past its request budget; the frame is not carried out. */
     refuseOverBudget: ({ context, event }) => {
       context.socket.send(errorEvent(
@@ -315,6 +329,10 @@ export const connectionMachine = setup({
     /** Takes one token from the user's `say`/`direct` bucket. */
     takeToken: ({ context }) => {
       context.buckets.messages.take(userOf(context), context.deps.now());
+    },
+    /** Takes one token from the user's `history` bucket. */
+    takeHistoryToken: ({ context }) => {
+      context.buckets.history.take(userOf(context), context.deps.now());
     },
     /** Takes one token from the user's `join`/`leave` bucket. */
     takeMembershipToken: ({ context }) => {
@@ -474,7 +492,14 @@ export const connectionMachine = setup({
             actions: ["spendRequest", "refuseRateLimited", "noteRefusal", "raiseRefused"],
           },
           { guard: "isDirect", actions: ["spendRequest", "takeToken", "forwardDirect"] },
-          { guard: "isDirectHistory", actions: ["spendRequest", "forwardDirectHistory"] },
+          {
+            guard: and(["isHistory", not("hasHistoryToken")]),
+            actions: ["spendRequest", "refuseHistoryRate", "noteRefusal", "raiseRefused"],
+          },
+          {
+            guard: "isDirectHistory",
+            actions: ["spendRequest", "takeHistoryToken", "forwardDirectHistory"],
+          },
           {
             guard: not("knownSalon"),
             actions: ["spendRequest", "refuseUnknownSalon", "noteRefusal", "raiseRefused"],
@@ -488,6 +513,7 @@ export const connectionMachine = setup({
             guard: "isMembershipChange",
             actions: ["spendRequest", "takeMembershipToken", "forwardToSalon"],
           },
+          { guard: "isHistory", actions: ["spendRequest", "takeHistoryToken", "forwardToSalon"] },
           { actions: ["spendRequest", "forwardToSalon"] },
         ],
         BAD_FRAME: [

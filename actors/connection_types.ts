@@ -106,6 +106,13 @@ export interface ConnectionLimits {
 export const MEMBERSHIP_RATE = { burst: 5, perSecond: 0.5 } as const;
 
 /**
+ * Default `history` budget of a user: ten pages at once, then two a second. A
+ * page may hold 256 KiB: this bounds what one user's paging costs the event
+ * loop (serializing) and the network to about 512 KiB a second.
+ */
+export const HISTORY_RATE = { burst: 10, perSecond: 2 } as const;
+
+/**
  * Token buckets that belong to users rather than sessions: every session of
  * a user draws from the same bucket, and reconnecting does not refill it.
  * Keyed by user id; the server actor owns them.
@@ -115,6 +122,8 @@ export interface UserBuckets {
   messages: TokenBuckets<number>;
   /** `join` and `leave`. */
   membership: TokenBuckets<number>;
+  /** `history` pages (salons and directs). */
+  history: TokenBuckets<number>;
 }
 
 /** Input of the connection machine. */

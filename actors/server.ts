@@ -26,6 +26,7 @@ import {
   type ConnectionDeps,
   type ConnectionLimits,
   connectionMachine,
+  HISTORY_RATE,
   MEMBERSHIP_RATE,
   type SocketPort,
   type UserBuckets,
@@ -75,6 +76,8 @@ export interface ServerInput {
   limits: ConnectionLimits;
   /** The `join`/`leave` budget of each user (default {@link MEMBERSHIP_RATE}). */
   membershipRate?: BucketRate;
+  /** The `history` budget of each user (default {@link HISTORY_RATE}). */
+  historyRate?: BucketRate;
   /** Most sessions per user; beyond, the oldest is closed. */
   maxSessions: number;
   /** Shortest interval between two `presence` frames, ms. */
@@ -399,6 +402,7 @@ export const serverMachine = setup({
         perSecond: input.limits.ratePerSecond,
       }),
       membership: new TokenBuckets(input.membershipRate ?? MEMBERSHIP_RATE),
+      history: new TokenBuckets(input.historyRate ?? HISTORY_RATE),
     },
   }),
   type: "parallel",

@@ -79,9 +79,11 @@ export function socketPort(ws: NodeWs, abandoned: () => void): {
   unsent(): number;
   pause(ms: number): void;
   paused(): boolean;
+  firstDropped(): boolean;
 } {
   let closing = false;
   let resumeAt = 0;
+  let droppedInPause = false;
   let resumeTimer: ReturnType<typeof setTimeout> | undefined;
   ws.once("close", () => clearTimeout(resumeTimer));
   const closeNow = (code: number, reason: string) => {
@@ -95,6 +97,7 @@ export function socketPort(ws: NodeWs, abandoned: () => void): {
       const until = Date.now() + ms;
       if (until <= resumeAt || ws.readyState !== ws.OPEN) return;
       resumeAt = until;
+      droppedInPause = false;
       ws.pause();
       clearTimeout(resumeTimer);
       resumeTimer = setTimeout(() => {
@@ -103,6 +106,12 @@ export function socketPort(ws: NodeWs, abandoned: () => void): {
       }, ms);
     },
     paused: () => resumeAt !== 0,
+    /** Whether this is the first frame dropped since the pause began (the one worth counting). */
+    firstDropped() {
+      if (droppedInPause) return false;
+      droppedInPause = true;
+      return true;
+    },
     send(frame) {
       if (closing || ws.readyState !== ws.OPEN) return;
       try {
@@ -201,7 +210,10 @@ export function wsRoute(hub: Hub, deps: WsDeps, opts: WsOptions = {}): Middlewar
         // Frames `ws` had already read when the session was paused (past its budget) are dropped
         // unparsed: the point of the pause is that they cost nothing.
         if (!handle) return;
-        if (ports.get(raw)?.paused()) return handle.dropped();
+        const port = ports.get(raw);
+        // One drop per pause keeps the session past its budget; counting each would cost an
+        // actor event per frame, which is what pausing avoids.
+        if (port?.paused()) return port.firstDropped() ? handle.dropped() : undefined;
         const data = event.data;
         if (typeof data !== "string") {
           return handle.receive({ ok: false, message: "send text frames holding one JSON object" });

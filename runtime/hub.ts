@@ -52,6 +52,7 @@ export interface HubOptions {
     & {
       /** The `join`/`leave` budget of each user (default: burst 5, one every 2 s). */
       membershipRate?: BucketRate;
+      historyRate?: BucketRate;
     };
   /** Most sessions per user. */
   maxSessions: number;
@@ -185,6 +186,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       presenceIntervalMs: opts.presenceIntervalMs ?? 1000,
       limits,
       ...(opts.limits.membershipRate ? { membershipRate: opts.limits.membershipRate } : {}),
+      ...(opts.limits.historyRate ? { historyRate: opts.limits.historyRate } : {}),
       deps: {
         reportError: (message) => log.error(message),
         now,

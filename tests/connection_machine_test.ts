@@ -13,6 +13,7 @@ import {
   type ConnectionEvent,
   type ConnectionLimits,
   connectionMachine,
+  HISTORY_RATE,
   MEMBERSHIP_RATE,
   type SalonRequest,
   type UserBuckets,
@@ -45,6 +46,7 @@ function userBuckets(): UserBuckets {
   return {
     messages: new TokenBuckets({ burst: LIMITS.burst, perSecond: LIMITS.ratePerSecond }),
     membership: new TokenBuckets(MEMBERSHIP_RATE),
+    history: new TokenBuckets(HISTORY_RATE),
   };
 }
 
@@ -1181,5 +1183,25 @@ Deno.test("SOCKET_CLOSED calls deps.detach once with the session", async () => {
     // Frames arriving late are ignored.
     h.frame({ type: "say", salon: "Blabla", text: "late" });
     assert.equal(h.salons.get("Blabla")!.length, 0);
+  });
+});
+
+Deno.test("history budget: 10 pages at once per user, then 2 a second; refused pages are not asked of the salon", async () => {
+  await withConnection(async (h) => {
+    await h.login();
+    const asked = () => h.salons.get("Général")!.filter((r) => r.type === "HISTORY").length;
+    for (let i = 0; i < 10; i++) h.frame({ type: "history", salon: "Général", ref: `h${i}` });
+    assert.equal(asked(), 10);
+    h.frame({ type: "history", salon: "Général", ref: "more" });
+    assertErrorFrame(h.sent.at(-1), "rate_limited", "more");
+    assert.match(h.sent.at(-1)!.message!, /10 history pages at once, then 2 a second/);
+    h.frame({ type: "history", with: "bob", ref: "direct" });
+    assertErrorFrame(h.sent.at(-1), "rate_limited", "direct");
+    assert.equal(asked(), 10);
+    assert.equal(h.directHistories.length, 0);
+    h.clock.increment(500);
+    h.frame({ type: "history", salon: "Général", ref: "later" });
+    assert.equal(asked(), 11);
+    assertOpen(h);
   });
 });
