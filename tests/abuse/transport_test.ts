@@ -211,10 +211,12 @@ Deno.test("item 1: one address holds at most CAUSERIE_MAX_CONNECTIONS_PER_ADDRES
     }
     const extra = await Deno.connect({ hostname: "127.0.0.1", port: srv.server.port });
     held.push(extra);
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const read = await Promise.race([
       extra.read(new Uint8Array(16)),
-      new Promise<"open">((r) => setTimeout(() => r("open"), 2000)),
+      new Promise<"open">((r) => timer = setTimeout(() => r("open"), 2000)),
     ]);
+    clearTimeout(timer);
     assert.equal(read, null, "the sixth is closed at once");
     held.pop()!.close();
     held.shift()!.close();
