@@ -28,7 +28,6 @@ import type { UserSummary } from "../store/store.ts";
 import {
   floodTooLong,
   overBudget,
-  overBudgetTooLong,
   pauseMs,
   refusalRun,
   requestTokens,
@@ -386,7 +385,9 @@ export const connectionMachine = setup({
     },
     /** Closes a flooding socket (1008). */
     closeFlood: ({ context }) => {
-      const pastBudget = overBudgetTooLong(context, context.deps.now());
+      // A session past its budget is named for that, even when its run of refusals (which may
+      // have begun with an invalid frame just before) reached the flood period first.
+      const pastBudget = context.overBudgetSince !== undefined;
       context.socket.close(
         CLOSE.policy,
         pastBudget ? "too many requests for too long" : "too many refused frames",

@@ -72,7 +72,7 @@ export function pauseMs(context: ConnectionContext, now: number): number {
 }
 
 /** Whether the session has stayed past its request budget for the flood period at `now`. */
-export function overBudgetTooLong(context: ConnectionContext, now: number): boolean {
+function overBudgetTooLong(context: ConnectionContext, now: number): boolean {
   return context.overBudgetSince !== undefined &&
     now - context.overBudgetSince >= context.limits.floodMs;
 }

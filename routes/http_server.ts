@@ -169,20 +169,22 @@ export async function listenHttp(
   const accepts = () =>
     new Promise<boolean>((resolve) => {
       const probe = connect({ host: probeHost, port: address.port });
-      let seen = false;
+      let settled = false;
       const onConnection = (socket: Socket) => {
-        if (socket.remotePort === probe.localPort) seen = true;
+        if (socket.remotePort === probe.localPort) done(true);
       };
       current.on("connection", onConnection);
       const done = (ok: boolean) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         current.off("connection", onConnection);
         probe.destroy();
         resolve(ok);
       };
-      const timer = setTimeout(() => done(seen), 1000);
+      // A loaded event loop may take a while to accept: a whole second before giving up.
+      const timer = setTimeout(() => done(false), 1000);
       probe.on("error", () => done(false));
-      probe.on("connect", () => setTimeout(() => done(seen), 200));
     });
 
   let rebinding = false;

@@ -60,6 +60,56 @@ export function frameTooBig(text: string): boolean {
   return new TextEncoder().encode(text).byteLength > MAX_FRAME_BYTES;
 }
 
+/**
+ * A server text frame (unmasked, FIN) holding `text`, header and UTF-8
+ * payload in one buffer.
+ */
+export function textFrame(text: string): Buffer {
+  const n = Buffer.byteLength(text, "utf8");
+  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(head + n);
+  frame[0] = 0x81;
+  if (head === 2) frame[1] = n;
+  else if (head === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(n, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(n / 2 ** 32), 2);
+    frame.writeUInt32BE(n >>> 0, 6);
+  }
+  frame.write(text, head, "utf8");
+  return frame;
+}
+
+/**
+ * The last frame built, by its text: a salon serializes a message once and
+ * hands the same string to every member's session, so the frame (its UTF-8
+ * encoding included) is built once per message, not once per member.
+ */
+let lastText: string | undefined;
+let lastFrame: Buffer | undefined;
+
+function frameOf(text: string): Buffer {
+  if (text !== lastText) {
+    lastFrame = textFrame(text);
+    lastText = text;
+  }
+  return lastFrame!;
+}
+
+/**
+ * Writes a text frame straight to the socket under `ws`. Safe because
+ * nothing is compressed (no `permessage-deflate`): `ws` writes each of its own
+ * frames (pings, close) synchronously and whole, so frames never interleave,
+ * and `bufferedAmount` still counts what is waiting in the socket.
+ */
+function writeText(ws: NodeWs, text: string): void {
+  const socket = (ws as unknown as { _socket?: { write(b: Buffer): boolean } })._socket;
+  if (socket) socket.write(frameOf(text));
+  else ws.send(text);
+}
+
 /** Longest wait for queued frames to leave before a close, ms. */
 export const CLOSE_FLUSH_MS = 1000;
 
@@ -115,7 +165,7 @@ export function socketPort(ws: NodeWs, abandoned: () => void): {
     send(frame) {
       if (closing || ws.readyState !== ws.OPEN) return;
       try {
-        ws.send(frame);
+        writeText(ws, frame);
       } catch {
         return;
       }
