@@ -34,6 +34,24 @@ type UpgradeEnv = {
   [ACCEPTED]?: WSEvents<WebSocket>;
 };
 
+/** Whether a socket's frames are being dropped unread (its session is past its budget). */
+export interface ReadGate {
+  /** True while frames are dropped. */
+  closed(): boolean;
+  /** A frame was dropped. */
+  dropped(): void;
+}
+
+const gates = new WeakMap<WebSocket, ReadGate>();
+
+/**
+ * Drops the frames of `ws` while `gate.closed()`, before they are decoded or
+ * wrapped in an event: under a flood, a dropped frame costs no allocation.
+ */
+export function setReadGate(ws: WebSocket, gate: ReadGate): void {
+  gates.set(ws, gate);
+}
+
 /** The upgrade helper for routes, and the hook for the server. */
 export interface WebSocketSupport {
   /** Hono's `upgradeWebSocket`, for `node:http`. */
@@ -122,6 +140,8 @@ function open(ws: WebSocket, req: IncomingMessage, events: WSEvents<WebSocket>):
     close: (code, reason) => ws.close(code, reason),
   });
   ws.on("message", (data, isBinary) => {
+    const gate = gates.get(ws);
+    if (gate?.closed()) return gate.dropped();
     // The server's binaryType is "nodebuffer": one Buffer per message.
     const bytes = data as Buffer;
     const payload = isBinary

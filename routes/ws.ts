@@ -21,7 +21,7 @@ import type { ConnectionHandle, Hub } from "../runtime/hub.ts";
 import { MAX_FRAME_BYTES, parseFrame } from "../protocol/frames.ts";
 import { clientAddress } from "./body.ts";
 import { Heartbeat } from "./heartbeat.ts";
-import type { WebSocketSupport } from "./node_ws.ts";
+import { setReadGate, type WebSocketSupport } from "./node_ws.ts";
 
 /** A socket whose unsent data passes this many bytes is a slow consumer and is closed. */
 export const SLOW_CONSUMER_BYTES = 1024 * 1024;
@@ -226,8 +226,6 @@ export function wsRoute(hub: Hub, deps: WsDeps, opts: WsOptions = {}): Middlewar
   const security = deps.security ?? silentSecurityLog;
   const allowed = (opts.allowedOrigins ?? []).map((o) => new URL(o).origin);
   const heartbeat = new Heartbeat((opts.idleTimeoutSeconds ?? 30) * 1000);
-  /** Socket ports by socket, for the pause check of each frame. */
-  const ports = new WeakMap<NodeWs, ReturnType<typeof socketPort>>();
   /** Admission tickets of upgrades under way, by request. */
   const tickets = new WeakMap<IncomingMessage, AdmissionTicket>();
 
@@ -251,19 +249,21 @@ export function wsRoute(hub: Hub, deps: WsDeps, opts: WsOptions = {}): Middlewar
           security.record({ event: "slow_consumer", address, outcome: "closed", detail: "1008" });
           gone();
         });
-        ports.set(raw, port);
+        setReadGate(raw, {
+          closed: () => port.paused(),
+          // One drop per pause keeps the session past its budget; counting each would cost an
+          // actor event per frame, which is what pausing avoids.
+          dropped: () => {
+            if (port.firstDropped()) handle?.dropped();
+          },
+        });
         handle = hub.connect(port, address, { onWelcome: () => ticket.release() });
       },
       onMessage(event, ws) {
-        const raw = ws.raw as NodeWs;
-        heartbeat.heard(raw);
-        // Frames `ws` had already read when the session was paused (past its budget) are dropped
-        // unparsed: the point of the pause is that they cost nothing.
+        heartbeat.heard(ws.raw as NodeWs);
+        // Frames `ws` had already read when the session was paused (past its budget) never get
+        // here: the read gate (routes/node_ws.ts) drops them undecoded.
         if (!handle) return;
-        const port = ports.get(raw);
-        // One drop per pause keeps the session past its budget; counting each would cost an
-        // actor event per frame, which is what pausing avoids.
-        if (port?.paused()) return port.firstDropped() ? handle.dropped() : undefined;
         const data = event.data;
         if (typeof data !== "string") {
           return handle.receive({ ok: false, message: "send text frames holding one JSON object" });
