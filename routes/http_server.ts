@@ -87,6 +87,9 @@ export async function listenHttp(
   const perAddress = new Map<string, number>();
   const servers = new Set<Server>();
   let shedding = false;
+  let probing = false;
+  let closed = false;
+  let probeHost = "";
   let lastWarning = 0;
   const warn = (message: string) => {
     const now = Date.now();
@@ -110,8 +113,16 @@ export async function listenHttp(
     server.maxConnections = limits.maxConnections;
     webSockets.attach(server, app);
     server.on("connection", (socket: Socket) => {
+      // Each listener counts only its own connections: after listening again, the old ones
+      // still count here.
+      if (sockets.size >= limits.maxConnections) {
+        shedding = true;
+        socket.destroy();
+        return;
+      }
       const peer = socket.remoteAddress ?? "unknown";
-      if (!opts.isProxy?.(peer)) {
+      // The watchdog's probe of ourselves is not a client: it never counts against loopback's cap.
+      if (!opts.isProxy?.(peer) && !(probing && peer === probeHost)) {
         const key = addressKey(peer);
         const open = perAddress.get(key) ?? 0;
         if (open >= limits.maxConnectionsPerAddress) {
@@ -161,7 +172,7 @@ export async function listenHttp(
   let current = create();
   await listen(current, opts.port);
   const address = current.address() as AddressInfo;
-  const probeHost = address.address === "0.0.0.0" || address.address === "::"
+  probeHost = address.address === "0.0.0.0" || address.address === "::"
     ? (address.family === "IPv6" ? "::1" : "127.0.0.1")
     : address.address;
 
@@ -192,18 +203,20 @@ export async function listenHttp(
     if (!shedding || rebinding || sockets.size >= limits.maxConnections) return;
     rebinding = true;
     try {
-      if (await accepts()) {
+      probing = true;
+      const accepting = await accepts().finally(() => probing = false);
+      if (closed) return;
+      if (accepting) {
         shedding = false;
         return;
       }
       log.warn("the HTTP server stopped accepting connections; listening again on the same port");
       const stale = current;
-      await new Promise<void>((resolve) => {
-        stale.close(() => servers.delete(stale));
-        resolve();
-      });
+      stale.close(() => servers.delete(stale));
       current = create();
       await listen(current, address.port);
+      // Closed meanwhile: the fresh listener must not outlive the server.
+      if (closed) current.close();
       shedding = false;
     } catch (e) {
       log.error(`listening again failed: ${(e as Error).message}; retrying`);
@@ -218,6 +231,7 @@ export async function listenHttp(
     hostname: address.address,
     connections: () => sockets.size,
     close() {
+      closed = true;
       clearInterval(watchdog);
       closing ??= (() => {
         const closed = [...servers].map((server) =>

@@ -28,11 +28,24 @@ import { type WebSocket, WebSocketServer } from "ws";
 /** Where an accepting route leaves its events for the `upgrade` handler. */
 const ACCEPTED = Symbol("websocket accepted");
 
+/** Set on the env of requests that came through the server's `upgrade` event. */
+const VIA_UPGRADE = Symbol("via the upgrade event");
+
 type UpgradeEnv = {
   incoming: IncomingMessage;
   outgoing: undefined;
   [ACCEPTED]?: WSEvents<WebSocket>;
+  [VIA_UPGRADE]?: true;
 };
+
+/**
+ * Whether the request came through the server's `upgrade` event (with
+ * `Connection: Upgrade`): only those can become WebSockets. A `GET /ws` with
+ * `Upgrade: websocket` but no `Connection: Upgrade` is an ordinary request.
+ */
+export function isUpgradeRequest(c: Context): boolean {
+  return (c.env as UpgradeEnv | undefined)?.[VIA_UPGRADE] === true;
+}
 
 /** Whether a socket's frames are being dropped unread (its session is past its budget). */
 export interface ReadGate {
@@ -71,7 +84,7 @@ export function createWebSocketSupport(opts: { maxPayload: number }): WebSocketS
 
   const upgradeWebSocket = defineWebSocketHelper<WebSocket>((c: Context, events) => {
     const env = c.env as UpgradeEnv | undefined;
-    if (!env?.incoming || c.req.header("upgrade")?.toLowerCase() !== "websocket") return;
+    if (!env?.[VIA_UPGRADE]) return;
     env[ACCEPTED] = events;
     return new Response(null, { status: 200 });
   }) as UpgradeWebSocket<WebSocket>;
@@ -81,7 +94,7 @@ export function createWebSocketSupport(opts: { maxPayload: number }): WebSocketS
     attach(server, app) {
       server.on("upgrade", async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         socket.on("error", () => socket.destroy());
-        const env: UpgradeEnv = { incoming: req, outgoing: undefined };
+        const env: UpgradeEnv = { incoming: req, outgoing: undefined, [VIA_UPGRADE]: true };
         let response: Response;
         try {
           response = await app.request(urlOf(req), { headers: headersOf(req) }, env);
@@ -125,7 +138,11 @@ async function writeResponse(socket: Duplex, response: Response): Promise<void> 
   head += `content-length: ${body.byteLength}\r\nconnection: close\r\n\r\n`;
   if (!socket.writable) return void socket.destroy();
   socket.write(head);
-  socket.end(body);
+  // The HTTP server no longer watches a socket handed to `upgrade`: close it ourselves once the
+  // answer is out (or after a second if the peer does not read it), or it would stay half-open.
+  const cut = setTimeout(() => socket.destroy(), 1000);
+  socket.once("close", () => clearTimeout(cut));
+  socket.end(body, () => socket.destroy());
 }
 
 function open(ws: WebSocket, req: IncomingMessage, events: WSEvents<WebSocket>): void {

@@ -21,7 +21,7 @@ import type { ConnectionHandle, Hub } from "../runtime/hub.ts";
 import { MAX_FRAME_BYTES, parseFrame } from "../protocol/frames.ts";
 import { clientAddress } from "./body.ts";
 import { Heartbeat } from "./heartbeat.ts";
-import { setReadGate, type WebSocketSupport } from "./node_ws.ts";
+import { isUpgradeRequest, setReadGate, type WebSocketSupport } from "./node_ws.ts";
 
 /** A socket whose unsent data passes this many bytes is a slow consumer and is closed. */
 export const SLOW_CONSUMER_BYTES = 1024 * 1024;
@@ -137,6 +137,13 @@ export function socketPort(ws: NodeWs, abandoned: () => void): {
   let resumeTimer: ReturnType<typeof setTimeout> | undefined;
   ws.once("close", () => clearTimeout(resumeTimer));
   const closeNow = (code: number, reason: string) => {
+    // A paused socket would never read the peer's close frame: read again, or the
+    // connection lingers until ws's 30 s close timer.
+    if (resumeAt !== 0) {
+      resumeAt = 0;
+      clearTimeout(resumeTimer);
+      ws.resume();
+    }
     try {
       ws.close(code, reason);
     } catch { /* already closing */ }
@@ -152,7 +159,7 @@ export function socketPort(ws: NodeWs, abandoned: () => void): {
       clearTimeout(resumeTimer);
       resumeTimer = setTimeout(() => {
         resumeAt = 0;
-        if (ws.readyState === ws.OPEN) ws.resume();
+        if (ws.readyState !== ws.CLOSED) ws.resume();
       }, ms);
     },
     paused: () => resumeAt !== 0,
@@ -278,8 +285,13 @@ export function wsRoute(hub: Hub, deps: WsDeps, opts: WsOptions = {}): Middlewar
   });
 
   return async (c, next) => {
-    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-      return refuse(c, 426, "invalid", "GET /ws expects a WebSocket upgrade (Upgrade: websocket)");
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket" || !isUpgradeRequest(c)) {
+      return refuse(
+        c,
+        426,
+        "invalid",
+        "GET /ws expects a WebSocket upgrade (Upgrade: websocket, Connection: Upgrade)",
+      );
     }
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
     const version = c.req.header("sec-websocket-version");

@@ -229,3 +229,63 @@ Deno.test("item 1: one address holds at most CAUSERIE_MAX_CONNECTIONS_PER_ADDRES
     await srv.stop();
   }
 });
+
+/** Sends raw request text on a fresh connection, reads the answer's head, keeps the connection. */
+async function rawRequest(port: number, text: string): Promise<{ conn: Deno.Conn; head: string }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(text));
+  let got = "";
+  const buf = new Uint8Array(4096);
+  while (!got.includes("\r\n\r\n")) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    got += new TextDecoder().decode(buf.subarray(0, n));
+  }
+  return { conn, head: got.split("\r\n\r\n")[0] };
+}
+
+Deno.test("a refused upgrade's connection is closed by the server, even if the client keeps it open", async () => {
+  const srv = await startTestServer({ CAUSERIE_MAX_CONNECTIONS_PER_ADDRESS: "3" });
+  const held: Deno.Conn[] = [];
+  try {
+    const key = btoa("0123456789abcdef");
+    for (let i = 0; i < 3; i++) {
+      const { conn, head } = await rawRequest(
+        srv.server.port,
+        `GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nOrigin: https://evil.example\r\n\r\n`,
+      );
+      assert.match(head, /^HTTP\/1.1 403/);
+      held.push(conn); // never closed by the client
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    // Had the server kept them, this address would be at its cap of 3 and this would be cut.
+    const res = await fetch(`${srv.url}/healthz`);
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  } finally {
+    for (const c of held) c.close();
+    await srv.stop();
+  }
+});
+
+Deno.test("GET /ws with Upgrade but no Connection: Upgrade is 426 and holds no pre-welcome place", async () => {
+  const srv = await startTestServer({ CAUSERIE_PREWELCOME_PER_ADDRESS: "1" });
+  let kept: Deno.Conn | undefined;
+  try {
+    const key = btoa("0123456789abcdef");
+    const { conn, head } = await rawRequest(
+      srv.server.port,
+      `GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n` +
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    kept = conn; // a keep-alive connection that stays open
+    assert.match(head, /^HTTP\/1.1 426/);
+    // The one place this address has for a socket before its welcome is still free.
+    const ws = await srv.connect();
+    assert.ok(ws.isOpen);
+  } finally {
+    kept?.close();
+    await srv.stop();
+  }
+});
