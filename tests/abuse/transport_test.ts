@@ -5,9 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { rawConnect } from "../raw_ws.ts";
+import { rawConnect, type RawFrame } from "../raw_ws.ts";
 import { startServer } from "../server_process.ts";
-import { startTestServer } from "../ws_client.ts";
+import { registerHttp, startTestServer } from "../ws_client.ts";
 
 const MiB = 1024 * 1024;
 
@@ -286,6 +286,39 @@ Deno.test("GET /ws with Upgrade but no Connection: Upgrade is 426 and holds no p
     assert.ok(ws.isOpen);
   } finally {
     kept?.close();
+    await srv.stop();
+  }
+});
+
+Deno.test("a flooder closed while its reading is paused: once it answers the close, the server ends the connection at once", async () => {
+  const srv = await startTestServer();
+  const raw = await rawConnect(srv.server.port);
+  try {
+    await registerHttp(srv.url, "flooder", "Flooder", "flooder-password");
+    await raw.sendText(
+      JSON.stringify({ type: "hello", username: "flooder", password: "flooder-password" }),
+    );
+    await raw.readUntil((f) => f.text?.includes('"welcome"') ?? false, 5000);
+    // Far past the budget for 5 s: the server pauses reading, then closes with 1008.
+    const ping = JSON.stringify({ type: "ping" });
+    let close: RawFrame | undefined;
+    const closing = raw.readUntil((f) => f.opcode === 8, 10_000).then(({ frames }) =>
+      close = frames.find((f) => f.opcode === 8)
+    );
+    const deadline = Date.now() + 9000;
+    while (!close && Date.now() < deadline) {
+      for (let i = 0; i < 50; i++) await raw.sendText(ping).catch(() => {});
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await closing;
+    assert.equal(close?.closeCode, 1008);
+    await raw.sendFrame(0x8, new Uint8Array([0x03, 0xf0]));
+    const t0 = Date.now();
+    const { eof } = await raw.readUntil(() => false, 5000).catch(() => ({ eof: false }));
+    assert.ok(eof, "the server ended the connection");
+    assert.ok(Date.now() - t0 < 3000, `ended ${Date.now() - t0} ms after the close answer`);
+  } finally {
+    raw.close();
     await srv.stop();
   }
 });
