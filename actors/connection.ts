@@ -108,8 +108,12 @@ export const connectionMachine = setup({
     /** The user's `join`/`leave` bucket has a token. */
     hasMembershipToken: ({ context }) =>
       context.buckets.membership.available(userOf(context), context.deps.now()) >= 1,
-    /** The frame asks for a page of history (a salon's or a direct conversation's). */
-    isHistory: ({ event }) => event.type === "FRAME" && event.frame.type === "history",
+    /**
+     * The frame asks for a reply that grows with the data: a page of history (a salon's or a
+     * direct conversation's, up to 256 KiB) or a salon's member list (`who`).
+     */
+    isHistoryOrWho: ({ event }) =>
+      event.type === "FRAME" && (event.frame.type === "history" || event.frame.type === "who"),
     /** The user's `history` bucket has a token. */
     hasHistoryToken: ({ context }) =>
       context.buckets.history.available(userOf(context), context.deps.now()) >= 1,
@@ -275,12 +279,12 @@ export const connectionMachine = setup({
         refOf(event),
       ));
     },
-    /** `error rate_limited`: the user's `history` bucket is empty. */
+    /** `error rate_limited`: the user's `history`/`who` bucket is empty. */
     refuseHistoryRate: ({ context, event }) => {
       const { burst, perSecond } = context.buckets.history.rate;
       context.socket.send(errorEvent(
         "rate_limited",
-        `slow down: at most ${burst} history pages at once, then ${perSecond} a second`,
+        `slow down: at most ${burst} history or who requests at once, then ${perSecond} a second`,
         refOf(event),
       ));
     },
@@ -494,7 +498,7 @@ export const connectionMachine = setup({
           },
           { guard: "isDirect", actions: ["spendRequest", "takeToken", "forwardDirect"] },
           {
-            guard: and(["isHistory", not("hasHistoryToken")]),
+            guard: and(["isHistoryOrWho", not("hasHistoryToken")]),
             actions: ["spendRequest", "refuseHistoryRate", "noteRefusal", "raiseRefused"],
           },
           {
@@ -514,7 +518,10 @@ export const connectionMachine = setup({
             guard: "isMembershipChange",
             actions: ["spendRequest", "takeMembershipToken", "forwardToSalon"],
           },
-          { guard: "isHistory", actions: ["spendRequest", "takeHistoryToken", "forwardToSalon"] },
+          {
+            guard: "isHistoryOrWho",
+            actions: ["spendRequest", "takeHistoryToken", "forwardToSalon"],
+          },
           { actions: ["spendRequest", "forwardToSalon"] },
         ],
         BAD_FRAME: [

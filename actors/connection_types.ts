@@ -122,7 +122,7 @@ export interface UserBuckets {
   messages: TokenBuckets<number>;
   /** `join` and `leave`. */
   membership: TokenBuckets<number>;
-  /** `history` pages (salons and directs). */
+  /** `history` pages (salons and directs) and `who` lists. */
   history: TokenBuckets<number>;
 }
 

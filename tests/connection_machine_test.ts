@@ -1186,7 +1186,7 @@ Deno.test("SOCKET_CLOSED calls deps.detach once with the session", async () => {
   });
 });
 
-Deno.test("history budget: 10 pages at once per user, then 2 a second; refused pages are not asked of the salon", async () => {
+Deno.test("history/who budget: 10 at once per user, then 2 a second; refused ones are not asked of the salon", async () => {
   await withConnection(async (h) => {
     await h.login();
     const asked = () => h.salons.get("Général")!.filter((r) => r.type === "HISTORY").length;
@@ -1194,11 +1194,13 @@ Deno.test("history budget: 10 pages at once per user, then 2 a second; refused p
     assert.equal(asked(), 10);
     h.frame({ type: "history", salon: "Général", ref: "more" });
     assertErrorFrame(h.sent.at(-1), "rate_limited", "more");
-    assert.match(h.sent.at(-1)!.message!, /10 history pages at once, then 2 a second/);
+    assert.match(h.sent.at(-1)!.message!, /10 history or who requests at once, then 2 a second/);
     h.frame({ type: "history", with: "bob", ref: "direct" });
     assertErrorFrame(h.sent.at(-1), "rate_limited", "direct");
     assert.equal(asked(), 10);
     assert.equal(h.directHistories.length, 0);
+    h.frame({ type: "who", salon: "Général", ref: "who" });
+    assertErrorFrame(h.sent.at(-1), "rate_limited", "who");
     h.clock.increment(500);
     h.frame({ type: "history", salon: "Général", ref: "later" });
     assert.equal(asked(), 11);
