@@ -47,8 +47,6 @@ export interface HttpServer {
   port: number;
   /** The address listened on. */
   hostname: string;
-  /** Open TCP connections now. */
-  connections(): number;
   /** Stops accepting, closes idle and HTTP connections (WebSockets are the hub's), resolves once closed. */
   close(): Promise<void>;
 }
@@ -229,7 +227,6 @@ export async function listenHttp(
   return {
     port: address.port,
     hostname: address.address,
-    connections: () => sockets.size,
     close() {
       closed = true;
       clearInterval(watchdog);

@@ -18,7 +18,7 @@ import { addressKey } from "../lib/address.ts";
 import { type SecurityLog, silentSecurityLog } from "../lib/security_log.ts";
 import type { Admission, AdmissionTicket } from "../runtime/admission.ts";
 import type { ConnectionHandle, Hub } from "../runtime/hub.ts";
-import { MAX_FRAME_BYTES, parseFrame } from "../protocol/frames.ts";
+import { parseFrame } from "../protocol/frames.ts";
 import { clientAddress } from "./body.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { isUpgradeRequest, setReadGate, type WebSocketSupport } from "./node_ws.ts";
@@ -51,13 +51,6 @@ export interface WsDeps {
   admission: Admission;
   /** Where refused upgrades and slow consumers are recorded. */
   security?: SecurityLog;
-}
-
-/** Whether a text frame is larger than {@link MAX_FRAME_BYTES} in UTF-8. */
-export function frameTooBig(text: string): boolean {
-  if (text.length > MAX_FRAME_BYTES) return true;
-  if (text.length * 3 <= MAX_FRAME_BYTES) return false;
-  return new TextEncoder().encode(text).byteLength > MAX_FRAME_BYTES;
 }
 
 /**
@@ -275,8 +268,7 @@ export function wsRoute(hub: Hub, deps: WsDeps, opts: WsOptions = {}): Middlewar
         if (typeof data !== "string") {
           return handle.receive({ ok: false, message: "send text frames holding one JSON object" });
         }
-        // `ws` already refused anything larger than MAX_FRAME_BYTES (close 1009).
-        if (frameTooBig(data)) return ws.close(CLOSE.tooBig, "frame larger than 64 KiB");
+        // `ws` already refused anything larger than 64 KiB (close 1009, maxPayload).
         handle.receive(parseFrame(data), Buffer.byteLength(data, "utf8"));
       },
       onClose: gone,

@@ -52,11 +52,6 @@ export class Admission {
     this.#now = now;
   }
 
-  /** Sockets let in and not yet welcomed or closed. */
-  get waiting(): number {
-    return this.#waitingTotal;
-  }
-
   /** Lets a socket from `addressKey` in, or says why not. */
   admit(addressKey: string): AdmissionResult {
     const l = this.#limits;
