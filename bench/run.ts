@@ -1,6 +1,7 @@
 /**
- * `deno task bench [--quick] [--profile] [--rounds N] [--scenario a,b] [--attacks x,y] [--out FILE]`
- * (`--only` is the same as `--scenario`; `--attacks` picks the attacks of pongAttack)
+ * `deno task bench [--quick] [--profile] [--rounds N] [--scenario a,b] [--attacks x,y] [--users N] [--out FILE]`
+ * (`--only` is the same as `--scenario`; `--attacks` picks the attacks of pongAttack; `--users`
+ * registers at least N users, so that an isolated scenario meets a Général as large as a full run's)
  *
  * Runs every scenario on Causerie (SQLite; MySQL too when
  * CAUSERIE_TEST_MYSQL_URL is set) and on the three baselines (bare Deno,
@@ -248,6 +249,8 @@ function parseArgs(args: string[]) {
     out: `${ROOT}/docs/benchmarks.md`,
     /** "Pong under attack": only these attacks (comma-separated). */
     attacks: undefined as string | undefined,
+    /** Register at least this many users (so a scenario runs against a large Général). */
+    users: undefined as number | undefined,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -263,11 +266,12 @@ function parseArgs(args: string[]) {
       }
     } else if (a === "--out") opts.out = args[++i];
     else if (a === "--attacks") opts.attacks = args[++i];
+    else if (a === "--users") opts.users = Number(args[++i]);
     else {
       console.error(
         `unknown argument ${a}; usage: deno task bench [--quick] [--profile] [--rounds N] [--render report.json] [--scenario ${
           SCENARIOS.join(",")
-        }] [--attacks ${ATTACKS.join(",")}] [--out FILE]`,
+        }] [--attacks ${ATTACKS.join(",")}] [--users N] [--out FILE]`,
       );
       Deno.exit(2);
     }
@@ -657,6 +661,7 @@ async function main(): Promise<void> {
     scenarios.includes("pongAttack")
       ? mode.pongAttack.normals + mode.pongAttack.seeders + 12 + 1
       : 0,
+    opts.users ?? 0,
   );
   const usersFile = `${tmp}/users.json`;
   let registration: Record<string, unknown> = {};

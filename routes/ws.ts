@@ -106,6 +106,9 @@ function writeText(ws: NodeWs, text: string): void {
 /** Longest wait for queued frames to leave before a close, ms. */
 export const CLOSE_FLUSH_MS = 1000;
 
+/** A session closed while its reading is paused is cut this long after its close frame, ms. */
+export const PAUSED_CLOSE_GRACE_MS = 500;
+
 /**
  * The socket as the actors see it: sends never throw, and a slow consumer is
  * closed (1008), reported through `abandoned` at once (its close frame sits
@@ -130,16 +133,17 @@ export function socketPort(ws: NodeWs, abandoned: () => void): {
   let resumeTimer: ReturnType<typeof setTimeout> | undefined;
   ws.once("close", () => clearTimeout(resumeTimer));
   const closeNow = (code: number, reason: string) => {
-    // A paused socket would never read the peer's close frame: read again, or the
-    // connection lingers until ws's 30 s close timer.
-    if (resumeAt !== 0) {
-      resumeAt = 0;
-      clearTimeout(resumeTimer);
-      ws.resume();
-    }
     try {
       ws.close(code, reason);
     } catch { /* already closing */ }
+    // A paused socket is not read again: what waits in it (a flooder's backlog, megabytes
+    // of frames) would all be decoded before the peer's close frame. The close frame is
+    // sent; the connection is cut a moment later, answered or not.
+    if (ws.isPaused) {
+      clearTimeout(resumeTimer);
+      const cut = setTimeout(() => ws.terminate(), PAUSED_CLOSE_GRACE_MS);
+      ws.once("close", () => clearTimeout(cut));
+    }
   };
   return {
     unsent: () => ws.bufferedAmount,
@@ -152,10 +156,12 @@ export function socketPort(ws: NodeWs, abandoned: () => void): {
       clearTimeout(resumeTimer);
       resumeTimer = setTimeout(() => {
         resumeAt = 0;
-        if (ws.readyState !== ws.CLOSED) ws.resume();
+        // A session being closed stays paused (see closeNow).
+        if (!closing && ws.readyState === ws.OPEN) ws.resume();
       }, ms);
     },
-    paused: () => resumeAt !== 0,
+    /** Whether frames are to be dropped unread: past the budget, or being closed. */
+    paused: () => resumeAt !== 0 || closing,
     /** Whether this is the first frame dropped since the pause began (the one worth counting). */
     firstDropped() {
       if (droppedInPause) return false;

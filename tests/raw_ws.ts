@@ -93,8 +93,7 @@ export async function rawConnect(
         const n = await Promise.race([
           conn.read(chunk),
           new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), left)),
-        ]);
-        clearTimeout(timer);
+        ]).finally(() => clearTimeout(timer));
         if (n === "timeout") throw new Error(`no matching frame within ${timeoutMs} ms`);
         if (n === null) return { frames, eof: true };
         buffer = concat(buffer, chunk.subarray(0, n));
@@ -177,4 +176,21 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   let written = 0;
   while (written < data.byteLength) written += await conn.write(data.subarray(written));
+}
+
+/**
+ * Reads until the server ends the connection: `"closed"` (FIN), `"reset"`
+ * (RST: a server that closes with unread data in its socket resets it), or
+ * `"open"` after `timeoutMs`.
+ */
+export function connectionEnd(raw: RawWs, timeoutMs: number): Promise<string> {
+  return raw.readUntil(() => false, timeoutMs).then(
+    ({ eof }) => eof ? "closed" : "open",
+    (e: Error) =>
+      e instanceof Deno.errors.ConnectionReset
+        ? "reset"
+        : e.message.startsWith("no matching frame")
+        ? "open"
+        : e.message,
+  );
 }

@@ -5,9 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { rawConnect, type RawFrame } from "../raw_ws.ts";
+import { connectionEnd, rawConnect, type RawFrame } from "../raw_ws.ts";
 import { startServer } from "../server_process.ts";
-import { registerHttp, startTestServer } from "../ws_client.ts";
+import { http, loginHttp, registerHttp, startTestServer } from "../ws_client.ts";
 
 const MiB = 1024 * 1024;
 
@@ -290,7 +290,7 @@ Deno.test("GET /ws with Upgrade but no Connection: Upgrade is 426 and holds no p
   }
 });
 
-Deno.test("a flooder closed while its reading is paused: once it answers the close, the server ends the connection at once", async () => {
+Deno.test("a flooder closed while its reading is paused gets its 1008, and the connection ends soon after its answer", async () => {
   const srv = await startTestServer();
   const raw = await rawConnect(srv.server.port);
   try {
@@ -314,10 +314,69 @@ Deno.test("a flooder closed while its reading is paused: once it answers the clo
     assert.equal(close?.closeCode, 1008);
     await raw.sendFrame(0x8, new Uint8Array([0x03, 0xf0]));
     const t0 = Date.now();
-    const { eof } = await raw.readUntil(() => false, 5000).catch(() => ({ eof: false }));
-    assert.ok(eof, "the server ended the connection");
+    const end = await connectionEnd(raw, 5000);
+    assert.ok(end === "closed" || end === "reset", `the server ended the connection: ${end}`);
     assert.ok(Date.now() - t0 < 3000, `ended ${Date.now() - t0} ms after the close answer`);
   } finally {
+    raw.close();
+    await srv.stop();
+  }
+});
+
+Deno.test("a session closed while its reading is paused: the frames queued in its socket are never parsed, and the connection ends within a second, answered or not", async () => {
+  const srv = await startTestServer();
+  // Count the frames handed to a session after the server began closing it.
+  const hub = srv.server.hub;
+  const connect = hub.connect.bind(hub);
+  let closing = false;
+  let afterClose = 0;
+  hub.connect = (socket, address, opts) => {
+    const close = socket.close.bind(socket);
+    socket.close = (code, reason) => {
+      closing = true;
+      close(code, reason);
+    };
+    const handle = connect(socket, address, opts);
+    const receive = handle.receive.bind(handle);
+    handle.receive = (...args) => {
+      if (closing) afterClose++;
+      receive(...args);
+    };
+    return handle;
+  };
+  const raw = await rawConnect(srv.server.port);
+  let sending = true;
+  try {
+    await registerHttp(srv.url, "flooder", "Flooder", "flooder-password");
+    const token = await loginHttp(srv.url, "flooder", "flooder-password");
+    await raw.sendText(JSON.stringify({ type: "hello", token }));
+    await raw.readUntil((f) => f.text?.includes('"welcome"') ?? false, 5000);
+    // Past the budget (40 at once): the server stops reading; what follows waits in the socket.
+    const ping = JSON.stringify({ type: "ping" });
+    for (let i = 0; i < 100; i++) await raw.sendText(ping);
+    await raw.readUntil((f) => f.text?.includes('"rate_limited"') ?? false, 5000);
+    const backlog = (async () => {
+      for (let i = 0; sending && i < 50_000; i++) await raw.sendText(ping);
+    })().catch(() => {});
+    await new Promise((r) => setTimeout(r, 200));
+    // Every session of the user is closed (4401) while this one is paused.
+    const out = await http(srv.url, "POST", "/api/logout-all", undefined, {
+      authorization: `Bearer ${token}`,
+    });
+    assert.equal(out.status, 204);
+    const t0 = Date.now();
+    const { frames } = await raw.readUntil((f) => f.opcode === 8, 5000);
+    assert.equal(frames.at(-1)?.closeCode, 4401);
+    // Not answered: the connection ends anyway (a reset, as the server leaves unread data).
+    const end = await connectionEnd(raw, 5000);
+    const ended = Date.now() - t0;
+    sending = false;
+    await backlog;
+    assert.ok(end === "closed" || end === "reset", end);
+    assert.ok(ended < 3000, `ended ${ended} ms after the close`);
+    assert.equal(afterClose, 0, `${afterClose} frames parsed after the close`);
+  } finally {
+    sending = false;
     raw.close();
     await srv.stop();
   }
