@@ -21,7 +21,11 @@ import {
 
 const pw = (name: string) => `${name} secret password`;
 const alias = (name: string) => name[0].toUpperCase() + name.slice(1);
-const FAST = { CAUSERIE_RATE_BURST: "100", CAUSERIE_RATE_PER_SECOND: "100" };
+const FAST = {
+  CAUSERIE_RATE_BURST: "100",
+  CAUSERIE_RATE_PER_SECOND: "100",
+  CAUSERIE_REQUEST_BURST: "500",
+};
 
 async function users(srv: TestServer, ...names: string[]): Promise<void> {
   for (const name of names) await registerHttp(srv.url, name, alias(name), pw(name));
@@ -116,6 +120,30 @@ Deno.test("history after with `with`: a direct conversation from an id on", asyn
     assert.deepEqual([page.with, ids(page), page.more], ["alice", [sent[1]], true]);
     const rest = await b.client.request({ type: "history", with: "alice", after: sent[1] });
     assert.deepEqual([ids(rest), rest.more], [[sent[2]], false]);
+  } finally {
+    await srv.stop();
+  }
+});
+
+Deno.test("history after over 256 KiB: the oldest messages of the page come, more says go on from the last", async () => {
+  const srv = await startTestServer(FAST);
+  try {
+    await users(srv, "alice");
+    const a = await login(srv, "alice");
+    const texts = Array.from({ length: 90 }, (_, i) => `${i}`.padEnd(2000, "é"));
+    const sent = await say(a.client, ...texts);
+    const page = await a.client.request({ type: "history", salon: "Général", after: 0, limit: 90 });
+    const got = ids(page);
+    assert.ok(got.length > 1 && got.length < 90, `${got.length} messages`);
+    assert.deepEqual(got, sent.slice(0, got.length));
+    assert.equal(page.more, true);
+    const rest = await a.client.request({
+      type: "history",
+      salon: "Général",
+      after: got[got.length - 1],
+      limit: 90,
+    });
+    assert.deepEqual([ids(rest), rest.more], [sent.slice(got.length), false]);
   } finally {
     await srv.stop();
   }
@@ -257,8 +285,7 @@ Deno.test("conversations: newest first, paged with before and limit, more", asyn
 // --- hostile input -------------------------------------------------------------------
 
 Deno.test("hostile catch-up frames: a clear error with the ref, the socket usable, nothing stored", async () => {
-  // Room in the request budget for every case and its ping.
-  const srv = await startTestServer({ ...FAST, CAUSERIE_REQUEST_BURST: "200" });
+  const srv = await startTestServer(FAST);
   try {
     await users(srv, "alice", "bob");
     const a = await login(srv, "alice");
