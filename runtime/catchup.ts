@@ -39,7 +39,7 @@ export function unreadMentionCounts(
   _userId: number,
   salons: readonly SalonCatchup[],
 ): Promise<Map<number, number>> {
-  return Promise.resolve(new Map(salons.map((s) => [s.salonId, 0])));
+  return Promise.resolve(new Map(salons.map((s): [number, number] => [s.salonId, 0])));
 }
 
 /** The ids of the salons `userId` is a member of, as the salon actors know them now. */

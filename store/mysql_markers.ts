@@ -73,10 +73,13 @@ export async function afterBatch(sql: Sql, batch: NewMessage[], ids: number[]): 
   const salonMarkers = new Map<string, [number, number, number]>();
   const conversations: Param[][] = [];
   batch.forEach((m, i) => {
-    if (m.kind === "salon") salonMarkers.set(`${m.userId}:${m.salonId}`, [m.userId, m.salonId, ids[i]]);
-    else {
+    if (m.kind === "salon") {
+      salonMarkers.set(`${m.userId}:${m.salonId}`, [m.userId, m.salonId, ids[i]]);
+    } else {
       conversations.push([m.fromUserId, m.toUserId, ids[i], m.at, ids[i]]);
-      if (m.toUserId !== m.fromUserId) conversations.push([m.toUserId, m.fromUserId, ids[i], m.at, 0]);
+      if (m.toUserId !== m.fromUserId) {
+        conversations.push([m.toUserId, m.fromUserId, ids[i], m.at, 0]);
+      }
     }
   });
   if (salonMarkers.size > 0) {
@@ -148,7 +151,7 @@ export async function salonCatchup(
   if (salonIds.length === 0) return [];
   const markers = new Map(
     (await sql.rows("SELECT salon_id, last_read FROM read_markers WHERE user_id = ?", [userId]))
-      .map((r) => [Number(r.salon_id), Number(r.last_read)]),
+      .map((r): [number, number] => [Number(r.salon_id), Number(r.last_read)]),
   );
   const block = `SELECT ? AS salon_id,
       (SELECT COALESCE(MAX(id), 0) FROM messages WHERE salon_id = ?) AS latest,
@@ -158,7 +161,7 @@ export async function salonCatchup(
     salonIds.map(() => block).join(" UNION ALL "),
     salonIds.flatMap((id) => [id, id, id, markers.get(id) ?? 0]),
   );
-  const counts = new Map(rows.map((r) => [Number(r.salon_id), r]));
+  const counts = new Map(rows.map((r) => [Number(r.salon_id), r] as const));
   return salonIds.map((salonId) => {
     const r = counts.get(salonId);
     return {

@@ -175,7 +175,10 @@ export class SqliteMarkers {
   /** See Store.salonCatchup. */
   salonCatchup(userId: number, salonIds: readonly number[]): SalonCatchup[] {
     const markers = new Map(
-      this.#q(USER_MARKERS).all(userId).map((r) => [Number(r.salon_id), Number(r.last_read)]),
+      this.#q(USER_MARKERS).all(userId).map((r): [number, number] => [
+        Number(r.salon_id),
+        Number(r.last_read),
+      ]),
     );
     return salonIds.map((salonId) => {
       const lastRead = markers.get(salonId) ?? 0;

@@ -103,9 +103,14 @@ Deno.test("catching up (after): a page over the cap keeps its OLDEST messages an
   }
   // One message larger than the cap: the oldest is still sent.
   const big = [item(1, "x".repeat(5000)), item(2, "y")];
-  const parsed = JSON.parse(cappedHistoryEvent({ with: "bob" }, big, false, undefined, 1000, "after"));
+  const parsed = JSON.parse(
+    cappedHistoryEvent({ with: "bob" }, big, false, undefined, 1000, "after"),
+  );
   assert.deepEqual([parsed.messages.map((m: MessageItem) => m.id), parsed.more], [[1], true]);
   // A page that fits keeps its own `more`.
   const small = [item(1, "a")];
-  assert.equal(JSON.parse(cappedHistoryEvent({ salon: "G" }, small, false, "r", 1000, "after")).more, false);
+  assert.equal(
+    JSON.parse(cappedHistoryEvent({ salon: "G" }, small, false, "r", 1000, "after")).more,
+    false,
+  );
 });

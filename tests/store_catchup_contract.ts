@@ -244,7 +244,10 @@ export function storeCatchupContract(
       ["alice", "bob"],
       true,
     ]);
-    const next = await store.conversations(alice.id, { before: first.conversations[1].at, limit: 2 });
+    const next = await store.conversations(alice.id, {
+      before: first.conversations[1].at,
+      limit: 2,
+    });
     assert.deepEqual([next.conversations.map((c) => c.other.username), next.more], [
       ["carol"],
       false,
@@ -296,7 +299,10 @@ export function storeCatchupContract(
       lastRead: a2,
       latest: a3,
     });
-    assert.equal((await store.markRead({ userId: bob.id, otherId: alice.id, id: a1 })).outcome, "kept");
+    assert.equal(
+      (await store.markRead({ userId: bob.id, otherId: alice.id, id: a1 })).outcome,
+      "kept",
+    );
     assert.deepEqual(await store.markRead({ userId: bob.id, otherId: alice.id, id: a3 + 1 }), {
       outcome: "beyond",
       lastRead: a2,

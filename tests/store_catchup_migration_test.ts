@@ -32,7 +32,12 @@ async function seedAt3(store: Store): Promise<{ ids: number[]; general: number }
   const salons = await store.syncSalons(parseSalons(DEFAULT_SALONS), T0);
   const ids: number[] = [];
   for (const name of ["alice", "bob", "carol"]) {
-    ids.push((await store.createUser({ username: name, alias: name, passwordHash: HASH, role: "member" }, T0)).id);
+    ids.push(
+      (await store.createUser(
+        { username: name, alias: name, passwordHash: HASH, role: "member" },
+        T0,
+      )).id,
+    );
   }
   return { ids, general: salons[0].id };
 }
@@ -42,8 +47,10 @@ function legacyRows(
   general: number,
   [alice, bob, carol]: number[],
 ): Array<[string, number[]]> {
-  const salon = "INSERT INTO messages (salon_id, id, user_id, text, created_at) VALUES (?, ?, ?, 'x', ?)";
-  const direct = `INSERT INTO direct_messages (id, from_user_id, to_user_id, pair_low, pair_high, text, created_at)
+  const salon =
+    "INSERT INTO messages (salon_id, id, user_id, text, created_at) VALUES (?, ?, ?, 'x', ?)";
+  const direct =
+    `INSERT INTO direct_messages (id, from_user_id, to_user_id, pair_low, pair_high, text, created_at)
     VALUES (?, ?, ?, ?, ?, 'x', ?)`;
   const pair = (id: number, from: number, to: number, at: number): [string, number[]] => [
     direct,
@@ -73,8 +80,11 @@ async function assertMigrated(store: Store, general: number, [alice, bob, carol]
       c.at,
     ]);
   // Both sides of each conversation, lastRead 0: everything unread.
-  assert.deepEqual(await view(alice), [["carol", 3, 0, 1, T0 + 12], ["bob", 4, 0, 3, T0 + 13]]
-    .sort((a, b) => Number(b[4]) - Number(a[4])));
+  assert.deepEqual(
+    await view(alice),
+    [["carol", 3, 0, 1, T0 + 12], ["bob", 4, 0, 3, T0 + 13]]
+      .sort((a, b) => Number(b[4]) - Number(a[4])),
+  );
   assert.deepEqual(await view(bob), [["alice", 4, 0, 3, T0 + 13]]);
   assert.deepEqual(await view(carol), [["carol", 5, 0, 1, T0 + 14], ["alice", 3, 0, 1, T0 + 12]]);
   // Salon markers start empty.
@@ -105,7 +115,9 @@ Deno.test("migration 4 on SQLite: conversations filled in, markers empty", async
     }
     const db = new DatabaseSync(path);
     try {
-      for (const [sql, params] of legacyRows(seed.general, seed.ids)) db.prepare(sql).run(...params);
+      for (const [sql, params] of legacyRows(seed.general, seed.ids)) {
+        db.prepare(sql).run(...params);
+      }
     } finally {
       db.close();
     }

@@ -79,7 +79,12 @@ Deno.test("history after: a client that reconnects asks for after its last id an
     const got: number[] = [];
     let after = last;
     for (;;) {
-      const page = await again.client.request({ type: "history", salon: "Général", after, limit: 3 });
+      const page = await again.client.request({
+        type: "history",
+        salon: "Général",
+        after,
+        limit: 3,
+      });
       assert.equal(page.type, "history", JSON.stringify(page));
       assert.equal(page.salon, "Général");
       got.push(...ids(page));
@@ -88,7 +93,12 @@ Deno.test("history after: a client that reconnects asks for after its last id an
     }
     assert.deepEqual(got, missed);
     // The first page said more: three of five.
-    const firstPage = await again.client.request({ type: "history", salon: "Général", after: last, limit: 3 });
+    const firstPage = await again.client.request({
+      type: "history",
+      salon: "Général",
+      after: last,
+      limit: 3,
+    });
     assert.deepEqual([ids(firstPage), firstPage.more], [missed.slice(0, 3), true]);
     assert.deepEqual((firstPage.messages as Frame[])[0], {
       salon: "Général",
@@ -116,7 +126,12 @@ Deno.test("history after with `with`: a direct conversation from an id on", asyn
       if (to === "bob") sent.push(ok.id);
     }
     const b = await login(srv, "bob");
-    const page = await b.client.request({ type: "history", with: "alice", after: sent[0], limit: 1 });
+    const page = await b.client.request({
+      type: "history",
+      with: "alice",
+      after: sent[0],
+      limit: 1,
+    });
     assert.deepEqual([page.with, ids(page), page.more], ["alice", [sent[1]], true]);
     const rest = await b.client.request({ type: "history", with: "alice", after: sent[1] });
     assert.deepEqual([ids(rest), rest.more], [[sent[2]], false]);
@@ -161,7 +176,11 @@ Deno.test("read in a salon: ok with the marker, forward only, the user's other s
     const [m1, m2, m3] = await say(b.client, "1", "2", "3");
     const ok = await a1.client.request({ type: "read", salon: "général", id: m2, ref: "rd" });
     assert.deepEqual(ok, { type: "ok", ref: "rd", id: m2 });
-    assert.deepEqual(await a2.client.nextOfType("read"), { type: "read", salon: "Général", id: m2 });
+    assert.deepEqual(await a2.client.nextOfType("read"), {
+      type: "read",
+      salon: "Général",
+      id: m2,
+    });
     // A lower id changes nothing: ok with the marker held, nobody told.
     const lower = await a1.client.request({ type: "read", salon: "Général", id: m1 });
     assert.equal(lower.id, m2);
@@ -270,7 +289,10 @@ Deno.test("conversations: newest first, paged with before and limit, more", asyn
       before: first.directs[1].at,
       limit: 2,
     });
-    assert.deepEqual([next.directs.map((d: Frame) => d.with.username), next.more], [["bob"], false]);
+    assert.deepEqual([next.directs.map((d: Frame) => d.with.username), next.more], [
+      ["bob"],
+      false,
+    ]);
     const all = await a.client.request({ type: "conversations" });
     assert.deepEqual(all.directs.map((d: Frame) => d.with.username), ["dave", "carol", "bob"]);
     assert.equal(all.directs[0].at, new Date(now).toISOString());
