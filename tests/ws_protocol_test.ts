@@ -154,6 +154,11 @@ Deno.test("register over the socket creates the account, then proceeds as a hell
       member: true,
       pending: false,
       online: 1,
+      // PROTOCOL 5.2: a member salon's catch-up fields.
+      latest: 0,
+      lastRead: 0,
+      unread: 0,
+      mentions: 0,
     });
     // The session works: zoe may speak in Général at once.
     const ok = await c.request({ type: "say", salon: "Général", text: "bonjour" });
@@ -436,6 +441,11 @@ Deno.test("join: open salon -> joined (to every session, member_joined to member
       member: true,
       pending: false,
       online: 2,
+      // PROTOCOL 5.2: a member salon's catch-up fields.
+      latest: 0,
+      lastRead: 0,
+      unread: 0,
+      mentions: 0,
     });
     assert.deepEqual(salonNamed(a3.welcome, "Comptabilité"), {
       name: "Comptabilité",
