@@ -49,15 +49,15 @@ async function measure(store: Store): Promise<void> {
   await store.appendMessages([
     { kind: "salon", salonId: general, userId: writer.id, text: "the newest", at: t0 + MESSAGES },
   ]);
-  // 55 conversations for the reader, a few messages each, some unread.
+  // 55 conversations for the reader, four messages each, the last one unread.
   const directs: NewMessage[] = [];
   for (let i = 0; i < 55; i++) {
     for (let k = 0; k < 4; k++) {
       const other = users[4 + i];
       directs.push({
         kind: "direct",
-        fromUserId: k % 2 ? reader.id : other.id,
-        toUserId: k % 2 ? other.id : reader.id,
+        fromUserId: k % 2 ? other.id : reader.id,
+        toUserId: k % 2 ? reader.id : other.id,
         text: `direct ${i}.${k}`,
         at: t0 + MESSAGES + i * 10 + k,
       });
