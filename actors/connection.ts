@@ -15,11 +15,11 @@
 
 import { and, assign, enqueueActions, fromPromise, not, raise, setup } from "xstate";
 import { ProtocolError } from "../protocol/errors.ts";
-import { errorEvent, pongEvent } from "../protocol/events.ts";
+import { errorEvent, pongEvent, type WelcomeCatchup } from "../protocol/events.ts";
 import {
   type ClientFrame,
+  CONVERSATIONS_DEFAULT,
   type HandshakeFrame,
-  HISTORY_DEFAULT,
   MODERATOR_FRAMES,
   type ModeratorFrame,
 } from "../protocol/frames.ts";
@@ -33,7 +33,7 @@ import {
   requestTokens,
   spentRequest,
 } from "./connection_budget.ts";
-import { bytesOf, frameOf, refOf, salonRequest } from "./connection_frames.ts";
+import { bytesOf, frameOf, historyQuery, refOf, salonRequest } from "./connection_frames.ts";
 import type {
   ConnectionContext,
   ConnectionDeps,
@@ -70,7 +70,7 @@ export const connectionMachine = setup({
   actors: {
     /** Checks the hello (or registers) through the injected account service. */
     authenticate: fromPromise<
-      { user: UserSummary; token: string; tokenHash?: string },
+      { user: UserSummary; token: string; tokenHash?: string; catchup?: WelcomeCatchup },
       { deps: ConnectionDeps; frame: HandshakeFrame; address: string }
     >(({ input }) => input.deps.authenticate(input.frame, input.address)),
   },
@@ -113,7 +113,9 @@ export const connectionMachine = setup({
      * direct conversation's, up to 256 KiB) or a salon's member list (`who`).
      */
     isHistoryOrWho: ({ event }) =>
-      event.type === "FRAME" && (event.frame.type === "history" || event.frame.type === "who"),
+      event.type === "FRAME" &&
+      (event.frame.type === "history" || event.frame.type === "who" ||
+        event.frame.type === "conversations"),
     /** The user's `history` bucket has a token. */
     hasHistoryToken: ({ context }) =>
       context.buckets.history.available(userOf(context), context.deps.now()) >= 1,
@@ -126,6 +128,11 @@ export const connectionMachine = setup({
     /** The frame asks for the history of a direct conversation. */
     isDirectHistory: ({ event }) =>
       event.type === "FRAME" && event.frame.type === "history" && event.frame.with !== undefined,
+    /** The frame is a `read` of a direct conversation. */
+    isDirectRead: ({ event }) =>
+      event.type === "FRAME" && event.frame.type === "read" && event.frame.with !== undefined,
+    /** The frame asks for a page of conversations. */
+    isConversations: ({ event }) => event.type === "FRAME" && event.frame.type === "conversations",
     /** The frame names a salon that exists. */
     knownSalon: ({ context, event }) => {
       const frame = frameOf(event) as { salon?: string };
@@ -207,9 +214,11 @@ export const connectionMachine = setup({
     }),
     /** `welcome`, then the session is announced to the server. */
     welcomeAndAttach: ({ context, event }) => {
-      const { token } = (event as unknown as { output: { token: string } }).output;
+      const { token, catchup } = (event as unknown as {
+        output: { token: string; catchup?: WelcomeCatchup };
+      }).output;
       const session = context.session!;
-      context.socket.send(context.deps.welcome(session, token, context.helloRef));
+      context.socket.send(context.deps.welcome(session, token, context.helloRef, catchup));
       context.deps.attach(session);
     },
     /** The refusal of a handshake: `error` with its code, then close 4401 (4403 when banned). */
@@ -367,10 +376,24 @@ export const connectionMachine = setup({
     /** Asks for a page of a direct conversation. */
     forwardDirectHistory: ({ context, event }) => {
       const frame = frameOf(event) as Extract<ClientFrame, { type: "history" }>;
-      context.deps.directHistory(context.session!, frame.ref, frame.with!, {
-        before: frame.before,
-        limit: frame.limit ?? HISTORY_DEFAULT,
-      });
+      context.deps.directHistory(context.session!, frame.ref, frame.with!, historyQuery(frame));
+    },
+    /** Records a `read` of a direct conversation (PROTOCOL 5.2). */
+    forwardDirectRead: ({ context, event }) => {
+      const frame = frameOf(event) as Extract<ClientFrame, { type: "read" }>;
+      if (context.deps.directRead) {
+        context.deps.directRead(context.session!, frame.ref, frame.with!, frame.id);
+      } else context.socket.send(errorEvent("internal", "read is not available", frame.ref));
+    },
+    /** Asks for a page of the user's conversations (PROTOCOL 5.2). */
+    forwardConversations: ({ context, event }) => {
+      const frame = frameOf(event) as Extract<ClientFrame, { type: "conversations" }>;
+      const query = { before: frame.before, limit: frame.limit ?? CONVERSATIONS_DEFAULT };
+      if (context.deps.conversations) {
+        context.deps.conversations(context.session!, frame.ref, query);
+      } else {
+        context.socket.send(errorEvent("internal", "conversations is not available", frame.ref));
+      }
     },
     /** Hands a moderator frame to the moderation desk. */
     forwardModeration: ({ context, event }) => {
@@ -505,6 +528,11 @@ export const connectionMachine = setup({
             guard: "isDirectHistory",
             actions: ["spendRequest", "takeHistoryToken", "forwardDirectHistory"],
           },
+          {
+            guard: "isConversations",
+            actions: ["spendRequest", "takeHistoryToken", "forwardConversations"],
+          },
+          { guard: "isDirectRead", actions: ["spendRequest", "forwardDirectRead"] },
           {
             guard: not("knownSalon"),
             actions: ["spendRequest", "refuseUnknownSalon", "noteRefusal", "raiseRefused"],

@@ -6,6 +6,7 @@
  */
 
 import { type ClientFrame, HISTORY_DEFAULT } from "../protocol/frames.ts";
+import type { HistoryQuery } from "../store/store.ts";
 import type { ConnectionEvent, SalonRequest } from "./connection_types.ts";
 import type { Session } from "./session.ts";
 
@@ -25,7 +26,14 @@ export function refOf(event: ConnectionEvent): string | undefined {
   return event.type === "BAD_FRAME" ? event.ref : undefined;
 }
 
-/** The salon request a join, leave, who or history frame stands for (undefined for others). */
+/** The store query of a `history` frame: `before` or `after` (never both), and the limit. */
+export function historyQuery(frame: Extract<ClientFrame, { type: "history" }>): HistoryQuery {
+  const query: HistoryQuery = { before: frame.before, limit: frame.limit ?? HISTORY_DEFAULT };
+  if (frame.after !== undefined) query.after = frame.after;
+  return query;
+}
+
+/** The salon request a join, leave, who, history or read frame stands for (undefined for others). */
 export function salonRequest(frame: ClientFrame, session: Session): SalonRequest | undefined {
   switch (frame.type) {
     case "join":
@@ -39,8 +47,10 @@ export function salonRequest(frame: ClientFrame, session: Session): SalonRequest
         type: "HISTORY",
         session,
         ref: frame.ref,
-        query: { before: frame.before, limit: frame.limit ?? HISTORY_DEFAULT },
+        query: historyQuery(frame),
       };
+    case "read":
+      return { type: "READ", session, ref: frame.ref, id: frame.id };
   }
   return undefined;
 }

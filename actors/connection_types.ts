@@ -6,9 +6,10 @@
  * @module
  */
 
+import type { WelcomeCatchup } from "../protocol/events.ts";
 import type { ClientFrame, HandshakeFrame, ModeratorFrame } from "../protocol/frames.ts";
 import type { BucketState, TokenBuckets } from "../lib/token_bucket.ts";
-import type { HistoryQuery, UserSummary } from "../store/store.ts";
+import type { ConversationQuery, HistoryQuery, UserSummary } from "../store/store.ts";
 import type { Session } from "./session.ts";
 
 /** The socket as the machine sees it. */
@@ -38,7 +39,8 @@ export type SalonRequest =
   | { type: "JOIN"; session: Session; ref?: string }
   | { type: "LEAVE"; session: Session; ref?: string }
   | { type: "WHO"; session: Session; ref?: string }
-  | { type: "HISTORY"; session: Session; ref?: string; query: HistoryQuery };
+  | { type: "HISTORY"; session: Session; ref?: string; query: HistoryQuery }
+  | { type: "READ"; session: Session; ref?: string; id: number };
 
 /** Effects a connection needs; the composition root provides them. */
 export interface ConnectionDeps {
@@ -48,9 +50,14 @@ export interface ConnectionDeps {
   authenticate(
     frame: HandshakeFrame,
     address: string,
-  ): Promise<{ user: UserSummary; token: string; tokenHash?: string }>;
-  /** The `welcome` frame for a new session. */
-  welcome(session: Session, token: string, ref: string | undefined): string;
+  ): Promise<{ user: UserSummary; token: string; tokenHash?: string; catchup?: WelcomeCatchup }>;
+  /** The `welcome` frame for a new session (with what `authenticate` read for it, if anything). */
+  welcome(
+    session: Session,
+    token: string,
+    ref: string | undefined,
+    catchup?: WelcomeCatchup,
+  ): string;
   /** Announces a new session to the server. */
   attach(session: Session): void;
   /** Announces the end of a session to the server. */
@@ -70,6 +77,13 @@ export interface ConnectionDeps {
     other: string,
     query: HistoryQuery,
   ): void;
+  /**
+   * Records a `read` of the conversation with `other` and answers it
+   * (PROTOCOL 5.2). Absent: such frames are answered `error internal`.
+   */
+  directRead?(session: Session, ref: string | undefined, other: string, id: number): void;
+  /** Answers a `conversations` request (PROTOCOL 5.2). Absent: `error internal`. */
+  conversations?(session: Session, ref: string | undefined, query: ConversationQuery): void;
 }
 
 /** Limits of one connection. */

@@ -24,12 +24,12 @@ import {
   salonEvent,
   whoEvent,
 } from "../protocol/events.ts";
-import { cappedHistoryEvent } from "../protocol/history_reply.ts";
 import type { UserSummary } from "../store/store.ts";
 import { type Decider, joinRequestMachine, type JoinRequestOutput } from "./join_request.ts";
 import { RecentTimes } from "./recent_times.ts";
+import { replyHistory, replyRead } from "./salon_catchup.ts";
 import type { SalonContext, SalonEvent, SalonInput } from "./salon_types.ts";
-import { historyItems, joinRequestFrame, requestInput, whoList } from "./salon_views.ts";
+import { joinRequestFrame, requestInput, whoList } from "./salon_views.ts";
 import type { Session } from "./session.ts";
 
 export { RecentTimes } from "./recent_times.ts";
@@ -443,22 +443,11 @@ export const salonMachine = setup({
     },
     /**
      * `history`: read from the store, answered when it comes back, cut to
-     * 256 KiB of frame (the newest messages of the page kept).
+     * 256 KiB of frame (the messages nearest to the cursor kept).
      */
-    replyHistory: ({ context, event }) => {
-      const { session, ref, query } = event as E<"HISTORY">;
-      const name = context.salon.name;
-      context.deps.history(context.salon.id, query).then(
-        (page) =>
-          session.send(
-            cappedHistoryEvent({ salon: name }, historyItems(name, page), page.more, ref),
-          ),
-        (e) => {
-          context.deps.reportError(`history of ${name} failed: ${e}`);
-          session.send(errorEvent("internal", "history could not be read; try again", ref));
-        },
-      );
-    },
+    replyHistory: ({ context, event }) => replyHistory(context, event as E<"HISTORY">),
+    /** `read`: the member's marker moves forward (salon_catchup.ts). */
+    markRead: ({ context, event }) => replyRead(context, event as E<"READ">),
   },
 }).createMachine({
   id: "salon",
@@ -509,6 +498,10 @@ export const salonMachine = setup({
         ],
         HISTORY: [
           { guard: "isMember", actions: "replyHistory" },
+          { actions: "replyNotMember" },
+        ],
+        READ: [
+          { guard: "isMember", actions: "markRead" },
           { actions: "replyNotMember" },
         ],
         MEMBER_STORED: { actions: "applyMember" },

@@ -6,7 +6,7 @@
  */
 
 import type { SalonPolicy } from "../config/salons.ts";
-import type { HistoryPage, HistoryQuery, UserSummary } from "../store/store.ts";
+import type { HistoryPage, HistoryQuery, ReadOutcome, UserSummary } from "../store/store.ts";
 import type { Decider } from "./join_request.ts";
 import type { RecentTimes } from "./recent_times.ts";
 import type { Session } from "./session.ts";
@@ -30,6 +30,11 @@ export interface SalonDeps {
   removeJoinRequest(salonId: number, userId: number): Promise<void>;
   /** Reads a page of history. */
   history(salonId: number, query: HistoryQuery): Promise<HistoryPage>;
+  /**
+   * Moves a member's read marker forward to `id` (PROTOCOL 5.2). Absent: a
+   * `read` is answered `error internal`.
+   */
+  markRead?(salonId: number, userId: number, id: number): Promise<ReadOutcome>;
   /** Every live session of a user. */
   sessionsOf(userId: number): Iterable<Session>;
   /** Tells the rest of the server that a user's membership changed. */
@@ -83,6 +88,7 @@ export type SalonEvent =
   | { type: "LEAVE"; session: Session; ref?: string }
   | { type: "WHO"; session: Session; ref?: string }
   | { type: "HISTORY"; session: Session; ref?: string; query: HistoryQuery }
+  | { type: "READ"; session: Session; ref?: string; id: number }
   | { type: "MEMBER_STORED"; user: UserSummary; session?: Session; ref?: string }
   | { type: "MEMBER_REMOVED"; user: UserSummary; session?: Session; ref?: string }
   | { type: "REQUEST_STORED"; user: UserSummary; session: Session; ref?: string; since: number }

@@ -65,15 +65,22 @@ export function errorEvent(
   return JSON.stringify(frame);
 }
 
-/** `welcome` after a successful hello. */
+/**
+ * `welcome` after a successful hello; `directs` (PROTOCOL 5.2) is added when
+ * given, after `limits`.
+ */
 export function welcomeEvent(
   user: PublicUser,
   token: string,
   salons: SalonView[],
   limits: { maxTextLength: number; messagesPerSecond: number },
   ref?: string,
+  directs?: ConversationItem[],
 ): string {
-  return JSON.stringify(withRef({ type: "welcome", user, token, salons, limits }, ref));
+  const frame = directs === undefined
+    ? { type: "welcome", user, token, salons, limits }
+    : { type: "welcome", user, token, salons, limits, directs };
+  return JSON.stringify(withRef(frame, ref));
 }
 
 /** `ok` for a committed `say` or `direct` (`id`, `at`), or a bare `ok`. */
@@ -137,4 +144,58 @@ export function presenceEvent(
   changes: Array<{ username: string; status: "online" | "offline" }>,
 ): string {
   return JSON.stringify({ type: "presence", changes });
+}
+
+// --- catching up, read markers, conversations (PROTOCOL.md 5.2) -------------
+
+/** What `welcome.salons[]` gains for a member salon. */
+export interface SalonCatchupFields {
+  /** Newest message id (0: none). */
+  latest: number;
+  /** The user's read marker (0: nothing read). */
+  lastRead: number;
+  /** Messages above `lastRead`, at most 1000. */
+  unread: number;
+  /** Unread messages mentioning the user, at most 1000. */
+  mentions: number;
+}
+
+/** One direct conversation, in `welcome.directs` and `conversations`. */
+export interface ConversationItem {
+  /** The other user. */
+  with: UserRef;
+  /** Newest message id of the conversation. */
+  latest: number;
+  /** The user's read marker in it. */
+  lastRead: number;
+  /** Messages above `lastRead`, at most 1000. */
+  unread: number;
+  /** Time of the newest message, ISO-8601 UTC. */
+  at: string;
+}
+
+/**
+ * What the hub read for a `welcome` while checking the hello: the catch-up
+ * fields of each member salon (by salon name) and the most recent
+ * conversations.
+ */
+export interface WelcomeCatchup {
+  /** Salon name to its catch-up fields (member salons only). */
+  salons: Map<string, SalonCatchupFields>;
+  /** The most recent conversations, newest first. */
+  directs: ConversationItem[];
+}
+
+/** `read` to the user's other sessions: the marker moved to `id`. */
+export function readEvent(target: { salon: string } | { with: string }, id: number): string {
+  return JSON.stringify({ type: "read", ...target, id });
+}
+
+/** `conversations` answer. */
+export function conversationsEvent(
+  directs: ConversationItem[],
+  more: boolean,
+  ref?: string,
+): string {
+  return JSON.stringify(withRef({ type: "conversations", directs, more }, ref));
 }

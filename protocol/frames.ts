@@ -79,17 +79,59 @@ const positiveInt = (field: string, max: number) =>
     .min(1, { error: `${field} must be at least 1` })
     .max(max, { error: `${field} must be at most ${max}` });
 
-/** `{"type":"history","salon"|"with","before"?,"limit"?}`. */
+/** A message id a client names as a cursor: a whole number from `min`. */
+const idField = (field: string, min: number) =>
+  z.number({ error: `${field} must be a number` }).int({ error: `${field} must be a whole number` })
+    .min(min, { error: `${field} must be at least ${min}` })
+    .max(Number.MAX_SAFE_INTEGER, { error: `${field} must be at most ${Number.MAX_SAFE_INTEGER}` });
+
+/** `{"type":"history","salon"|"with","before"?|"after"?,"limit"?}` (`after`: PROTOCOL 5.2). */
 export const HistoryFrame = z.object({
   type: z.literal("history"),
   ref,
   salon: nameRef("salon").optional(),
   with: nameRef("with").optional(),
   before: positiveInt("before", Number.MAX_SAFE_INTEGER).optional(),
+  after: idField("after", 0).optional(),
   limit: positiveInt("limit", HISTORY_MAX).optional(),
 }).refine((f) => (f.salon === undefined) !== (f.with === undefined), {
   error: "history needs exactly one of salon or with",
+}).refine((f) => f.before === undefined || f.after === undefined, {
+  error: "history takes before or after, not both: before pages back, after catches up",
 });
+/** `{"type":"read","salon"|"with","id"}`: the user has read up to `id` (PROTOCOL 5.2). */
+export const ReadFrame = z.object({
+  type: z.literal("read"),
+  ref,
+  salon: nameRef("salon").optional(),
+  with: nameRef("with").optional(),
+  id: idField("id", 1),
+}).refine((f) => (f.salon === undefined) !== (f.with === undefined), {
+  error: "read needs exactly one of salon or with",
+});
+
+/** Most conversations one `conversations` request returns. */
+export const CONVERSATIONS_MAX = 200;
+/** Conversations returned when `limit` is absent (and in `welcome.directs`). */
+export const CONVERSATIONS_DEFAULT = 50;
+
+/** An ISO-8601 UTC time as the server writes them (`2026-11-24T10:00:00.000Z`), read as epoch ms. */
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+const timeField = (field: string) =>
+  stringField(field).max(30, { error: `${field} must be an ISO-8601 UTC time` })
+    .refine((s) => ISO_UTC.test(s) && Number.isFinite(Date.parse(s)), {
+      error: `${field} must be an ISO-8601 UTC time such as 2026-11-24T10:00:00.000Z ` +
+        `(the "at" of a conversation already received)`,
+    }).transform((s) => Date.parse(s));
+
+/** `{"type":"conversations","before"?,"limit"?}` (PROTOCOL 5.2); `before` parsed to epoch ms. */
+export const ConversationsFrame = z.object({
+  type: z.literal("conversations"),
+  ref,
+  before: timeField("before").optional(),
+  limit: positiveInt("limit", CONVERSATIONS_MAX).optional(),
+});
+
 /** `{"type":"who","salon"}`. */
 export const WhoFrame = z.object({ type: z.literal("who"), ref, salon: nameRef("salon") });
 /** `{"type":"ping"}`. */
@@ -155,6 +197,8 @@ const SCHEMAS = {
   say: SayFrame,
   direct: DirectFrame,
   history: HistoryFrame,
+  read: ReadFrame,
+  conversations: ConversationsFrame,
   who: WhoFrame,
   ping: PingFrame,
   requests: RequestsFrame,

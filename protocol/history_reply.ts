@@ -28,13 +28,17 @@ export function utf8Length(s: string): number {
   return n;
 }
 
+/** Which way a page was read: back from `before` (the default), or forward from `after`. */
+export type HistoryDirection = "before" | "after";
+
 /**
  * The `history` frame of a page (messages oldest first), holding at most
- * `maxBytes` of UTF-8. When the page does not fit, its oldest messages are
- * left out and `more` is true: the reply keeps the messages nearest to the
- * cursor, so that asking again with `before` = the oldest id received goes on
- * without a gap. One message is always kept, whatever its size, so that
- * paging always moves.
+ * `maxBytes` of UTF-8. When the page does not fit, the messages farthest from
+ * the cursor are left out and `more` is true: paging back (`before`), the
+ * oldest go, so that asking again with `before` = the oldest id received goes
+ * on without a gap; catching up (`after`), the newest go, so that asking
+ * again with `after` = the newest id received does. One message is always
+ * kept, whatever its size, so that paging always moves.
  */
 export function cappedHistoryEvent(
   target: { salon: string } | { with: string },
@@ -42,19 +46,23 @@ export function cappedHistoryEvent(
   more: boolean,
   ref?: string,
   maxBytes: number = HISTORY_REPLY_MAX_BYTES,
+  direction: HistoryDirection = "before",
 ): string {
   const whole = historyEvent(target, messages, more, ref);
   if (whole.length * 3 <= maxBytes || utf8Length(whole) <= maxBytes) return whole;
   // The frame without messages ("more":false is the longer of the two), then
-  // the newest messages while they fit, each after a comma but the first.
+  // the messages nearest to the cursor while they fit, each after a comma but the first.
   let room = maxBytes - utf8Length(historyEvent(target, [], false, ref));
+  const forward = direction === "after";
   let kept = 0;
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const size = utf8Length(JSON.stringify(messages[i])) + (kept > 0 ? 1 : 0);
+  for (let k = 0; k < messages.length; k++) {
+    const message = messages[forward ? k : messages.length - 1 - k];
+    const size = utf8Length(JSON.stringify(message)) + (kept > 0 ? 1 : 0);
     if (kept > 0 && size > room) break;
     room -= size;
     kept++;
   }
   if (kept === messages.length) return whole;
-  return historyEvent(target, messages.slice(messages.length - kept), true, ref);
+  const page = forward ? messages.slice(0, kept) : messages.slice(messages.length - kept);
+  return historyEvent(target, page, true, ref);
 }

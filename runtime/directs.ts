@@ -1,15 +1,17 @@
 /**
  * Direct messages: resolving the recipient and committing through the
- * group-commit writer, and reading the history of a direct conversation.
+ * group-commit writer, reading the history of a direct conversation, its
+ * read marker and the list of conversations (PROTOCOL 5.2).
  *
  * @module
  */
 
 import type { DirectResult } from "../actors/server.ts";
 import type { Session } from "../actors/session.ts";
-import { errorEvent } from "../protocol/events.ts";
-import { cappedHistoryEvent } from "../protocol/history_reply.ts";
-import type { HistoryQuery } from "../store/store.ts";
+import { conversationsEvent, errorEvent, okEvent, readEvent } from "../protocol/events.ts";
+import { cappedHistoryEvent, HISTORY_REPLY_MAX_BYTES } from "../protocol/history_reply.ts";
+import type { ConversationQuery, HistoryQuery } from "../store/store.ts";
+import { conversationItem } from "./catchup.ts";
 import type { HubContext } from "./hub_context.ts";
 
 /** Resolves the recipient `to` and commits a direct message; `done` runs after the commit. */
@@ -101,9 +103,72 @@ export function directHistory(
       })),
       page.more,
       ref,
+      HISTORY_REPLY_MAX_BYTES,
+      query.after === undefined ? "before" : "after",
     ));
   }).catch((e) => {
     ctx.log.error(`direct history failed: ${e}`);
     session.send(errorEvent("internal", "history could not be read; try again", ref));
+  });
+}
+
+/**
+ * Answers a `read` of the conversation of `session`'s user with `other`: the
+ * marker moves forward; `ok` with the marker now held, and `read` to the
+ * user's other sessions when it moved. An unknown user is `unknown_user` (as
+ * for `history`); an id above the conversation's newest is `invalid`.
+ */
+export function directRead(
+  ctx: HubContext,
+  session: Session,
+  ref: string | undefined,
+  other: string,
+  id: number,
+): void {
+  ctx.users.resolve(other).then(async (target) => {
+    if (!target) {
+      session.send(
+        errorEvent("unknown_user", `there is no user named "${other.slice(0, 64)}"`, ref),
+      );
+      return;
+    }
+    const { outcome, lastRead, latest } = await ctx.store.markRead({
+      userId: session.user.id,
+      otherId: target.id,
+      id,
+    });
+    if (outcome === "beyond") {
+      session.send(errorEvent(
+        "invalid",
+        latest === 0
+          ? `you have no conversation with ${target.username}`
+          : `your conversation with ${target.username} has no message ${id} (its newest id is ` +
+            `${latest}); send the id of a message you received`,
+        ref,
+      ));
+      return;
+    }
+    session.send(okEvent(ref, { id: lastRead }));
+    if (outcome !== "moved") return;
+    const frame = readEvent({ with: target.username }, lastRead);
+    for (const s of ctx.sessionsOf(session.user.id)) if (s !== session) s.send(frame);
+  }).catch((e) => {
+    ctx.log.error(`direct read marker failed: ${e}`);
+    session.send(errorEvent("internal", "the read marker could not be stored; try again", ref));
+  });
+}
+
+/** Answers a `conversations` request: a page of the user's conversations, newest first. */
+export function directConversations(
+  ctx: HubContext,
+  session: Session,
+  ref: string | undefined,
+  query: ConversationQuery,
+): void {
+  ctx.store.conversations(session.user.id, query).then((page) => {
+    session.send(conversationsEvent(page.conversations.map(conversationItem), page.more, ref));
+  }).catch((e) => {
+    ctx.log.error(`conversations failed: ${e}`);
+    session.send(errorEvent("internal", "conversations could not be read; try again", ref));
   });
 }

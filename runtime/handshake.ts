@@ -10,8 +10,10 @@ import { revokes, type SessionRevocation } from "../actors/session.ts";
 import type { CredentialsRevoked } from "../auth/accounts.ts";
 import { tokenHash } from "../auth/tokens.ts";
 import { ProtocolError } from "../protocol/errors.ts";
+import type { WelcomeCatchup } from "../protocol/events.ts";
 import type { HandshakeFrame } from "../protocol/frames.ts";
 import type { UserRecord, UserSummary } from "../store/store.ts";
+import { loadWelcomeCatchup } from "./catchup.ts";
 import type { HubContext } from "./hub_context.ts";
 import { summary } from "./user_directory.ts";
 
@@ -23,6 +25,8 @@ export interface HandshakeResult {
   token: string;
   /** The token's hash (what revocations name). */
   tokenHash: string;
+  /** What the welcome tells about catching up (PROTOCOL 5.2), read during the check. */
+  catchup: WelcomeCatchup;
 }
 
 /** The handshake checks of the hub. */
@@ -78,6 +82,8 @@ export function createHandshakes(ctx: HubContext): Handshakes {
     handshakesInFlight++;
     try {
       const { user, token } = await checkHandshake(frame, address);
+      // Read before the revocation check, so that a revocation made meanwhile is seen.
+      const catchup = await loadWelcomeCatchup(ctx, user.id);
       const hash = tokenHash(token);
       const revoked = revokedDuringHandshakes.some((r) =>
         r.seq > since && revokes(r.revocation, user.id, hash)
@@ -89,7 +95,7 @@ export function createHandshakes(ctx: HubContext): Handshakes {
           "these credentials were revoked while the hello was checked; log in again",
         );
       }
-      return { user, token, tokenHash: hash };
+      return { user, token, tokenHash: hash, catchup };
     } finally {
       if (--handshakesInFlight === 0) revokedDuringHandshakes.length = 0;
     }

@@ -26,7 +26,8 @@ import { MessageWriter } from "../store/message_writer.ts";
 import type { Store, UserRecord } from "../store/store.ts";
 import { actorTree } from "./actor_tree.ts";
 import { type ConnectionHandle, createConnections, type HubSocket } from "./connections.ts";
-import { commitDirect, directHistory } from "./directs.ts";
+import { welcomeSalons } from "./catchup.ts";
+import { commitDirect, directConversations, directHistory, directRead } from "./directs.ts";
 import { createHandshakes } from "./handshake.ts";
 import type { HubContext, KnownSalon } from "./hub_context.ts";
 import { MembershipIndex } from "./membership_index.ts";
@@ -206,16 +207,17 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       connectionDeps: {
         now,
         authenticate: (frame, address) => handshakes.authenticate(frame, address),
-        welcome: (session, token, ref) =>
+        welcome: (session, token, ref, catchup) =>
           welcomeEvent(
             publicUser(session.user),
             token,
-            salonViews(ctx, session.user.id),
+            welcomeSalons(salonViews(ctx, session.user.id), catchup),
             {
               maxTextLength: limits.maxText,
               messagesPerSecond: limits.ratePerSecond,
             },
             ref,
+            catchup?.directs,
           ),
         flooded: (session, address, detail) =>
           ctx.security.record({
@@ -235,6 +237,8 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         moderate: (session, frame) => moderate(ctx, moderation, session, frame),
         directHistory: (session, ref, other, query) =>
           directHistory(ctx, session, ref, other, query),
+        directRead: (session, ref, other, id) => directRead(ctx, session, ref, other, id),
+        conversations: (session, ref, query) => directConversations(ctx, session, ref, query),
       },
     },
   });

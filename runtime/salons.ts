@@ -34,6 +34,7 @@ export function salonDeps(ctx: HubContext, index: MembershipIndex): SalonDeps {
     addJoinRequest: (salonId, userId, since) => store.addJoinRequest(salonId, userId, since),
     removeJoinRequest: (salonId, userId) => store.removeJoinRequest(salonId, userId).then(() => {}),
     history: (salonId, query) => store.salonHistory(salonId, query),
+    markRead: (salonId, userId, id) => store.markRead({ salonId, userId, id }),
     sessionsOf: ctx.sessionsOf,
     membershipChanged: (userId, key, member) =>
       member ? index.add(userId, key) : index.remove(userId, key),

@@ -14,6 +14,7 @@ import type { SalonConfig } from "../config/salons.ts";
 import { aliasKey, nameKey } from "../protocol/names.ts";
 import { page, toAuthoredSanction, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
 import { appendBatch } from "./mysql_append.ts";
+import * as markers from "./mysql_markers.ts";
 import {
   connectError,
   migrateMysql,
@@ -28,11 +29,16 @@ import {
   type AuditEntry,
   type AuthoredSanction,
   ConflictError,
+  type ConversationPage,
+  type ConversationQuery,
   type HistoryPage,
   type HistoryQuery,
   type NewMessage,
   type NewUser,
+  type ReadMark,
+  type ReadOutcome,
   type Role,
+  type SalonCatchup,
   type SalonRecord,
   type SalonUserRow,
   type SanctionRecord,
@@ -388,6 +394,9 @@ class MysqlStore implements Store {
   }
 
   async salonHistory(salonId: number, query: HistoryQuery): Promise<HistoryPage> {
+    if (query.after !== undefined) {
+      return await markers.salonAfter(this.#sql, salonId, query.after, query.limit);
+    }
     const rows = await this.#sql.rows(
       `SELECT m.id AS id, m.text AS text, m.created_at AS created_at,
               u.username AS from_username, u.alias AS from_alias
@@ -399,6 +408,9 @@ class MysqlStore implements Store {
   }
 
   async directHistory(userA: number, userB: number, query: HistoryQuery): Promise<HistoryPage> {
+    if (query.after !== undefined) {
+      return await markers.directAfter(this.#sql, userA, userB, query.after, query.limit);
+    }
     const rows = await this.#sql.rows(
       `SELECT d.id AS id, d.text AS text, d.created_at AS created_at,
               f.username AS from_username, f.alias AS from_alias,
@@ -414,6 +426,18 @@ class MysqlStore implements Store {
       ],
     );
     return page(rows, query.limit);
+  }
+
+  async markRead(mark: ReadMark): Promise<ReadOutcome> {
+    return await this.#tx((sql) => markers.markRead(sql, mark));
+  }
+
+  async salonCatchup(userId: number, salonIds: readonly number[]): Promise<SalonCatchup[]> {
+    return await markers.salonCatchup(this.#sql, userId, salonIds);
+  }
+
+  async conversations(userId: number, query: ConversationQuery): Promise<ConversationPage> {
+    return await markers.conversations(this.#sql, userId, query);
   }
 
   async listMemberships(): Promise<SalonUserRow[]> {
@@ -509,6 +533,7 @@ class MysqlStore implements Store {
       if (purge) {
         await sql.run("DELETE FROM messages WHERE user_id = ?", [sanction.userId]);
         await sql.run("DELETE FROM direct_messages WHERE from_user_id = ?", [sanction.userId]);
+        await markers.purged(sql, sanction.userId);
       }
       return { id: Number(inserted.insertId), withdrawn };
     });

@@ -1,11 +1,14 @@
 /**
  * The write path of chat messages into MySQL/MariaDB: a batch inside one
  * transaction, each salon's ids reserved with one update of its counter
- * (which never goes back, even after a purge), direct ids from the table.
+ * (which never goes back, even after a purge), direct ids from the table;
+ * then the senders' read markers and the conversation rows of the directs,
+ * one statement each per batch (mysql_markers.ts).
  *
  * @module
  */
 
+import { afterBatch } from "./mysql_markers.ts";
 import type { Sql } from "./mysql_sql.ts";
 import type { NewMessage } from "./store.ts";
 
@@ -54,5 +57,6 @@ export async function appendBatch(sql: Sql, batch: NewMessage[]): Promise<number
       ids.push(Number(result.insertId));
     }
   }
+  await afterBatch(sql, batch, ids);
   return ids;
 }

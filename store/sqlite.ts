@@ -17,17 +17,23 @@ import type { SalonConfig } from "../config/salons.ts";
 import { aliasKey, nameKey } from "../protocol/names.ts";
 import { page, toAuthoredSanction, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
 import { type MembershipChange, SqliteAppender } from "./sqlite_append.ts";
+import { SqliteMarkers } from "./sqlite_markers.ts";
 import { migrate } from "./sqlite_migrate.ts";
 import { SqliteWriterThread } from "./sqlite_writer.ts";
 import {
   type AuditEntry,
   type AuthoredSanction,
   ConflictError,
+  type ConversationPage,
+  type ConversationQuery,
   type HistoryPage,
   type HistoryQuery,
   type NewMessage,
   type NewUser,
+  type ReadMark,
+  type ReadOutcome,
   type Role,
+  type SalonCatchup,
   type SalonRecord,
   type SalonUserRow,
   type SanctionRecord,
@@ -113,10 +119,13 @@ class SqliteStore implements Store {
   /** Commits chat messages on its own connection, off the event loop (file databases). */
   #writer: SqliteWriterThread | undefined;
   #appender: SqliteAppender | undefined;
+  /** Catch-up reads (history after an id, markers, conversations) on this connection. */
+  #markers: SqliteMarkers;
 
   constructor(db: DatabaseSync, writer?: SqliteWriterThread) {
     this.#db = db;
     this.#writer = writer;
+    this.#markers = new SqliteMarkers(db);
   }
 
   #q(sql: string): StatementSync {
@@ -422,6 +431,9 @@ class SqliteStore implements Store {
   }
 
   salonHistory(salonId: number, query: HistoryQuery): Promise<HistoryPage> {
+    if (query.after !== undefined) {
+      return Promise.resolve(this.#markers.salonAfter(salonId, query.after, query.limit));
+    }
     const rows = this.#q(
       `SELECT m.id AS id, m.text AS text, m.created_at AS created_at,
               u.username AS from_username, u.alias AS from_alias
@@ -432,6 +444,9 @@ class SqliteStore implements Store {
   }
 
   directHistory(userA: number, userB: number, query: HistoryQuery): Promise<HistoryPage> {
+    if (query.after !== undefined) {
+      return Promise.resolve(this.#markers.directAfter(userA, userB, query.after, query.limit));
+    }
     const rows = this.#q(
       `SELECT d.id AS id, d.text AS text, d.created_at AS created_at,
               f.username AS from_username, f.alias AS from_alias,
@@ -446,6 +461,20 @@ class SqliteStore implements Store {
       query.limit + 1,
     );
     return Promise.resolve(page(rows, query.limit));
+  }
+
+  markRead(mark: ReadMark): Promise<ReadOutcome> {
+    if (this.#writer?.usable) return this.#writer.markRead(mark);
+    this.#appender ??= new SqliteAppender(this.#db);
+    return Promise.resolve(this.#appender.markRead(mark));
+  }
+
+  salonCatchup(userId: number, salonIds: readonly number[]): Promise<SalonCatchup[]> {
+    return Promise.resolve(this.#markers.salonCatchup(userId, salonIds));
+  }
+
+  conversations(userId: number, query: ConversationQuery): Promise<ConversationPage> {
+    return Promise.resolve(this.#markers.conversations(userId, query));
   }
 
   listMemberships(): Promise<SalonUserRow[]> {
@@ -528,6 +557,7 @@ class SqliteStore implements Store {
       if (purge) {
         this.#q("DELETE FROM messages WHERE user_id = ?").run(sanction.userId);
         this.#q("DELETE FROM direct_messages WHERE from_user_id = ?").run(sanction.userId);
+        this.#markers.purged(sanction.userId);
       }
       return { id: Number(inserted.lastInsertRowid), withdrawn };
     });

@@ -3,7 +3,9 @@
  * a batch of messages in one `BEGIN IMMEDIATE` transaction, salon ids taken
  * from the salon's counter (which never goes back, even after a purge),
  * direct ids from the table; a membership change (join, leave, request,
- * withdrawal) in a transaction of its own. Used by the writer thread
+ * withdrawal) or a read marker in a transaction of its own. Each message
+ * also moves its sender's read marker, and a direct refreshes both users'
+ * conversation rows, in the message's transaction. Used by the writer thread
  * (`sqlite_writer_worker.ts`) and, for an in-memory database, by the store
  * itself.
  *
@@ -11,7 +13,8 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { NewMessage } from "./store.ts";
+import { SqliteMarkers } from "./sqlite_markers.ts";
+import type { NewMessage, ReadMark, ReadOutcome } from "./store.ts";
 
 const NEXT_SALON_ID =
   "UPDATE salons SET last_message_id = last_message_id + 1 WHERE id = ? RETURNING last_message_id";
@@ -48,6 +51,7 @@ export class SqliteAppender {
   readonly #removeMember: StatementSync;
   readonly #addJoinRequest: StatementSync;
   readonly #removeJoinRequest: StatementSync;
+  readonly #markers: SqliteMarkers;
 
   /** Prepares the statements on `db` (migrated already). */
   constructor(db: DatabaseSync) {
@@ -59,6 +63,12 @@ export class SqliteAppender {
     this.#removeMember = db.prepare(REMOVE_MEMBER);
     this.#addJoinRequest = db.prepare(ADD_JOIN_REQUEST);
     this.#removeJoinRequest = db.prepare(REMOVE_JOIN_REQUEST);
+    this.#markers = new SqliteMarkers(db);
+  }
+
+  /** Applies a `read` in its own transaction (see Store.markRead). */
+  markRead(mark: ReadMark): ReadOutcome {
+    return this.#markers.markRead(mark);
   }
 
   /**
@@ -116,11 +126,14 @@ export class SqliteAppender {
       if (!row) throw new Error(`salon ${m.salonId} does not exist`);
       const id = Number(row.last_message_id);
       this.#insertSalon.run(m.salonId, id, m.userId, m.text, m.at);
+      this.#markers.salonSent(m.userId, m.salonId, id);
       return id;
     }
     const low = Math.min(m.fromUserId, m.toUserId);
     const high = Math.max(m.fromUserId, m.toUserId);
     const result = this.#insertDirect.run(m.fromUserId, m.toUserId, low, high, m.text, m.at);
-    return Number(result.lastInsertRowid);
+    const id = Number(result.lastInsertRowid);
+    this.#markers.directSent(m.fromUserId, m.toUserId, id, m.at);
+    return id;
   }
 }

@@ -95,3 +95,39 @@ ALTER TABLE sessions ADD COLUMN revoked_by_ban INTEGER NOT NULL DEFAULT 0;
 -- protocol/names.ts aliasKey) instead of its NFC lower-case form. No SQL can compute it:
 -- the adapter recomputes every user's key in JS when it applies this version (store/rows.ts
 -- planAliasKeys); aliases that already look alike are kept, with a warning.
+
+-- migration: 4
+-- Read markers and conversations (PROTOCOL.md 5.2). A user's marker in a salon is one row of
+-- read_markers, moved forward only; in a direct conversation it is the last_read column of
+-- the user's row of conversations, which also keeps the newest message of the conversation
+-- (both directions: one row per user, written with every direct) so that the most recent
+-- conversations are an index range, not a scan of direct_messages. Existing conversations
+-- are filled in from direct_messages with last_read 0 (everything unread, counted up to
+-- 1000); read_markers starts empty (docs/protocol.md, "Catching up, read markers,
+-- conversations").
+CREATE TABLE read_markers (
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  salon_id INTEGER NOT NULL REFERENCES salons (id),
+  last_read INTEGER NOT NULL,
+  PRIMARY KEY (user_id, salon_id)
+);
+CREATE TABLE conversations (
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  other_id INTEGER NOT NULL REFERENCES users (id),
+  latest_id INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  last_read INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (user_id, other_id)
+);
+CREATE INDEX conversations_recent ON conversations (user_id, at, other_id);
+CREATE INDEX conversations_other ON conversations (other_id);
+INSERT INTO conversations (user_id, other_id, latest_id, at, last_read)
+  SELECT p.pair_low, p.pair_high, p.latest, d.created_at, 0
+  FROM (SELECT pair_low, pair_high, MAX(id) AS latest FROM direct_messages
+        GROUP BY pair_low, pair_high) p
+  JOIN direct_messages d ON d.id = p.latest;
+INSERT INTO conversations (user_id, other_id, latest_id, at, last_read)
+  SELECT p.pair_high, p.pair_low, p.latest, d.created_at, 0
+  FROM (SELECT pair_low, pair_high, MAX(id) AS latest FROM direct_messages
+        WHERE pair_low <> pair_high GROUP BY pair_low, pair_high) p
+  JOIN direct_messages d ON d.id = p.latest;

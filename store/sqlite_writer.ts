@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { NewMessage } from "./store.ts";
+import type { NewMessage, ReadMark, ReadOutcome } from "./store.ts";
 import type { MembershipChange } from "./sqlite_append.ts";
 import type { FromWriter, ToWriter } from "./sqlite_writer_protocol.ts";
 
@@ -80,6 +80,11 @@ export class SqliteWriterThread {
     return this.#request<boolean>((seq) => ({ kind: "membership", seq, change }));
   }
 
+  /** Applies a `read` in the thread; resolves with what it did. */
+  markRead(mark: ReadMark): Promise<ReadOutcome> {
+    return this.#request<ReadOutcome>((seq) => ({ kind: "mark", seq, mark }));
+  }
+
   #request<T>(message: (seq: number) => ToWriter): Promise<T> {
     if (!this.usable) {
       return Promise.reject(this.#failure ?? new Error("the writer thread is closed"));
@@ -109,12 +114,16 @@ export class SqliteWriterThread {
 
   #settle(message: FromWriter): void {
     if (message.kind === "closed") return this.#closed?.resolve();
-    if (message.kind !== "done" && message.kind !== "applied" && message.kind !== "failed") return;
+    if (
+      message.kind !== "done" && message.kind !== "applied" && message.kind !== "marked" &&
+      message.kind !== "failed"
+    ) return;
     const pending = this.#pending.get(message.seq);
     if (!pending) return;
     this.#pending.delete(message.seq);
     if (message.kind === "done") pending.resolve(message.ids);
     else if (message.kind === "applied") pending.resolve(message.changed);
+    else if (message.kind === "marked") pending.resolve(message.outcome);
     else pending.reject(new Error(message.message));
   }
 

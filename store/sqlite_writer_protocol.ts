@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { NewMessage } from "./store.ts";
+import type { NewMessage, ReadMark, ReadOutcome } from "./store.ts";
 import type { MembershipChange } from "./sqlite_append.ts";
 
 /** From the store to the writer thread. */
@@ -12,6 +12,7 @@ export type ToWriter =
   | { kind: "open"; path: string }
   | { kind: "append"; seq: number; batch: NewMessage[] }
   | { kind: "membership"; seq: number; change: MembershipChange }
+  | { kind: "mark"; seq: number; mark: ReadMark }
   | { kind: "close" };
 
 /** From the writer thread to the store. */
@@ -20,5 +21,6 @@ export type FromWriter =
   | { kind: "refused"; message: string }
   | { kind: "done"; seq: number; ids: number[] }
   | { kind: "applied"; seq: number; changed: boolean }
+  | { kind: "marked"; seq: number; outcome: ReadOutcome }
   | { kind: "failed"; seq: number; message: string }
   | { kind: "closed" };

@@ -1,8 +1,8 @@
 /**
  * The writer thread of a SQLite file store: its own connection to the same
  * database (WAL lets it write while the main thread reads), on which every
- * batch of chat messages and every membership change (join, leave, request)
- * is committed, so that the commit's disk sync (`synchronous=FULL`) does not
+ * batch of chat messages, every membership change (join, leave, request) and
+ * every read marker is committed, so that the commit's disk sync (`synchronous=FULL`) does not
  * stop the event loop that serves the sockets.
  *
  * @module
@@ -60,6 +60,8 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
         seq: message.seq,
         changed: appender.applyMembership(message.change),
       });
+    } else if (message.kind === "mark") {
+      reply({ kind: "marked", seq: message.seq, outcome: appender.markRead(message.mark) });
     } else reply({ kind: "done", seq: message.seq, ids: appender.append(message.batch) });
   } catch (e) {
     reply({ kind: "failed", seq: message.seq, message: messageOf(e) });

@@ -95,18 +95,26 @@ export interface StoredMessage {
   at: number;
 }
 
-/** A page of history: oldest first, and whether older messages exist. */
+/** A page of history: oldest first, and whether more messages exist beyond it. */
 export interface HistoryPage {
   /** Messages, oldest first. */
   messages: StoredMessage[];
-  /** Whether messages older than the first one exist. */
+  /**
+   * Whether messages older than the first one exist; with `after`, whether
+   * messages newer than the last one exist.
+   */
   more: boolean;
 }
 
-/** Which page of history: at most `limit` messages with ids below `before`. */
+/**
+ * Which page of history: at most `limit` messages with ids below `before`
+ * (the newest of them), or above `after` (the oldest of them).
+ */
 export interface HistoryQuery {
   /** Only ids strictly below this; absent: from the newest. */
   before?: number;
+  /** Only ids strictly above this, the oldest first (never with `before`). */
+  after?: number;
   /** Most messages returned. */
   limit: number;
 }
@@ -163,6 +171,71 @@ export interface AuditEntry {
   reason: string;
   /** Through which path. */
   via: AuditVia;
+}
+
+/** Most unread messages counted per salon or conversation (`unread` stops there). */
+export const UNREAD_MAX = 1000;
+
+/** Whose marker a `read` moves: in a salon, or in the conversation with another user. */
+export type ReadTarget = { salonId: number } | { otherId: number };
+
+/** A `read`: `userId` has read up to message `id` of the target. */
+export type ReadMark = ReadTarget & { userId: number; id: number };
+
+/** What {@link Store.markRead} did. */
+export interface ReadOutcome {
+  /**
+   * `moved`: the marker now is the id; `kept`: it already was at or above it
+   * (nothing changed); `beyond`: no such message was ever handed out there
+   * (nothing stored).
+   */
+  outcome: "moved" | "kept" | "beyond";
+  /** The marker after the call (0: nothing read). */
+  lastRead: number;
+  /** The newest id handed out in the salon or the conversation (0: none). */
+  latest: number;
+}
+
+/** Where a user stands in one salon they belong to. */
+export interface SalonCatchup {
+  /** Salon id. */
+  salonId: number;
+  /** Newest stored message id (0: none). */
+  latest: number;
+  /** The user's read marker (0: nothing read). */
+  lastRead: number;
+  /** Stored messages above `lastRead`, at most {@link UNREAD_MAX}. */
+  unread: number;
+}
+
+/** One direct conversation as one of its two users sees it. */
+export interface ConversationSummary {
+  /** The other user (oneself for notes to self). */
+  other: UserSummary;
+  /** Newest message id of the conversation. */
+  latest: number;
+  /** The user's read marker in it (0: nothing read). */
+  lastRead: number;
+  /** Messages above `lastRead`, at most {@link UNREAD_MAX}. */
+  unread: number;
+  /** Time of the newest message, epoch ms. */
+  at: number;
+}
+
+/** Which page of conversations: at most `limit`, newest first, all older than `before`. */
+export interface ConversationQuery {
+  /** Only conversations whose newest message is strictly older than this (epoch ms). */
+  before?: number;
+  /** Most conversations returned. */
+  limit: number;
+}
+
+/** A page of conversations, newest first, and whether older ones exist. */
+export interface ConversationPage {
+  /** Conversations, newest message first. */
+  conversations: ConversationSummary[];
+  /** Whether conversations older than the last one exist. */
+  more: boolean;
 }
 
 /** Raised when a unique name is already taken. */
@@ -293,6 +366,24 @@ export interface Store {
   salonHistory(salonId: number, query: HistoryQuery): Promise<HistoryPage>;
   /** A page of the direct conversation between two users (in either direction). */
   directHistory(userA: number, userB: number, query: HistoryQuery): Promise<HistoryPage>;
+
+  /**
+   * Records that a user has read up to `id` in a salon or a conversation. The
+   * marker only moves forward (an upsert keeping the larger id); an id above
+   * the newest ever handed out there changes nothing (`beyond`). The sender's
+   * marker also moves with every message committed by {@link appendMessages}.
+   */
+  markRead(mark: ReadMark): Promise<ReadOutcome>;
+  /**
+   * Newest id, read marker and unread count (at most {@link UNREAD_MAX}) of
+   * `userId` in each of `salonIds`, in that order; indexed reads only.
+   */
+  salonCatchup(userId: number, salonIds: readonly number[]): Promise<SalonCatchup[]>;
+  /**
+   * The user's direct conversations, most recent first (a note to self is a
+   * conversation with oneself).
+   */
+  conversations(userId: number, query: ConversationQuery): Promise<ConversationPage>;
 
   /** Every membership, with the member's names (loaded once at start-up). */
   listMemberships(): Promise<SalonUserRow[]>;

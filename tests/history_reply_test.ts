@@ -87,3 +87,30 @@ Deno.test("one message larger than the cap is still sent, so that paging moves o
   assert.equal(parsed.more, true);
   assert.equal(parsed.with, "bob");
 });
+
+Deno.test("catching up (after): a page over the cap keeps its OLDEST messages and says more", () => {
+  const page = Array.from({ length: 50 }, (_, i) => item(i + 1, "é".repeat(100 + i)));
+  for (const max of [2000, 5000, 10_000]) {
+    const frame = cappedHistoryEvent({ salon: "Général" }, page, false, "ref", max, "after");
+    assert.ok(bytes(frame) <= max, `${bytes(frame)} <= ${max}`);
+    const parsed = JSON.parse(frame);
+    assert.equal(parsed.more, true);
+    const ids = parsed.messages.map((m: MessageItem) => m.id);
+    // The oldest of the page first, without a gap: `after` = the last id continues.
+    assert.deepEqual(ids, Array.from({ length: ids.length }, (_, i) => i + 1));
+    const oneMore = historyEvent({ salon: "Général" }, page.slice(0, ids.length + 1), true, "ref");
+    assert.ok(bytes(oneMore) > max);
+  }
+  // One message larger than the cap: the oldest is still sent.
+  const big = [item(1, "x".repeat(5000)), item(2, "y")];
+  const parsed = JSON.parse(
+    cappedHistoryEvent({ with: "bob" }, big, false, undefined, 1000, "after"),
+  );
+  assert.deepEqual([parsed.messages.map((m: MessageItem) => m.id), parsed.more], [[1], true]);
+  // A page that fits keeps its own `more`.
+  const small = [item(1, "a")];
+  assert.equal(
+    JSON.parse(cappedHistoryEvent({ salon: "G" }, small, false, "r", 1000, "after")).more,
+    false,
+  );
+});

@@ -17,6 +17,7 @@ import {
   mysqlTest,
   openFreshMysqlStore,
 } from "./mysql_fixture.ts";
+import { storeCatchupContract } from "./store_catchup_contract.ts";
 import { storeRealtimeContract } from "./store_realtime_contract.ts";
 
 const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
@@ -163,3 +164,5 @@ mysqlTest("mysql: a ban with purge keeps the salon counters: no id reused", asyn
     await db.drop();
   }
 });
+
+storeCatchupContract("mysql", openFreshMysqlStore, { ignore: MYSQL_SKIPPED });

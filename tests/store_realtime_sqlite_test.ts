@@ -11,6 +11,7 @@ import { DatabaseSync } from "node:sqlite";
 import { DEFAULT_SALONS, parseSalons } from "../config/salons.ts";
 import { openSqliteStore } from "../store/sqlite.ts";
 import type { NewMessage, Store, UserRecord } from "../store/store.ts";
+import { storeCatchupContract } from "./store_catchup_contract.ts";
 import { storeRealtimeContract } from "./store_realtime_contract.ts";
 
 storeRealtimeContract("sqlite", () => openSqliteStore(":memory:"));
@@ -164,3 +165,5 @@ Deno.test("sqlite: direct ids are never reused after the newest messages are pur
     }
   });
 });
+
+storeCatchupContract("sqlite", () => openSqliteStore(":memory:"));

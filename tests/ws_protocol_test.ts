@@ -83,7 +83,8 @@ Deno.test("hello with username and password: welcome with user, token, salons, l
     const welcome = await c.next(ofType("welcome"));
     assert.deepEqual(
       Object.keys(welcome).sort(),
-      ["limits", "ref", "salons", "token", "type", "user"],
+      // `directs` and the catch-up fields of member salons: PROTOCOL 5.2.
+      ["directs", "limits", "ref", "salons", "token", "type", "user"],
       JSON.stringify(welcome),
     );
     assert.equal(welcome.ref, "h-1");
@@ -97,8 +98,10 @@ Deno.test("hello with username and password: welcome with user, token, salons, l
         member: s.policy === "auto",
         pending: false,
         online: s.policy === "auto" ? 1 : 0,
+        ...(s.policy === "auto" ? { latest: 0, lastRead: 0, unread: 0, mentions: 0 } : {}),
       })),
     );
+    assert.deepEqual(welcome.directs, []);
     assert.deepEqual(welcome.limits, { maxTextLength: 2000, messagesPerSecond: 5 });
     // The token of the welcome is a working API token.
     const me = await http(srv.url, "GET", "/api/me", undefined, {
@@ -151,6 +154,11 @@ Deno.test("register over the socket creates the account, then proceeds as a hell
       member: true,
       pending: false,
       online: 1,
+      // PROTOCOL 5.2: a member salon's catch-up fields.
+      latest: 0,
+      lastRead: 0,
+      unread: 0,
+      mentions: 0,
     });
     // The session works: zoe may speak in Général at once.
     const ok = await c.request({ type: "say", salon: "Général", text: "bonjour" });
@@ -320,8 +328,10 @@ Deno.test("welcome.salons: online counts connected members (users, not sessions)
     const a1 = await login(srv, "alice");
     assert.deepEqual((await a1.client.request({ type: "join", salon: "Blabla" })).type, "joined");
     const b = await login(srv, "bob");
+    // Member salons carry the catch-up fields of PROTOCOL 5.2 too.
+    const none = { latest: 0, lastRead: 0, unread: 0, mentions: 0 };
     assert.deepEqual(b.welcome.salons, [
-      { name: "Général", policy: "auto", member: true, pending: false, online: 2 },
+      { name: "Général", policy: "auto", member: true, pending: false, online: 2, ...none },
       { name: "Blabla", policy: "open", member: false, pending: false, online: 1 },
       { name: "Comptabilité", policy: "approval", member: false, pending: false, online: 0 },
       { name: "Informatique", policy: "approval", member: false, pending: false, online: 0 },
@@ -335,6 +345,7 @@ Deno.test("welcome.salons: online counts connected members (users, not sessions)
       member: true,
       pending: false,
       online: 2,
+      ...none,
     });
     assert.deepEqual(salonNamed(a2.welcome, "Blabla"), {
       name: "Blabla",
@@ -342,6 +353,7 @@ Deno.test("welcome.salons: online counts connected members (users, not sessions)
       member: true,
       pending: false,
       online: 1,
+      ...none,
     });
   } finally {
     await srv.stop();
@@ -429,6 +441,11 @@ Deno.test("join: open salon -> joined (to every session, member_joined to member
       member: true,
       pending: false,
       online: 2,
+      // PROTOCOL 5.2: a member salon's catch-up fields.
+      latest: 0,
+      lastRead: 0,
+      unread: 0,
+      mentions: 0,
     });
     assert.deepEqual(salonNamed(a3.welcome, "Comptabilité"), {
       name: "Comptabilité",

@@ -1,0 +1,91 @@
+/**
+ * What a `welcome` tells about catching up (PROTOCOL.md 5.2): for each member
+ * salon its newest id, the user's read marker, the unread and mention counts;
+ * and the user's most recent direct conversations. Read from the store while
+ * the hello is checked (indexed reads only), merged into the welcome when it
+ * is sent.
+ *
+ * @module
+ */
+
+import type { ConversationItem, SalonCatchupFields, WelcomeCatchup } from "../protocol/events.ts";
+import { CONVERSATIONS_DEFAULT } from "../protocol/frames.ts";
+import type { SalonView } from "../protocol/http.ts";
+import type { ConversationSummary, SalonCatchup } from "../store/store.ts";
+import type { HubContext } from "./hub_context.ts";
+
+/** A conversation as clients see it. */
+export function conversationItem(c: ConversationSummary): ConversationItem {
+  return {
+    with: { username: c.other.username, alias: c.other.alias },
+    latest: c.latest,
+    lastRead: c.lastRead,
+    unread: c.unread,
+    at: new Date(c.at).toISOString(),
+  };
+}
+
+/**
+ * Unread messages that mention the user in each salon (above its marker), at
+ * most 1000 each, by salon id.
+ *
+ * MENTIONS SEAM: mentions are stored by another change (PROTOCOL 5.3); until
+ * it is merged this answers 0 for every salon. Wire it here to the store's
+ * mention count (one indexed count per salon above `lastRead`, capped at
+ * 1000), nowhere else.
+ */
+export function unreadMentionCounts(
+  _ctx: HubContext,
+  _userId: number,
+  salons: readonly SalonCatchup[],
+): Promise<Map<number, number>> {
+  return Promise.resolve(new Map(salons.map((s): [number, number] => [s.salonId, 0])));
+}
+
+/** The ids of the salons `userId` is a member of, as the salon actors know them now. */
+function memberSalonIds(ctx: HubContext, userId: number): number[] {
+  const ids: number[] = [];
+  for (const s of ctx.salons.values()) {
+    const members = (ctx.salonRef(s.key)?.getSnapshot().context as
+      | { members: Map<number, unknown> }
+      | undefined)?.members;
+    if (members?.has(userId)) ids.push(s.id);
+  }
+  return ids;
+}
+
+/** Reads what the welcome of `userId` tells about catching up. */
+export async function loadWelcomeCatchup(
+  ctx: HubContext,
+  userId: number,
+): Promise<WelcomeCatchup> {
+  const [salons, page] = await Promise.all([
+    ctx.store.salonCatchup(userId, memberSalonIds(ctx, userId)),
+    ctx.store.conversations(userId, { limit: CONVERSATIONS_DEFAULT }),
+  ]);
+  const mentions = await unreadMentionCounts(ctx, userId, salons);
+  const byName = new Map<string, SalonCatchupFields>();
+  for (const s of salons) {
+    const salon = ctx.salons.get(s.salonId);
+    if (!salon) continue;
+    byName.set(salon.name, {
+      latest: s.latest,
+      lastRead: s.lastRead,
+      unread: s.unread,
+      mentions: mentions.get(s.salonId) ?? 0,
+    });
+  }
+  return { salons: byName, directs: page.conversations.map(conversationItem) };
+}
+
+/** The welcome's salons: each member salon read for this welcome gains its catch-up fields. */
+export function welcomeSalons(
+  views: SalonView[],
+  catchup: WelcomeCatchup | undefined,
+): Array<SalonView | (SalonView & SalonCatchupFields)> {
+  if (!catchup) return views;
+  return views.map((v) => {
+    const fields = v.member ? catchup.salons.get(v.name) : undefined;
+    return fields ? { ...v, ...fields } : v;
+  });
+}
