@@ -113,3 +113,21 @@ ALTER TABLE sessions ADD COLUMN revoked_by_ban TINYINT NOT NULL DEFAULT 0;
 -- protocol/names.ts aliasKey) instead of its NFC lower-case form. No SQL can compute it:
 -- the adapter recomputes every user's key in JS when it applies this version (store/rows.ts
 -- planAliasKeys); aliases that already look alike are kept, with a warning.
+
+-- migration: 5
+-- Mentions (PROTOCOL.md 5.3), written with the message: `messages.mentions` holds the mentioned
+-- usernames in order, separated by one space (usernames hold no space), NULL when none, so history
+-- reads them as they are; `message_mentions` has one row per mentioned member, keyed for the
+-- welcome's count "messages above X in salon S that mention U". Messages stored before this
+-- version mention nobody. At most 20 names of at most 32 characters: 659 characters.
+ALTER TABLE messages ADD COLUMN mentions VARCHAR(700) NULL;
+CREATE TABLE message_mentions (
+  user_id BIGINT NOT NULL,
+  salon_id BIGINT NOT NULL,
+  message_id BIGINT NOT NULL,
+  PRIMARY KEY (user_id, salon_id, message_id),
+  KEY message_mentions_message (salon_id, message_id),
+  CONSTRAINT message_mentions_user_fk FOREIGN KEY (user_id) REFERENCES users (id),
+  CONSTRAINT message_mentions_message_fk FOREIGN KEY (salon_id, message_id)
+    REFERENCES messages (salon_id, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

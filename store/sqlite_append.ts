@@ -11,12 +11,15 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { mentionColumn } from "./mentions_sql.ts";
 import type { NewMessage } from "./store.ts";
 
 const NEXT_SALON_ID =
   "UPDATE salons SET last_message_id = last_message_id + 1 WHERE id = ? RETURNING last_message_id";
 const INSERT_SALON_MESSAGE =
-  "INSERT INTO messages (salon_id, id, user_id, text, created_at) VALUES (?, ?, ?, ?, ?)";
+  "INSERT INTO messages (salon_id, id, user_id, text, created_at, mentions) VALUES (?, ?, ?, ?, ?, ?)";
+const INSERT_MENTION =
+  "INSERT INTO message_mentions (user_id, salon_id, message_id) VALUES (?, ?, ?)";
 const INSERT_DIRECT_MESSAGE = `INSERT INTO direct_messages
   (from_user_id, to_user_id, pair_low, pair_high, text, created_at) VALUES (?, ?, ?, ?, ?, ?)`;
 
@@ -43,6 +46,7 @@ export class SqliteAppender {
   readonly #nextSalonId: StatementSync;
   readonly #insertSalon: StatementSync;
   readonly #insertDirect: StatementSync;
+  readonly #insertMention: StatementSync;
 
   readonly #addMember: StatementSync;
   readonly #removeMember: StatementSync;
@@ -55,6 +59,7 @@ export class SqliteAppender {
     this.#nextSalonId = db.prepare(NEXT_SALON_ID);
     this.#insertSalon = db.prepare(INSERT_SALON_MESSAGE);
     this.#insertDirect = db.prepare(INSERT_DIRECT_MESSAGE);
+    this.#insertMention = db.prepare(INSERT_MENTION);
     this.#addMember = db.prepare(ADD_MEMBER);
     this.#removeMember = db.prepare(REMOVE_MEMBER);
     this.#addJoinRequest = db.prepare(ADD_JOIN_REQUEST);
@@ -115,7 +120,9 @@ export class SqliteAppender {
       const row = this.#nextSalonId.get(m.salonId);
       if (!row) throw new Error(`salon ${m.salonId} does not exist`);
       const id = Number(row.last_message_id);
-      this.#insertSalon.run(m.salonId, id, m.userId, m.text, m.at);
+      const mentions = m.mentions ?? [];
+      this.#insertSalon.run(m.salonId, id, m.userId, m.text, m.at, mentionColumn(mentions));
+      for (const { userId } of mentions) this.#insertMention.run(userId, m.salonId, id);
       return id;
     }
     const low = Math.min(m.fromUserId, m.toUserId);

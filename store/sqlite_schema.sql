@@ -95,3 +95,19 @@ ALTER TABLE sessions ADD COLUMN revoked_by_ban INTEGER NOT NULL DEFAULT 0;
 -- protocol/names.ts aliasKey) instead of its NFC lower-case form. No SQL can compute it:
 -- the adapter recomputes every user's key in JS when it applies this version (store/rows.ts
 -- planAliasKeys); aliases that already look alike are kept, with a warning.
+
+-- migration: 5
+-- Mentions (PROTOCOL.md 5.3), written with the message: `messages.mentions` holds the mentioned
+-- usernames in order, separated by one space (usernames hold no space), NULL when none, so history
+-- reads them as they are; `message_mentions` has one row per mentioned member, keyed for the
+-- welcome's count "messages above X in salon S that mention U". Messages stored before this
+-- version mention nobody.
+ALTER TABLE messages ADD COLUMN mentions TEXT;
+CREATE TABLE message_mentions (
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  salon_id INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  PRIMARY KEY (user_id, salon_id, message_id),
+  FOREIGN KEY (salon_id, message_id) REFERENCES messages (salon_id, id)
+) WITHOUT ROWID;
+CREATE INDEX message_mentions_message ON message_mentions (salon_id, message_id);
