@@ -175,12 +175,12 @@ export const salonMachine = setup({
       const { session, ref, text } = event as E<"SAY">;
       const at = context.deps.now();
       const found = findMentions(text, (key) => context.memberKeys.get(key));
-      const stored = found.length === 0
-        ? undefined
-        : found.map((u) => ({ userId: u.id, username: u.username }));
+      const message = { salonId: context.salon.id, userId: session.user.id, text, at };
       const mentions = found.length === 0 ? undefined : found.map((u) => u.username);
       context.deps.commit(
-        { salonId: context.salon.id, userId: session.user.id, text, at, mentions: stored },
+        found.length === 0
+          ? message
+          : { ...message, mentions: found.map((u) => ({ userId: u.id, username: u.username })) },
         (error, id) => {
           if (error) {
             const stopping = error.name === "ServerStopping";
