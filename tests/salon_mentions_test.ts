@@ -77,7 +77,8 @@ Deno.test("SAY: the members written as @name go to the commit with their ids, an
     actor.send({ type: "SAY", session: a, text: "nobody here, @ or mail@bob" });
     assert.equal("mentions" in commits[1].message, false, JSON.stringify(commits[1].message));
     commits[1].done(undefined, 2);
-    assert.equal("mentions" in JSON.parse(a.raw.at(-1)!), false, a.raw.at(-1));
+    const last = a.raw.at(-1)!;
+    assert.equal("mentions" in JSON.parse(last), false, last);
   } finally {
     actor.stop();
   }
