@@ -44,22 +44,26 @@ export type MembershipChange =
 export class SqliteAppender {
   readonly #db: DatabaseSync;
   readonly #nextSalonId: StatementSync;
-  readonly #insertSalon: StatementSync;
+  /** Prepared at the first salon message (see {@link SqliteAppender.constructor}). */
+  #insertSalon: StatementSync | undefined;
   readonly #insertDirect: StatementSync;
-  readonly #insertMention: StatementSync;
+  #insertMention: StatementSync | undefined;
 
   readonly #addMember: StatementSync;
   readonly #removeMember: StatementSync;
   readonly #addJoinRequest: StatementSync;
   readonly #removeJoinRequest: StatementSync;
 
-  /** Prepares the statements on `db` (migrated already). */
+  /**
+   * Prepares the statements on `db` (migrated already). Those that name the
+   * columns of the latest migrations (the salon message insert, with its
+   * mentions) wait for the first salon message, so that a store opened on an
+   * older schema (a migration test) still opens.
+   */
   constructor(db: DatabaseSync) {
     this.#db = db;
     this.#nextSalonId = db.prepare(NEXT_SALON_ID);
-    this.#insertSalon = db.prepare(INSERT_SALON_MESSAGE);
     this.#insertDirect = db.prepare(INSERT_DIRECT_MESSAGE);
-    this.#insertMention = db.prepare(INSERT_MENTION);
     this.#addMember = db.prepare(ADD_MEMBER);
     this.#removeMember = db.prepare(REMOVE_MEMBER);
     this.#addJoinRequest = db.prepare(ADD_JOIN_REQUEST);
@@ -121,8 +125,12 @@ export class SqliteAppender {
       if (!row) throw new Error(`salon ${m.salonId} does not exist`);
       const id = Number(row.last_message_id);
       const mentions = m.mentions ?? [];
+      this.#insertSalon ??= this.#db.prepare(INSERT_SALON_MESSAGE);
       this.#insertSalon.run(m.salonId, id, m.userId, m.text, m.at, mentionColumn(mentions));
-      for (const { userId } of mentions) this.#insertMention.run(userId, m.salonId, id);
+      if (mentions.length > 0) {
+        this.#insertMention ??= this.#db.prepare(INSERT_MENTION);
+        for (const { userId } of mentions) this.#insertMention.run(userId, m.salonId, id);
+      }
       return id;
     }
     const low = Math.min(m.fromUserId, m.toUserId);
