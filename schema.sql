@@ -154,3 +154,20 @@ INSERT INTO conversations (user_id, other_id, latest_id, at, last_read)
   FROM (SELECT pair_low, pair_high, MAX(id) AS latest FROM direct_messages
         WHERE pair_low <> pair_high GROUP BY pair_low, pair_high) p
   JOIN direct_messages d ON d.id = p.latest;
+-- migration: 5
+-- Mentions (PROTOCOL.md 5.3), written with the message: `messages.mentions` holds the mentioned
+-- usernames in order, separated by one space (usernames hold no space), NULL when none, so history
+-- reads them as they are; `message_mentions` has one row per mentioned member, keyed for the
+-- welcome's count "messages above X in salon S that mention U". Messages stored before this
+-- version mention nobody. At most 20 names of at most 32 characters: 659 characters.
+ALTER TABLE messages ADD COLUMN mentions VARCHAR(700) NULL;
+CREATE TABLE message_mentions (
+  user_id BIGINT NOT NULL,
+  salon_id BIGINT NOT NULL,
+  message_id BIGINT NOT NULL,
+  PRIMARY KEY (user_id, salon_id, message_id),
+  KEY message_mentions_message (salon_id, message_id),
+  CONSTRAINT message_mentions_user_fk FOREIGN KEY (user_id) REFERENCES users (id),
+  CONSTRAINT message_mentions_message_fk FOREIGN KEY (salon_id, message_id)
+    REFERENCES messages (salon_id, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

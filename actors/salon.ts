@@ -24,6 +24,8 @@ import {
   salonEvent,
   whoEvent,
 } from "../protocol/events.ts";
+import { findMentions } from "../protocol/mentions.ts";
+import { nameKey } from "../protocol/names.ts";
 import type { UserSummary } from "../store/store.ts";
 import { type Decider, joinRequestMachine, type JoinRequestOutput } from "./join_request.ts";
 import { RecentTimes } from "./recent_times.ts";
@@ -72,6 +74,7 @@ function allSessions(context: SalonContext, userId: number): Iterable<Session> {
 function admit(context: SalonContext, user: UserSummary): boolean {
   const isNew = !context.members.has(user.id);
   context.members.set(user.id, user);
+  context.memberKeys.set(nameKey(user.username), user);
   context.pending.delete(user.id);
   const mine = new Set(allSessions(context, user.id));
   if (mine.size > 0) context.online.set(user.id, mine);
@@ -81,6 +84,8 @@ function admit(context: SalonContext, user: UserSummary): boolean {
 
 /** Ends the membership of a user in memory. */
 function dismiss(context: SalonContext, userId: number): void {
+  const user = context.members.get(userId);
+  if (user) context.memberKeys.delete(nameKey(user.username));
   context.members.delete(userId);
   context.online.delete(userId);
   context.deps.membershipChanged(userId, context.salon.key, false);
@@ -162,12 +167,20 @@ export const salonMachine = setup({
       set.delete(session);
       if (set.size === 0) context.online.delete(session.user.id);
     },
-    /** Queues the message for commit; the commit comes back as COMMITTED. */
+    /**
+     * Queues the message for commit, with the members it mentions now (found
+     * once, stored with it); the commit comes back as COMMITTED.
+     */
     commitMessage: ({ context, event, self }) => {
       const { session, ref, text } = event as E<"SAY">;
       const at = context.deps.now();
+      const found = findMentions(text, (key) => context.memberKeys.get(key));
+      const message = { salonId: context.salon.id, userId: session.user.id, text, at };
+      const mentions = found.length === 0 ? undefined : found.map((u) => u.username);
       context.deps.commit(
-        { salonId: context.salon.id, userId: session.user.id, text, at },
+        found.length === 0
+          ? message
+          : { ...message, mentions: found.map((u) => ({ userId: u.id, username: u.username })) },
         (error, id) => {
           if (error) {
             const stopping = error.name === "ServerStopping";
@@ -175,13 +188,13 @@ export const salonMachine = setup({
               context.deps.reportError(`commit in ${context.salon.name} failed: ${error.message}`);
             }
             self.send({ type: "COMMIT_FAILED", session, ref, stopping });
-          } else self.send({ type: "COMMITTED", session, ref, id, at, text });
+          } else self.send({ type: "COMMITTED", session, ref, id, at, text, mentions });
         },
       );
     },
     /** `ok` to the sender, then the message, serialized once, to every online member. */
     deliverMessage: ({ context, event }) => {
-      const { session, ref, id, at, text } = event as E<"COMMITTED">;
+      const { session, ref, id, at, text, mentions } = event as E<"COMMITTED">;
       const iso = new Date(at).toISOString();
       session.send(okEvent(ref, { id, at: iso }));
       const frame = messageEvent({
@@ -190,6 +203,7 @@ export const salonMachine = setup({
         from: { username: session.user.username, alias: session.user.alias },
         text,
         at: iso,
+        ...(mentions ? { mentions } : {}),
       });
       for (const sessions of context.online.values()) {
         for (const s of sessions) s.send(frame);
@@ -454,6 +468,7 @@ export const salonMachine = setup({
   context: ({ input }) => ({
     salon: input.salon,
     members: new Map(input.members.map((u) => [u.id, u])),
+    memberKeys: new Map(input.members.map((u) => [nameKey(u.username), u])),
     pending: new Map(input.pending.map((p) => [p.user.id, p])),
     online: new Map(),
     requested: RecentTimes.of(

@@ -6,7 +6,13 @@
  */
 
 import type { SalonPolicy } from "../config/salons.ts";
-import type { HistoryPage, HistoryQuery, ReadOutcome, UserSummary } from "../store/store.ts";
+import type {
+  HistoryPage,
+  HistoryQuery,
+  Mention,
+  ReadOutcome,
+  UserSummary,
+} from "../store/store.ts";
 import type { Decider } from "./join_request.ts";
 import type { RecentTimes } from "./recent_times.ts";
 import type { Session } from "./session.ts";
@@ -15,9 +21,9 @@ import type { Session } from "./session.ts";
 export interface SalonDeps {
   /** The clock, epoch ms. */
   now(): number;
-  /** Queues a message for group commit; `done` runs after the commit. */
+  /** Queues a message (with the members it mentions) for group commit; `done` runs after the commit. */
   commit(
-    message: { salonId: number; userId: number; text: string; at: number },
+    message: { salonId: number; userId: number; text: string; at: number; mentions?: Mention[] },
     done: (error: Error | undefined, id: number) => void,
   ): void;
   /** Persists a membership (and closes a pending request). */
@@ -63,6 +69,8 @@ export interface SalonContext {
   salon: SalonInput["salon"];
   /** Members by user id. */
   members: Map<number, UserSummary>;
+  /** Members by the comparison key of their username (protocol/names.ts `nameKey`), for mentions. */
+  memberKeys: Map<string, UserSummary>;
   /** Pending requests by user id. */
   pending: Map<number, { user: UserSummary; since: number }>;
   /** Online members: user id to their sessions. */
@@ -82,7 +90,15 @@ export type SalonEvent =
   | { type: "SESSION_UP"; session: Session }
   | { type: "SESSION_DOWN"; session: Session }
   | { type: "SAY"; session: Session; ref?: string; text: string }
-  | { type: "COMMITTED"; session: Session; ref?: string; id: number; at: number; text: string }
+  | {
+    type: "COMMITTED";
+    session: Session;
+    ref?: string;
+    id: number;
+    at: number;
+    text: string;
+    mentions?: string[];
+  }
   | { type: "COMMIT_FAILED"; session: Session; ref?: string; stopping: boolean }
   | { type: "JOIN"; session: Session; ref?: string }
   | { type: "LEAVE"; session: Session; ref?: string }

@@ -24,13 +24,17 @@ export function whoList(
 
 /** The items of a `history` page of salon `name`. */
 export function historyItems(name: string, page: HistoryPage): MessageItem[] {
-  return page.messages.map((m) => ({
-    salon: name,
-    id: m.id,
-    from: m.from,
-    text: m.text,
-    at: new Date(m.at).toISOString(),
-  }));
+  return page.messages.map((m) => {
+    const item: MessageItem = {
+      salon: name,
+      id: m.id,
+      from: m.from,
+      text: m.text,
+      at: new Date(m.at).toISOString(),
+    };
+    if (m.mentions) item.mentions = m.mentions; // stored with the message, never parsed again
+    return item;
+  });
 }
 
 /** The `join_request` frame moderators get when `user` asks to join salon `name`. */

@@ -29,6 +29,8 @@ export interface MessageItem {
   text: string;
   /** Commit time, ISO-8601 UTC. */
   at: string;
+  /** Usernames of the salon's members written as `@username` (PROTOCOL.md 5.3); absent when none. */
+  mentions?: string[];
 }
 
 /** A direct message (the `direct` event without `type`). */

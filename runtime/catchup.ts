@@ -27,19 +27,20 @@ export function conversationItem(c: ConversationSummary): ConversationItem {
 
 /**
  * Unread messages that mention the user in each salon (above its marker), at
- * most 1000 each, by salon id.
- *
- * MENTIONS SEAM: mentions are stored by another change (PROTOCOL 5.3); until
- * it is merged this answers 0 for every salon. Wire it here to the store's
- * mention count (one indexed count per salon above `lastRead`, capped at
- * 1000), nowhere else.
+ * most 1000 each, by salon id: one indexed count per salon with unread
+ * messages (`Store.unreadMentions`); a salon with none unread has none.
  */
-export function unreadMentionCounts(
-  _ctx: HubContext,
-  _userId: number,
+export async function unreadMentionCounts(
+  ctx: HubContext,
+  userId: number,
   salons: readonly SalonCatchup[],
 ): Promise<Map<number, number>> {
-  return Promise.resolve(new Map(salons.map((s): [number, number] => [s.salonId, 0])));
+  const behind = salons.filter((s) => s.unread > 0);
+  const counts = behind.length === 0 ? new Map<number, number>() : await ctx.store.unreadMentions(
+    userId,
+    behind.map((s) => ({ salonId: s.salonId, after: s.lastRead })),
+  );
+  return new Map(salons.map((s): [number, number] => [s.salonId, counts.get(s.salonId) ?? 0]));
 }
 
 /** The ids of the salons `userId` is a member of, as the salon actors know them now. */

@@ -13,6 +13,7 @@ import type { Pool, PoolConnection } from "mysql2/promise";
 import type { SalonConfig } from "../config/salons.ts";
 import { aliasKey, nameKey } from "../protocol/names.ts";
 import { page, toAuthoredSanction, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
+import { MYSQL_PURGE_MENTIONS, mysqlUnreadMentions } from "./mentions_sql.ts";
 import { appendBatch } from "./mysql_append.ts";
 import * as markers from "./mysql_markers.ts";
 import {
@@ -393,12 +394,19 @@ class MysqlStore implements Store {
     return await this.#tx((sql) => appendBatch(sql, batch));
   }
 
+  unreadMentions(
+    userId: number,
+    salons: ReadonlyArray<{ salonId: number; after: number }>,
+  ): Promise<Map<number, number>> {
+    return mysqlUnreadMentions(this.#sql, userId, salons);
+  }
+
   async salonHistory(salonId: number, query: HistoryQuery): Promise<HistoryPage> {
     if (query.after !== undefined) {
       return await markers.salonAfter(this.#sql, salonId, query.after, query.limit);
     }
     const rows = await this.#sql.rows(
-      `SELECT m.id AS id, m.text AS text, m.created_at AS created_at,
+      `SELECT m.id AS id, m.text AS text, m.created_at AS created_at, m.mentions AS mentions,
               u.username AS from_username, u.alias AS from_alias
        FROM messages m JOIN users u ON u.id = m.user_id
        WHERE m.salon_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`,
@@ -531,6 +539,7 @@ class MysqlStore implements Store {
       )).map((r) => Number(r.salon_id));
       await sql.run("DELETE FROM join_requests WHERE user_id = ?", [sanction.userId]);
       if (purge) {
+        await sql.run(MYSQL_PURGE_MENTIONS, [sanction.userId]);
         await sql.run("DELETE FROM messages WHERE user_id = ?", [sanction.userId]);
         await sql.run("DELETE FROM direct_messages WHERE from_user_id = ?", [sanction.userId]);
         await markers.purged(sql, sanction.userId);

@@ -1,13 +1,15 @@
 /**
  * The write path of chat messages into MySQL/MariaDB: a batch inside one
  * transaction, each salon's ids reserved with one update of its counter
- * (which never goes back, even after a purge), direct ids from the table;
- * then the senders' read markers and the conversation rows of the directs,
- * one statement each per batch (mysql_markers.ts).
+ * (which never goes back, even after a purge), direct ids from the table,
+ * and the rows of the members each message mentions; then the senders'
+ * read markers and the conversation rows of the directs, one statement each
+ * per batch (mysql_markers.ts).
  *
  * @module
  */
 
+import { mentionColumn, mysqlInsertMentions } from "./mentions_sql.ts";
 import { afterBatch } from "./mysql_markers.ts";
 import type { Sql } from "./mysql_sql.ts";
 import type { NewMessage } from "./store.ts";
@@ -32,14 +34,16 @@ export async function appendBatch(sql: Sql, batch: NewMessage[]): Promise<number
     next.set(salonId, Number(result.insertId) - n + 1);
   }
   const ids: number[] = [];
+  const mentionRows: Array<[number, number, number]> = [];
   for (const m of batch) {
     if (m.kind === "salon") {
       const id = next.get(m.salonId)!;
       next.set(m.salonId, id + 1);
       await sql.run(
-        "INSERT INTO messages (salon_id, id, user_id, text, created_at) VALUES (?, ?, ?, ?, ?)",
-        [m.salonId, id, m.userId, m.text, m.at],
+        "INSERT INTO messages (salon_id, id, user_id, text, created_at, mentions) VALUES (?, ?, ?, ?, ?, ?)",
+        [m.salonId, id, m.userId, m.text, m.at, mentionColumn(m.mentions)],
       );
+      for (const { userId } of m.mentions ?? []) mentionRows.push([userId, m.salonId, id]);
       ids.push(id);
     } else {
       const result = await sql.run(
@@ -57,6 +61,8 @@ export async function appendBatch(sql: Sql, batch: NewMessage[]): Promise<number
       ids.push(Number(result.insertId));
     }
   }
+  // The mentions of the whole batch, after their messages (the foreign key), in a few statements.
+  await mysqlInsertMentions(sql, mentionRows);
   await afterBatch(sql, batch, ids);
   return ids;
 }

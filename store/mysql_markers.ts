@@ -35,7 +35,7 @@ export async function salonAfter(
   limit: number,
 ): Promise<HistoryPage> {
   const rows = await sql.rows(
-    `SELECT m.id AS id, m.text AS text, m.created_at AS created_at,
+    `SELECT m.id AS id, m.text AS text, m.created_at AS created_at, m.mentions AS mentions,
             u.username AS from_username, u.alias AS from_alias
      FROM messages m JOIN users u ON u.id = m.user_id
      WHERE m.salon_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`,

@@ -6,6 +6,7 @@
  */
 
 import type { SalonPolicy } from "../config/salons.ts";
+import { mentionsOfColumn } from "./mentions_sql.ts";
 import type { Role } from "./store.ts";
 import type {
   AuthoredSanction,
@@ -86,6 +87,8 @@ export function toMessage(row: Row): StoredMessage {
   if (row.to_username !== undefined) {
     message.to = { username: String(row.to_username), alias: String(row.to_alias) };
   }
+  const mentions = mentionsOfColumn(row.mentions);
+  if (mentions) message.mentions = mentions;
   return message;
 }
 

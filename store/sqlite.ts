@@ -18,6 +18,7 @@ import { aliasKey, nameKey } from "../protocol/names.ts";
 import { page, toAuthoredSanction, toSalon, toSalonUser, toSanction, toUser } from "./rows.ts";
 import { type MembershipChange, SqliteAppender } from "./sqlite_append.ts";
 import { SqliteMarkers } from "./sqlite_markers.ts";
+import { SQLITE_PURGE_MENTIONS, sqliteUnreadMentions } from "./mentions_sql.ts";
 import { migrate } from "./sqlite_migrate.ts";
 import { SqliteWriterThread } from "./sqlite_writer.ts";
 import {
@@ -430,12 +431,19 @@ class SqliteStore implements Store {
     return Promise.resolve(this.#appender.append(batch));
   }
 
+  unreadMentions(
+    userId: number,
+    salons: ReadonlyArray<{ salonId: number; after: number }>,
+  ): Promise<Map<number, number>> {
+    return Promise.resolve(sqliteUnreadMentions((sql) => this.#q(sql), userId, salons));
+  }
+
   salonHistory(salonId: number, query: HistoryQuery): Promise<HistoryPage> {
     if (query.after !== undefined) {
       return Promise.resolve(this.#markers.salonAfter(salonId, query.after, query.limit));
     }
     const rows = this.#q(
-      `SELECT m.id AS id, m.text AS text, m.created_at AS created_at,
+      `SELECT m.id AS id, m.text AS text, m.created_at AS created_at, m.mentions AS mentions,
               u.username AS from_username, u.alias AS from_alias
        FROM messages m JOIN users u ON u.id = m.user_id
        WHERE m.salon_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`,
@@ -555,6 +563,7 @@ class SqliteStore implements Store {
         .all(sanction.userId).map((r) => Number(r.salon_id));
       this.#q("DELETE FROM join_requests WHERE user_id = ?").run(sanction.userId);
       if (purge) {
+        this.#q(SQLITE_PURGE_MENTIONS).run(sanction.userId);
         this.#q("DELETE FROM messages WHERE user_id = ?").run(sanction.userId);
         this.#q("DELETE FROM direct_messages WHERE from_user_id = ?").run(sanction.userId);
         this.#markers.purged(sanction.userId);

@@ -13,13 +13,16 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { mentionColumn } from "./mentions_sql.ts";
 import { SqliteMarkers } from "./sqlite_markers.ts";
 import type { NewMessage, ReadMark, ReadOutcome } from "./store.ts";
 
 const NEXT_SALON_ID =
   "UPDATE salons SET last_message_id = last_message_id + 1 WHERE id = ? RETURNING last_message_id";
 const INSERT_SALON_MESSAGE =
-  "INSERT INTO messages (salon_id, id, user_id, text, created_at) VALUES (?, ?, ?, ?, ?)";
+  "INSERT INTO messages (salon_id, id, user_id, text, created_at, mentions) VALUES (?, ?, ?, ?, ?, ?)";
+const INSERT_MENTION =
+  "INSERT INTO message_mentions (user_id, salon_id, message_id) VALUES (?, ?, ?)";
 const INSERT_DIRECT_MESSAGE = `INSERT INTO direct_messages
   (from_user_id, to_user_id, pair_low, pair_high, text, created_at) VALUES (?, ?, ?, ?, ?, ?)`;
 
@@ -44,8 +47,10 @@ export type MembershipChange =
 export class SqliteAppender {
   readonly #db: DatabaseSync;
   readonly #nextSalonId: StatementSync;
-  readonly #insertSalon: StatementSync;
+  /** Prepared at the first salon message (see {@link SqliteAppender.constructor}). */
+  #insertSalon: StatementSync | undefined;
   readonly #insertDirect: StatementSync;
+  #insertMention: StatementSync | undefined;
 
   readonly #addMember: StatementSync;
   readonly #removeMember: StatementSync;
@@ -53,11 +58,15 @@ export class SqliteAppender {
   readonly #removeJoinRequest: StatementSync;
   readonly #markers: SqliteMarkers;
 
-  /** Prepares the statements on `db` (migrated already). */
+  /**
+   * Prepares the statements on `db` (migrated already). Those that name the
+   * columns of the latest migrations (the salon message insert, with its
+   * mentions) wait for the first salon message, so that a store opened on an
+   * older schema (a migration test) still opens.
+   */
   constructor(db: DatabaseSync) {
     this.#db = db;
     this.#nextSalonId = db.prepare(NEXT_SALON_ID);
-    this.#insertSalon = db.prepare(INSERT_SALON_MESSAGE);
     this.#insertDirect = db.prepare(INSERT_DIRECT_MESSAGE);
     this.#addMember = db.prepare(ADD_MEMBER);
     this.#removeMember = db.prepare(REMOVE_MEMBER);
@@ -125,7 +134,13 @@ export class SqliteAppender {
       const row = this.#nextSalonId.get(m.salonId);
       if (!row) throw new Error(`salon ${m.salonId} does not exist`);
       const id = Number(row.last_message_id);
-      this.#insertSalon.run(m.salonId, id, m.userId, m.text, m.at);
+      const mentions = m.mentions ?? [];
+      this.#insertSalon ??= this.#db.prepare(INSERT_SALON_MESSAGE);
+      this.#insertSalon.run(m.salonId, id, m.userId, m.text, m.at, mentionColumn(mentions));
+      if (mentions.length > 0) {
+        this.#insertMention ??= this.#db.prepare(INSERT_MENTION);
+        for (const { userId } of mentions) this.#insertMention.run(userId, m.salonId, id);
+      }
       this.#markers.salonSent(m.userId, m.salonId, id);
       return id;
     }

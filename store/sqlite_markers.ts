@@ -22,7 +22,8 @@ import {
   UNREAD_MAX,
 } from "./store.ts";
 
-const SALON_AFTER = `SELECT m.id AS id, m.text AS text, m.created_at AS created_at,
+const SALON_AFTER =
+  `SELECT m.id AS id, m.text AS text, m.created_at AS created_at, m.mentions AS mentions,
          u.username AS from_username, u.alias AS from_alias
   FROM messages m JOIN users u ON u.id = m.user_id
   WHERE m.salon_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`;

@@ -131,3 +131,18 @@ INSERT INTO conversations (user_id, other_id, latest_id, at, last_read)
   FROM (SELECT pair_low, pair_high, MAX(id) AS latest FROM direct_messages
         WHERE pair_low <> pair_high GROUP BY pair_low, pair_high) p
   JOIN direct_messages d ON d.id = p.latest;
+-- migration: 5
+-- Mentions (PROTOCOL.md 5.3), written with the message: `messages.mentions` holds the mentioned
+-- usernames in order, separated by one space (usernames hold no space), NULL when none, so history
+-- reads them as they are; `message_mentions` has one row per mentioned member, keyed for the
+-- welcome's count "messages above X in salon S that mention U". Messages stored before this
+-- version mention nobody.
+ALTER TABLE messages ADD COLUMN mentions TEXT;
+CREATE TABLE message_mentions (
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  salon_id INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  PRIMARY KEY (user_id, salon_id, message_id),
+  FOREIGN KEY (salon_id, message_id) REFERENCES messages (salon_id, id)
+) WITHOUT ROWID;
+CREATE INDEX message_mentions_message ON message_mentions (salon_id, message_id);

@@ -70,9 +70,24 @@ export interface SanctionRecord {
   createdAt: number;
 }
 
-/** A message to commit: in a salon, or between two users. */
+/** A member mentioned by a salon message (PROTOCOL.md 5.3). */
+export interface Mention {
+  /** The member's id (counted in {@link Store.unreadMentions}). */
+  userId: number;
+  /** The member's username as registered (listed in `mentions`). */
+  username: string;
+}
+
+/** A message to commit: in a salon (with the members it mentions), or between two users. */
 export type NewMessage =
-  | { kind: "salon"; salonId: number; userId: number; text: string; at: number }
+  | {
+    kind: "salon";
+    salonId: number;
+    userId: number;
+    text: string;
+    at: number;
+    mentions?: Mention[];
+  }
   | { kind: "direct"; fromUserId: number; toUserId: number; text: string; at: number };
 
 /** A sanction in force with its author (`by` is `null` for the admin socket and signals). */
@@ -80,6 +95,9 @@ export interface AuthoredSanction extends SanctionRecord {
   /** Who imposed it, with their current role; `null`: the server itself. */
   by: { username: string; role: Role } | null;
 }
+
+/** Most unread mentions counted per salon (PROTOCOL.md 5.2 `mentions`: at most 1000). */
+export const UNREAD_MENTIONS_CAP = 1000;
 
 /** A stored message with its author (and recipient for a direct message). */
 export interface StoredMessage {
@@ -93,6 +111,8 @@ export interface StoredMessage {
   text: string;
   /** Commit time, epoch ms. */
   at: number;
+  /** Usernames a salon message mentions, in order; absent when none. */
+  mentions?: string[];
 }
 
 /** A page of history: oldest first, and whether more messages exist beyond it. */
@@ -362,6 +382,15 @@ export interface Store {
    * an id is never reused, even after a purge.
    */
   appendMessages(batch: NewMessage[]): Promise<number[]>;
+  /**
+   * For each of `salons`, how many messages above `after` mention the user
+   * (at most {@link UNREAD_MENTIONS_CAP}), one indexed range per salon.
+   * Every salon asked for is in the answer (0 when none).
+   */
+  unreadMentions(
+    userId: number,
+    salons: ReadonlyArray<{ salonId: number; after: number }>,
+  ): Promise<Map<number, number>>;
   /** A page of a salon's history. */
   salonHistory(salonId: number, query: HistoryQuery): Promise<HistoryPage>;
   /** A page of the direct conversation between two users (in either direction). */
