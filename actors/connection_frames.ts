@@ -25,7 +25,7 @@ export function refOf(event: ConnectionEvent): string | undefined {
   return event.type === "BAD_FRAME" ? event.ref : undefined;
 }
 
-/** The salon request a join, leave, who or history frame stands for (undefined for others). */
+/** The salon request a join, leave, who, history or typing frame stands for (undefined for others). */
 export function salonRequest(frame: ClientFrame, session: Session): SalonRequest | undefined {
   switch (frame.type) {
     case "join":
@@ -33,7 +33,9 @@ export function salonRequest(frame: ClientFrame, session: Session): SalonRequest
     case "leave":
       return { type: "LEAVE", session, ref: frame.ref };
     case "who":
-      return { type: "WHO", session, ref: frame.ref };
+      return { type: "WHO", session, ref: frame.ref, status: frame.status, limit: frame.limit };
+    case "typing":
+      return { type: "TYPING", session, ref: frame.ref };
     case "history":
       return {
         type: "HISTORY",

@@ -111,6 +111,11 @@ export class Accounts {
   onRegistered: ((user: UserRecord) => void) | undefined;
   /** Connected users in a salon, by salon id (set by the live chat). */
   onlineCount: (salonId: number) => number;
+  /**
+   * A salon's member count and presence mode, by salon id (set by the live
+   * chat; without it, as for `onlineCount`, the counts are 0 and every salon is small).
+   */
+  salonSize: ((salonId: number) => { members: number; presence: "push" | "watch" }) | undefined;
   /** Told once tokens are revoked (the live chat closes the sessions opened with them). */
   onCredentialsRevoked: ((revoked: CredentialsRevoked) => void) | undefined;
   readonly #sleep: (ms: number) => Promise<void>;
@@ -143,6 +148,7 @@ export class Accounts {
       periodMs: 60_000,
     });
     this.onlineCount = opts.onlineCount ?? (() => 0);
+    this.salonSize = undefined;
     this.onRegistered = undefined;
     this.onCredentialsRevoked = undefined;
   }
@@ -524,6 +530,7 @@ export class Accounts {
       member: memberSet.has(s.id),
       pending: pendingSet.has(s.id),
       online: this.onlineCount(s.id),
+      ...(this.salonSize?.(s.id) ?? { members: 0, presence: "push" as const }),
     }));
   }
 }
