@@ -426,10 +426,11 @@ export const salonMachine = setup({
     // Small or large (PROTOCOL 5.1), with hysteresis: large past presenceMax
     // members, small again at 90% of it or fewer.
     size: {
-      initial: "small",
+      initial: "sizing",
       states: {
-        small: { entry: "markSmall", always: { guard: "grewLarge", target: "large" } },
-        large: { entry: "markLarge", always: { guard: "shrankSmall", target: "small" } },
+        sizing: { always: [{ guard: "isLarge", target: "large" }, { target: "small" }] },
+        small: { always: { guard: "grewLarge", target: "large", actions: "markLarge" } },
+        large: { always: { guard: "shrankSmall", target: "small", actions: "markSmall" } },
       },
     },
     // `salon_stats` at once after a quiet period, then at most once every 10 s.

@@ -101,6 +101,9 @@ export function announceJoin(
 
 /** The state of a salon at start-up, from its input. */
 export function salonContext(input: SalonInput): SalonContext {
+  const max = input.presenceMax ?? PRESENCE_SALON_MAX;
+  // The mode at start: large past the maximum (the 90% rule needs a history).
+  const large = input.members.length > max;
   return {
     salon: input.salon,
     members: new Map(input.members.map((u) => [u.id, u])),
@@ -114,13 +117,9 @@ export function salonContext(input: SalonInput): SalonContext {
     announced: new RecentTimes(MEMBER_JOINED_WINDOW_MS),
     deps: input.deps,
     roster: new MemberRoster(input.members),
-    presenceMax: input.presenceMax ?? PRESENCE_SALON_MAX,
-    large: false,
-    statsSent: {
-      online: 0,
-      members: input.members.length,
-      presence: input.members.length > (input.presenceMax ?? PRESENCE_SALON_MAX) ? "watch" : "push",
-    },
+    presenceMax: max,
+    large,
+    statsSent: { online: 0, members: input.members.length, presence: large ? "watch" : "push" },
     typed: new RecentTimes(TYPING_INTERVAL_MS),
   };
 }
@@ -132,9 +131,11 @@ export function applyOutcome(context: SalonContext, output: JoinRequestOutput): 
   context.pending.delete(user.id);
   if (outcome === "accepted") {
     if (admit(context, user)) announceJoin(context, user);
-    else {for (const s of allSessions(context, user.id)) {
+    else {
+      for (const s of allSessions(context, user.id)) {
         s.send(salonEvent("joined", context.salon.name));
-      }}
+      }
+    }
   } else {
     const type = outcome === "rejected" ? "join_rejected" : "left";
     for (const s of allSessions(context, user.id)) {

@@ -16,8 +16,8 @@ import { salonSystemId } from "../actors/server.ts";
 import type { Session } from "../actors/session.ts";
 import { nameKey } from "../protocol/names.ts";
 import {
-  ALICE,
   advance,
+  ALICE,
   BOB,
   CAROL,
   DAVE,
@@ -208,7 +208,11 @@ Deno.test("typing in a salon: other members, one per 3 s per user; dropped in a 
     for (const s of [a, b, c, d]) w.up(s);
     const typing = (r: Recorder) => ofType(r, "typing");
     toSalon(w, "Blabla", { type: "TYPING", session: a, ref: "t1" });
-    const expected = { type: "typing", salon: "Blabla", user: { username: "alice", alias: "Alice" } };
+    const expected = {
+      type: "typing",
+      salon: "Blabla",
+      user: { username: "alice", alias: "Alice" },
+    };
     assert.deepEqual(typing(b), [expected]);
     assert.deepEqual(typing(c), [expected]);
     assert.deepEqual(typing(a), [], "not to the sender; and no reply");

@@ -81,13 +81,20 @@ Deno.test("plan: a change reaches the online members of the user's small salons,
   const bySession = new Map<Session, string>();
   for (const { frame, sessions } of two) for (const s of sessions) bySession.set(s, frame);
   assert.equal(two.length, 3);
-  assert.deepEqual(JSON.parse(bySession.get(a)!).changes, [{ username: "alice", status: "offline" }]);
+  assert.deepEqual(JSON.parse(bySession.get(a)!).changes, [{
+    username: "alice",
+    status: "offline",
+  }]);
   assert.deepEqual(JSON.parse(bySession.get(d)!).changes, [{ username: "dave", status: "online" }]);
   assert.deepEqual(JSON.parse(bySession.get(b)!).changes, [
     { username: "alice", status: "offline" },
     { username: "dave", status: "online" },
   ]);
-  assert.equal(two.find((x) => x.sessions.includes(b))!.sessions.includes(c), true, "b and c share");
+  assert.equal(
+    two.find((x) => x.sessions.includes(b))!.sessions.includes(c),
+    true,
+    "b and c share",
+  );
 });
 
 Deno.test("plan: a user in large salons only, watched by nobody, costs nothing (a 10,000-login wave)", () => {
@@ -206,7 +213,10 @@ Deno.test("whoPage: online first, then the others, by username; limit, more and 
   assert.deepEqual(names(one), ["dan:online"]);
   assert.equal(one.more, true);
   // Many members, few online (the path that sorts just the online ones).
-  const many = Array.from({ length: 1000 }, (_, i) => user(i + 1, `u${String(i).padStart(4, "0")}`));
+  const many = Array.from(
+    { length: 1000 },
+    (_, i) => user(i + 1, `u${String(i).padStart(4, "0")}`),
+  );
   const big = whoPage(whoContext(many, [900, 5, 300]), undefined, 5);
   assert.deepEqual(names(big), [
     "u0004:online",

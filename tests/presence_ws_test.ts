@@ -259,7 +259,11 @@ Deno.test("typing: relayed to the other members of a small salon and to the othe
       with: "alice",
       user: { username: "alice", alias: "Alice" },
     });
-    assert.deepEqual(await receivedSoFar(a.client, (f) => f.type === "typing" || f.ref === "t1"), [], "no reply");
+    assert.deepEqual(
+      await receivedSoFar(a.client, (f) => f.type === "typing" || f.ref === "t1"),
+      [],
+      "no reply",
+    );
     // A flood: one relayed per 3 s, the rest dropped; no message token used.
     for (let i = 0; i < 20; i++) a.client.send({ type: "typing", salon: "Blabla" });
     await assertServed(a.client);

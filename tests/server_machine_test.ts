@@ -12,8 +12,8 @@ import type { ConnectionEvent } from "../actors/connection.ts";
 import { PRESENCE_UNSENT_BYTES, salonSystemId } from "../actors/server.ts";
 import type { Session } from "../actors/session.ts";
 import {
-  ALICE,
   advance,
+  ALICE,
   BOB,
   CAROL,
   DAVE,

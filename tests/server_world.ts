@@ -91,7 +91,11 @@ export async function flush(): Promise<void> {
   for (let i = 0; i < 30; i++) await Promise.resolve();
 }
 
-export function user(id: number, username: string, role: UserSummary["role"] = "member"): UserSummary {
+export function user(
+  id: number,
+  username: string,
+  role: UserSummary["role"] = "member",
+): UserSummary {
   const alias = username[0].toUpperCase() + username.slice(1);
   return { id, username, alias, role };
 }
@@ -317,4 +321,3 @@ export function presences(r: Recorder): Sent[] {
 export function advance(w: World, ms: number): void {
   w.clock.increment(ms);
 }
-
