@@ -113,7 +113,7 @@ export class Accounts {
   onlineCount: (salonId: number) => number;
   /**
    * A salon's member count and presence mode, by salon id (set by the live
-   * chat; without it, as for `onlineCount`, the counts are 0 and every salon is small).
+   * chat; without it, members are counted in the store and every salon is small).
    */
   salonSize: ((salonId: number) => { members: number; presence: "push" | "watch" }) | undefined;
   /** Told once tokens are revoked (the live chat closes the sessions opened with them). */
@@ -515,6 +515,20 @@ export class Accounts {
     this.onCredentialsRevoked?.({ userId: user.id, cause: "logout_all" });
   }
 
+  /**
+   * Member counts read from the store, for an account service without a live
+   * chat (tests): every salon is then reported small.
+   */
+  async #storedSalonSizes(): Promise<
+    (salonId: number) => { members: number; presence: "push" | "watch" }
+  > {
+    const counts = new Map<number, number>();
+    for (const m of await this.#store.listMemberships()) {
+      counts.set(m.salonId, (counts.get(m.salonId) ?? 0) + 1);
+    }
+    return (salonId) => ({ members: counts.get(salonId) ?? 0, presence: "push" });
+  }
+
   /** Every salon as `user` sees it. */
   async salonsOf(user: UserRecord): Promise<SalonView[]> {
     const [salons, member, pending] = await Promise.all([
@@ -524,13 +538,14 @@ export class Accounts {
     ]);
     const memberSet = new Set(member);
     const pendingSet = new Set(pending);
+    const size = this.salonSize ?? await this.#storedSalonSizes();
     return salons.map((s) => ({
       name: s.name,
       policy: s.policy,
       member: memberSet.has(s.id),
       pending: pendingSet.has(s.id),
       online: this.onlineCount(s.id),
-      ...(this.salonSize?.(s.id) ?? { members: 0, presence: "push" as const }),
+      ...size(s.id),
     }));
   }
 }

@@ -24,8 +24,10 @@ import { nameKey } from "../protocol/names.ts";
 import { MembershipIndex } from "../runtime/membership_index.ts";
 import type { UserSummary } from "../store/store.ts";
 
+/** The simulated start time. */
 export const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
 
+/** Connection limits of the world (the defaults). */
 export const LIMITS: ConnectionLimits = {
   ratePerSecond: 5,
   burst: 10,
@@ -62,6 +64,7 @@ export interface Recorder {
   unsent(): number;
 }
 
+/** A recorder whose frames are stamped with `clock`. */
 export function recorder(clock: SimulatedClock): Recorder {
   const r: Recorder = {
     raw: [],
@@ -84,6 +87,7 @@ export function recorder(clock: SimulatedClock): Recorder {
   return r;
 }
 
+/** A fake session (not a connection actor) that records what it is sent. */
 export type FakeSession = Session & Recorder;
 
 /** Lets resolved promises run. */
@@ -91,6 +95,7 @@ export async function flush(): Promise<void> {
   for (let i = 0; i < 30; i++) await Promise.resolve();
 }
 
+/** A user summary with alias `Username`. */
 export function user(
   id: number,
   username: string,
@@ -100,11 +105,16 @@ export function user(
   return { id, username, alias, role };
 }
 
+/** Test users. */
 export const ALICE = user(1, "alice");
+/** Test user. */
 export const BOB = user(2, "bob");
+/** Test user. */
 export const CAROL = user(3, "carol");
+/** Test user. */
 export const DAVE = user(4, "dave");
 
+/** The server and its helpers. */
 export interface World {
   clock: SimulatedClock;
   server: Actor<typeof serverMachine>;
@@ -300,6 +310,7 @@ export function world(opts: {
   return w;
 }
 
+/** Runs `fn` in a fresh world, checks that no failure was reported, stops it. */
 export async function withWorld(
   opts: Parameters<typeof world>[0],
   fn: (w: World) => Promise<void> | void,
@@ -313,6 +324,7 @@ export async function withWorld(
   }
 }
 
+/** The `presence` frames a recorder got. */
 export function presences(r: Recorder): Sent[] {
   return r.frames.filter((f) => f.type === "presence");
 }

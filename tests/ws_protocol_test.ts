@@ -97,6 +97,8 @@ Deno.test("hello with username and password: welcome with user, token, salons, l
         member: s.policy === "auto",
         pending: false,
         online: s.policy === "auto" ? 1 : 0,
+        members: s.policy === "auto" ? 1 : 0,
+        presence: "push",
       })),
     );
     assert.deepEqual(welcome.limits, { maxTextLength: 2000, messagesPerSecond: 5 });
@@ -151,6 +153,8 @@ Deno.test("register over the socket creates the account, then proceeds as a hell
       member: true,
       pending: false,
       online: 1,
+      members: 1,
+      presence: "push",
     });
     // The session works: zoe may speak in Général at once.
     const ok = await c.request({ type: "say", salon: "Général", text: "bonjour" });
@@ -320,12 +324,53 @@ Deno.test("welcome.salons: online counts connected members (users, not sessions)
     const a1 = await login(srv, "alice");
     assert.deepEqual((await a1.client.request({ type: "join", salon: "Blabla" })).type, "joined");
     const b = await login(srv, "bob");
+    const small = { presence: "push" };
     assert.deepEqual(b.welcome.salons, [
-      { name: "Général", policy: "auto", member: true, pending: false, online: 2 },
-      { name: "Blabla", policy: "open", member: false, pending: false, online: 1 },
-      { name: "Comptabilité", policy: "approval", member: false, pending: false, online: 0 },
-      { name: "Informatique", policy: "approval", member: false, pending: false, online: 0 },
-      { name: "Marketing", policy: "approval", member: false, pending: false, online: 0 },
+      {
+        name: "Général",
+        policy: "auto",
+        member: true,
+        pending: false,
+        online: 2,
+        members: 2,
+        ...small,
+      },
+      {
+        name: "Blabla",
+        policy: "open",
+        member: false,
+        pending: false,
+        online: 1,
+        members: 1,
+        ...small,
+      },
+      {
+        name: "Comptabilité",
+        policy: "approval",
+        member: false,
+        pending: false,
+        online: 0,
+        members: 0,
+        ...small,
+      },
+      {
+        name: "Informatique",
+        policy: "approval",
+        member: false,
+        pending: false,
+        online: 0,
+        members: 0,
+        ...small,
+      },
+      {
+        name: "Marketing",
+        policy: "approval",
+        member: false,
+        pending: false,
+        online: 0,
+        members: 0,
+        ...small,
+      },
     ]);
     // A second session of alice: still two users online in Général, one in Blabla.
     const a2 = await resume(srv, a1.welcome.token, "alice-2");
@@ -335,6 +380,8 @@ Deno.test("welcome.salons: online counts connected members (users, not sessions)
       member: true,
       pending: false,
       online: 2,
+      members: 2,
+      presence: "push",
     });
     assert.deepEqual(salonNamed(a2.welcome, "Blabla"), {
       name: "Blabla",
@@ -342,6 +389,8 @@ Deno.test("welcome.salons: online counts connected members (users, not sessions)
       member: true,
       pending: false,
       online: 1,
+      members: 1,
+      presence: "push",
     });
   } finally {
     await srv.stop();
@@ -429,6 +478,8 @@ Deno.test("join: open salon -> joined (to every session, member_joined to member
       member: true,
       pending: false,
       online: 2,
+      members: 2,
+      presence: "push",
     });
     assert.deepEqual(salonNamed(a3.welcome, "Comptabilité"), {
       name: "Comptabilité",
@@ -436,6 +487,8 @@ Deno.test("join: open salon -> joined (to every session, member_joined to member
       member: false,
       pending: true,
       online: 0,
+      members: 0,
+      presence: "push",
     });
   } finally {
     await srv.stop();
@@ -846,7 +899,15 @@ Deno.test("who: members with their status; members only", async () => {
     assert.equal((await a.client.request({ type: "join", salon: "Blabla" })).type, "joined");
 
     const who = await a.client.request({ type: "who", salon: "blabla", ref: "w" });
-    assert.deepEqual(Object.keys(who).sort(), ["ref", "salon", "type", "users"]);
+    assert.deepEqual(Object.keys(who).sort(), [
+      "members",
+      "more",
+      "online",
+      "ref",
+      "salon",
+      "type",
+      "users",
+    ]);
     assert.equal(who.salon, "Blabla");
     const byName = (x: Frame, y: Frame) => x.username < y.username ? -1 : 1;
     assert.deepEqual([...who.users].sort(byName), [
