@@ -21,12 +21,12 @@ import {
 import {
   requestActorId,
   type SalonDeps,
-  type SalonEvent,
   type SalonInput,
   salonMachine,
 } from "../actors/salon.ts";
 import { type SanctionInput, sanctionMachine } from "../actors/sanction.ts";
 import {
+  type SalonPort,
   salonSystemId,
   sanctionSystemId,
   serverMachine,
@@ -735,7 +735,7 @@ function world(users: UserSummary[]): World {
         salonsOf: function* (userId) {
           for (const key of index.salonsOf(userId)) {
             const ref = salonRef(key);
-            if (ref) yield ref as { send(event: SalonEvent): void };
+            if (ref) yield ref as unknown as SalonPort;
           }
         },
         commitDirect: () => {},
