@@ -33,7 +33,13 @@ export function salonRequest(frame: ClientFrame, session: Session): SalonRequest
     case "leave":
       return { type: "LEAVE", session, ref: frame.ref };
     case "who":
-      return { type: "WHO", session, ref: frame.ref, status: frame.status, limit: frame.limit };
+      return {
+        type: "WHO",
+        session,
+        ref: frame.ref,
+        ...(frame.status === undefined ? {} : { status: frame.status }),
+        ...(frame.limit === undefined ? {} : { limit: frame.limit }),
+      };
     case "typing":
       return { type: "TYPING", session, ref: frame.ref };
     case "history":

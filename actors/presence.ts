@@ -58,7 +58,8 @@ export interface PresenceSources {
   full(session: Session): boolean;
 }
 
-const NOBODY: ReadonlySet<never> = new Set();
+const NO_IDS: ReadonlySet<number> = new Set();
+const NO_SESSIONS: ReadonlySet<Session> = new Set();
 
 /**
  * Watch lists and held changes of the live sessions, and the planner of each
@@ -78,7 +79,7 @@ export class PresenceDesk {
    */
   watch(session: Session, userIds: Iterable<number>): number[] {
     const next = new Set(userIds);
-    const previous = this.#lists.get(session) ?? NOBODY;
+    const previous = this.#lists.get(session) ?? NO_IDS;
     for (const id of previous) if (!next.has(id)) this.#unwatch(session, id);
     const added: number[] = [];
     for (const id of next) {
@@ -95,12 +96,12 @@ export class PresenceDesk {
 
   /** The user ids on the watch list of `session`. */
   watching(session: Session): ReadonlySet<number> {
-    return this.#lists.get(session) ?? NOBODY;
+    return this.#lists.get(session) ?? NO_IDS;
   }
 
   /** A session ended: its watch list and whatever it was owed are forgotten. */
   forget(session: Session): void {
-    for (const id of this.#lists.get(session) ?? NOBODY) this.#unwatch(session, id);
+    for (const id of this.#lists.get(session) ?? NO_IDS) this.#unwatch(session, id);
     this.#lists.delete(session);
     this.#held.delete(session);
   }
@@ -149,7 +150,7 @@ export class PresenceDesk {
       for (const online of sources.pushSalons(userId)) {
         for (const sessions of online.values()) for (const s of sessions) reach(s);
       }
-      for (const s of this.#watchers.get(userId) ?? NOBODY) reach(s);
+      for (const s of this.#watchers.get(userId) ?? NO_SESSIONS) reach(s);
     }
     const groups = new Map<string, Session[]>();
     for (const [s, key] of keys) {

@@ -20,6 +20,8 @@ import {
   type FakeSession,
   flush,
   presences,
+  type Recorder,
+  T0,
   user,
   withWorld,
 } from "./server_world.ts";
