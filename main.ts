@@ -121,6 +121,7 @@ export async function start(
       clock: opts.hub?.clock,
       now: opts.hub?.now,
       presenceIntervalMs: opts.hub?.presenceIntervalMs,
+      presenceSalonMax: config.presenceSalonMax,
       onFatal: opts.onFatal,
       kickMinutes: config.kickMinutes,
       security,

@@ -133,6 +133,14 @@ export const connectionMachine = setup({
       event.type === "FRAME" && event.frame.type === "read" && event.frame.with !== undefined,
     /** The frame asks for a page of conversations. */
     isConversations: ({ event }) => event.type === "FRAME" && event.frame.type === "conversations",
+    /** The frame is a `watch` list. */
+    isWatch: ({ event }) => event.type === "FRAME" && event.frame.type === "watch",
+    /** The user's `watch` bucket has a token (no bucket: not limited). */
+    hasWatchToken: ({ context }) =>
+      (context.buckets.watch?.available(userOf(context), context.deps.now()) ?? 1) >= 1,
+    /** The frame is a `typing` about a direct conversation. */
+    isDirectTyping: ({ event }) =>
+      event.type === "FRAME" && event.frame.type === "typing" && event.frame.with !== undefined,
     /** The frame names a salon that exists. */
     knownSalon: ({ context, event }) => {
       const frame = frameOf(event) as { salon?: string };
@@ -350,6 +358,29 @@ export const connectionMachine = setup({
     takeMembershipToken: ({ context }) => {
       context.buckets.membership.take(userOf(context), context.deps.now());
     },
+    /** `error rate_limited`: the user's `watch` bucket is empty. */
+    refuseWatchRate: ({ context, event }) => {
+      const { burst, perSecond } = context.buckets.watch!.rate;
+      context.socket.send(errorEvent(
+        "rate_limited",
+        `slow down: at most ${burst} watch lists at once, then ${perSecond} a second`,
+        refOf(event),
+      ));
+    },
+    /** Takes one token from the user's `watch` bucket. */
+    takeWatchToken: ({ context }) => {
+      context.buckets.watch?.take(userOf(context), context.deps.now());
+    },
+    /** Hands a `watch` list to the server. */
+    forwardWatch: ({ context, event }) => {
+      const frame = frameOf(event) as Extract<ClientFrame, { type: "watch" }>;
+      context.deps.watch?.(context.session!, frame.ref, frame.users);
+    },
+    /** Hands a `typing` about a direct conversation to the server. */
+    forwardDirectTyping: ({ context, event }) => {
+      const frame = frameOf(event) as Extract<ClientFrame, { type: "typing" }>;
+      context.deps.typingTo?.(context.session!, frame.ref, frame.with!);
+    },
     /** Sends a `say` to its salon. */
     forwardSay: ({ context, event }) => {
       const frame = frameOf(event) as Extract<ClientFrame, { type: "say" }>;
@@ -528,6 +559,13 @@ export const connectionMachine = setup({
             guard: "isDirectHistory",
             actions: ["spendRequest", "takeHistoryToken", "forwardDirectHistory"],
           },
+          // Presence at scale and typing (PROTOCOL 5.1, 5.3).
+          {
+            guard: and(["isWatch", not("hasWatchToken")]),
+            actions: ["spendRequest", "refuseWatchRate", "noteRefusal", "raiseRefused"],
+          },
+          { guard: "isWatch", actions: ["spendRequest", "takeWatchToken", "forwardWatch"] },
+          { guard: "isDirectTyping", actions: ["spendRequest", "forwardDirectTyping"] },
           {
             guard: "isConversations",
             actions: ["spendRequest", "takeHistoryToken", "forwardConversations"],

@@ -33,7 +33,10 @@ export function historyQuery(frame: Extract<ClientFrame, { type: "history" }>): 
   return query;
 }
 
-/** The salon request a join, leave, who, history or read frame stands for (undefined for others). */
+/**
+ * The salon request a join, leave, who, history, read or typing frame stands
+ * for (undefined for others).
+ */
 export function salonRequest(frame: ClientFrame, session: Session): SalonRequest | undefined {
   switch (frame.type) {
     case "join":
@@ -41,7 +44,15 @@ export function salonRequest(frame: ClientFrame, session: Session): SalonRequest
     case "leave":
       return { type: "LEAVE", session, ref: frame.ref };
     case "who":
-      return { type: "WHO", session, ref: frame.ref };
+      return {
+        type: "WHO",
+        session,
+        ref: frame.ref,
+        ...(frame.status === undefined ? {} : { status: frame.status }),
+        ...(frame.limit === undefined ? {} : { limit: frame.limit }),
+      };
+    case "typing":
+      return { type: "TYPING", session, ref: frame.ref };
     case "history":
       return {
         type: "HISTORY",

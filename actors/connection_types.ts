@@ -38,9 +38,10 @@ export type SalonRequest =
   | { type: "SAY"; session: Session; ref?: string; text: string }
   | { type: "JOIN"; session: Session; ref?: string }
   | { type: "LEAVE"; session: Session; ref?: string }
-  | { type: "WHO"; session: Session; ref?: string }
+  | { type: "WHO"; session: Session; ref?: string; status?: "online"; limit?: number }
   | { type: "HISTORY"; session: Session; ref?: string; query: HistoryQuery }
-  | { type: "READ"; session: Session; ref?: string; id: number };
+  | { type: "READ"; session: Session; ref?: string; id: number }
+  | { type: "TYPING"; session: Session; ref?: string };
 
 /** Effects a connection needs; the composition root provides them. */
 export interface ConnectionDeps {
@@ -84,6 +85,11 @@ export interface ConnectionDeps {
   directRead?(session: Session, ref: string | undefined, other: string, id: number): void;
   /** Answers a `conversations` request (PROTOCOL 5.2). Absent: `error internal`. */
   conversations?(session: Session, ref: string | undefined, query: ConversationQuery): void;
+  // -- presence at scale and typing (PROTOCOL 5.1, 5.3)
+  /** Hands a `watch` list to the server (which replies); absent: `watch` is ignored. */
+  watch?(session: Session, ref: string | undefined, users: string[]): void;
+  /** Hands a `typing` about a direct conversation to the server; absent: ignored. */
+  typingTo?(session: Session, ref: string | undefined, to: string): void;
 }
 
 /** Limits of one connection. */
@@ -138,6 +144,8 @@ export interface UserBuckets {
   membership: TokenBuckets<number>;
   /** `history` pages (salons and directs) and `who` lists. */
   history: TokenBuckets<number>;
+  /** `watch` lists (PROTOCOL 5.1: burst 5, one per second); absent: not limited. */
+  watch?: TokenBuckets<number>;
 }
 
 /** Input of the connection machine. */

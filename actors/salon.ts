@@ -15,107 +15,45 @@
  * @module
  */
 
-import { type ActorRefFrom, enqueueActions, setup } from "xstate";
-import {
-  errorEvent,
-  memberJoinedEvent,
-  messageEvent,
-  okEvent,
-  salonEvent,
-  whoEvent,
-} from "../protocol/events.ts";
+import { enqueueActions, not, setup } from "xstate";
+import { errorEvent, messageEvent, okEvent, salonEvent, whoPageEvent } from "../protocol/events.ts";
+import { WHO_DEFAULT } from "../protocol/frames.ts";
 import { findMentions } from "../protocol/mentions.ts";
-import { nameKey } from "../protocol/names.ts";
-import type { UserSummary } from "../store/store.ts";
-import { type Decider, joinRequestMachine, type JoinRequestOutput } from "./join_request.ts";
-import { RecentTimes } from "./recent_times.ts";
-import { replyHistory, replyRead } from "./salon_catchup.ts";
+import { joinRequestMachine, type JoinRequestOutput } from "./join_request.ts";
+import {
+  admit,
+  allSessions,
+  announceJoin,
+  applyOutcome,
+  dismiss,
+  JOIN_REQUEST_INTERVAL_MS,
+  requestActor,
+  requestActorId,
+  salonContext,
+  type SessionDecider,
+} from "./salon_membership.ts";
+import { isLarge } from "./presence.ts";
 import type { SalonContext, SalonEvent, SalonInput } from "./salon_types.ts";
-import { joinRequestFrame, requestInput, whoList } from "./salon_views.ts";
-import type { Session } from "./session.ts";
+import {
+  relayTyping,
+  SALON_STATS_INTERVAL_MS,
+  sendStats,
+  statsChanged,
+  whoPage,
+} from "./salon_presence.ts";
+import { replyHistory, replyRead } from "./salon_catchup.ts";
+import { joinRequestFrame, requestInput } from "./salon_views.ts";
 
 export { RecentTimes } from "./recent_times.ts";
-export type { SalonContext, SalonDeps, SalonEvent, SalonInput } from "./salon_types.ts";
-
-/** A user's join request for a salon is taken at most once per this long, ms (10 minutes). */
-export const JOIN_REQUEST_INTERVAL_MS = 10 * 60 * 1000;
-
-/** `member_joined` about one user goes out at most once per this long per salon, ms. */
-export const MEMBER_JOINED_WINDOW_MS = 30 * 1000;
+export {
+  JOIN_REQUEST_INTERVAL_MS,
+  MEMBER_JOINED_WINDOW_MS,
+  requestActorId,
+} from "./salon_membership.ts";
+export { SALON_STATS_INTERVAL_MS, TYPING_INTERVAL_MS } from "./salon_presence.ts";
+export type { SalonContext, SalonDeps, SalonEvent, SalonInput, SalonStats } from "./salon_types.ts";
 
 type E<T extends SalonEvent["type"]> = Extract<SalonEvent, { type: T }>;
-
-/** The id (and system id) of the actor of a pending request. */
-export function requestActorId(salonKey: string, userId: number): string {
-  return `request:${salonKey}:${userId}`;
-}
-
-/** A decider that answers a session (a leave) rather than a moderator. */
-interface SessionDecider extends Decider {
-  session?: Session;
-  ref?: string;
-}
-
-type RequestRef = ActorRefFrom<typeof joinRequestMachine>;
-
-function requestActor(
-  system: { get(id: string): unknown },
-  salonKey: string,
-  userId: number,
-): RequestRef | undefined {
-  return system.get(requestActorId(salonKey, userId)) as RequestRef | undefined;
-}
-
-function allSessions(context: SalonContext, userId: number): Iterable<Session> {
-  return context.deps.sessionsOf(userId);
-}
-
-/** Makes `user` a member in memory, with their live sessions online. Returns whether it is new. */
-function admit(context: SalonContext, user: UserSummary): boolean {
-  const isNew = !context.members.has(user.id);
-  context.members.set(user.id, user);
-  context.memberKeys.set(nameKey(user.username), user);
-  context.pending.delete(user.id);
-  const mine = new Set(allSessions(context, user.id));
-  if (mine.size > 0) context.online.set(user.id, mine);
-  if (isNew) context.deps.membershipChanged(user.id, context.salon.key, true);
-  return isNew;
-}
-
-/** Ends the membership of a user in memory. */
-function dismiss(context: SalonContext, userId: number): void {
-  const user = context.members.get(userId);
-  if (user) context.memberKeys.delete(nameKey(user.username));
-  context.members.delete(userId);
-  context.online.delete(userId);
-  context.deps.membershipChanged(userId, context.salon.key, false);
-}
-
-/** `joined` to every session of `user` (the asking one with its ref), `member_joined` to the others. */
-function announceJoin(
-  context: SalonContext,
-  user: UserSummary,
-  asking?: { session?: Session; ref?: string },
-): void {
-  for (const s of allSessions(context, user.id)) {
-    s.send(
-      salonEvent("joined", context.salon.name, s === asking?.session ? asking?.ref : undefined),
-    );
-  }
-  // A user coming back within the window was announced already (v1 has no
-  // `member_left`): listeners hear of each member once per window at most.
-  const now = context.deps.now();
-  if (context.announced.recent(user.id, now)) return;
-  context.announced.set(user.id, now);
-  const frame = memberJoinedEvent(context.salon.name, {
-    username: user.username,
-    alias: user.alias,
-  });
-  for (const [userId, sessions] of context.online) {
-    if (userId === user.id) continue;
-    for (const s of sessions) s.send(frame);
-  }
-}
 
 /** The salon machine. */
 export const salonMachine = setup({
@@ -125,7 +63,23 @@ export const salonMachine = setup({
     input: {} as SalonInput,
   },
   actors: { joinRequest: joinRequestMachine },
+  delays: {
+    /** Shortest interval between two `salon_stats` frames. */
+    statsInterval: SALON_STATS_INTERVAL_MS,
+  },
   guards: {
+    /** Past the maximum: the salon becomes large. */
+    grewLarge: ({ context }) => isLarge(context.members.size, false, context.presenceMax),
+    /** At 90% of the maximum or fewer: the salon becomes small again. */
+    shrankSmall: ({ context }) => !isLarge(context.members.size, true, context.presenceMax),
+    /** The salon is large (presence not pushed, typing dropped). */
+    isLarge: ({ context }) => context.large,
+    /** A count (or the presence mode) differs from the last `salon_stats` sent. */
+    statsChanged: ({ context }) => statsChanged(context),
+    /** The event's user had a `typing` relayed here less than 3 s ago. */
+    typedRecently: ({ context, event }) =>
+      "session" in event && event.session !== undefined &&
+      context.typed.recent(event.session.user.id, context.deps.now()),
     /** The event's user is a member. */
     isMember: ({ context, event }) =>
       "session" in event && event.session !== undefined &&
@@ -359,24 +313,8 @@ export const salonMachine = setup({
       if (self.getSnapshot().children[id]) enqueue.stopChild(id);
     }),
     /** Applies the outcome of a finished request. */
-    applyOutcome: ({ context, event }) => {
-      const { outcome, user, decider } = (event as unknown as { output: JoinRequestOutput })
-        .output;
-      const { session, ref } = (decider ?? {}) as SessionDecider;
-      context.pending.delete(user.id);
-      if (outcome === "accepted") {
-        if (admit(context, user)) announceJoin(context, user);
-        else {for (const s of allSessions(context, user.id)) {
-            s.send(salonEvent("joined", context.salon.name));
-          }}
-      } else {
-        const type = outcome === "rejected" ? "join_rejected" : "left";
-        for (const s of allSessions(context, user.id)) {
-          s.send(salonEvent(type, context.salon.name, s === session ? ref : undefined));
-        }
-      }
-      decider?.reply();
-    },
+    applyOutcome: ({ context, event }) =>
+      applyOutcome(context, (event as unknown as { output: JoinRequestOutput }).output),
     /** A membership is stored: `joined` to every session of the user, `member_joined` to the others. */
     applyMember: ({ context, event }) => {
       const { user, session, ref } = event as E<"MEMBER_STORED">;
@@ -450,11 +388,26 @@ export const salonMachine = setup({
         ref,
       ));
     },
-    /** `who`: every member with their status. */
+    /** `who`: online members first, then the others, by username, at most `limit`. */
     replyWho: ({ context, event }) => {
-      const { session, ref } = event as E<"WHO">;
-      session.send(whoEvent(context.salon.name, whoList(context), ref));
+      const { session, ref, status, limit } = event as E<"WHO">;
+      session.send(
+        whoPageEvent(context.salon.name, whoPage(context, status, limit ?? WHO_DEFAULT), ref),
+      );
     },
+    /** The salon is large now. */
+    markLarge: ({ context }) => {
+      context.large = true;
+    },
+    /** The salon is small now. */
+    markSmall: ({ context }) => {
+      context.large = false;
+    },
+    /** `salon_stats`, serialized once, to every connected member. */
+    sendStats: ({ context }) => sendStats(context),
+    /** `typing` to the other connected members; the sender waits 3 s for the next. */
+    relayTyping: ({ context, event }) =>
+      relayTyping(context, (event as E<"TYPING">).session, context.deps.now()),
     /**
      * `history`: read from the store, answered when it comes back, cut to
      * 256 KiB of frame (the messages nearest to the cursor kept).
@@ -465,23 +418,28 @@ export const salonMachine = setup({
   },
 }).createMachine({
   id: "salon",
-  context: ({ input }) => ({
-    salon: input.salon,
-    members: new Map(input.members.map((u) => [u.id, u])),
-    memberKeys: new Map(input.members.map((u) => [nameKey(u.username), u])),
-    pending: new Map(input.pending.map((p) => [p.user.id, p])),
-    online: new Map(),
-    requested: RecentTimes.of(
-      JOIN_REQUEST_INTERVAL_MS,
-      input.pending.map((p) => [p.user.id, p.since]),
-    ),
-    requesting: new Set(),
-    announced: new RecentTimes(MEMBER_JOINED_WINDOW_MS),
-    deps: input.deps,
-  }),
-  initial: "open",
+  context: ({ input }) => salonContext(input),
+  type: "parallel",
   entry: "spawnRequests",
   states: {
+    // Small or large (PROTOCOL 5.1), with hysteresis: large past presenceMax
+    // members, small again at 90% of it or fewer.
+    size: {
+      initial: "sizing",
+      states: {
+        sizing: { always: [{ guard: "isLarge", target: "large" }, { target: "small" }] },
+        small: { always: { guard: "grewLarge", target: "large", actions: "markLarge" } },
+        large: { always: { guard: "shrankSmall", target: "small", actions: "markSmall" } },
+      },
+    },
+    // `salon_stats` at once after a quiet period, then at most once every 10 s.
+    stats: {
+      initial: "quiet",
+      states: {
+        quiet: { always: { guard: "statsChanged", target: "cooling", actions: "sendStats" } },
+        cooling: { after: { statsInterval: { target: "quiet" } } },
+      },
+    },
     open: {
       on: {
         SESSION_UP: { actions: "addOnline" },
@@ -530,6 +488,13 @@ export const salonMachine = setup({
         "xstate.done.actor.*": { actions: ["applyOutcome", "forgetFinishedRequest"] },
         STORE_FAILED: { actions: "replyStoreFailed" },
         ADD_MEMBER: { actions: "addMemberNow" },
+        // Members only; in a large salon, or within 3 s of the last one, dropped silently.
+        TYPING: [
+          { guard: not("isMember"), actions: "replyNotMember" },
+          { guard: "isLarge" },
+          { guard: "typedRecently" },
+          { actions: "relayTyping" },
+        ],
       },
     },
   },

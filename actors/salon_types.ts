@@ -14,6 +14,7 @@ import type {
   UserSummary,
 } from "../store/store.ts";
 import type { Decider } from "./join_request.ts";
+import type { MemberRoster } from "./member_roster.ts";
 import type { RecentTimes } from "./recent_times.ts";
 import type { Session } from "./session.ts";
 
@@ -61,6 +62,21 @@ export interface SalonInput {
   pending: Array<{ user: UserSummary; since: number }>;
   /** Effects. */
   deps: SalonDeps;
+  /**
+   * More members than this make the salon large (PROTOCOL 5.1); it is small
+   * again at 90% of it or fewer. Default 100 (`PRESENCE_SALON_MAX`, presence.ts).
+   */
+  presenceMax?: number;
+}
+
+/** The counts `salon_stats` carries, and the presence mode. */
+export interface SalonStats {
+  /** Connected members (users). */
+  online: number;
+  /** Members. */
+  members: number;
+  /** `push` (small) or `watch` (large). */
+  presence: "push" | "watch";
 }
 
 /** Salon state. Maps are updated in place by named actions (O(1) per event). */
@@ -83,6 +99,17 @@ export interface SalonContext {
   announced: RecentTimes;
   /** Effects. */
   deps: SalonDeps;
+  // -- presence at scale and typing (PROTOCOL 5.1, 5.3)
+  /** Members sorted by username (for `who`). */
+  roster: MemberRoster;
+  /** More members than this make the salon large. */
+  presenceMax: number;
+  /** Whether the salon is large: presence is not pushed, typing is dropped. */
+  large: boolean;
+  /** The counts of the last `salon_stats` sent (at start: those of the start). */
+  statsSent: SalonStats;
+  /** When each member's last `typing` was relayed (one per 3 s). */
+  typed: RecentTimes;
 }
 
 /** Events a salon handles. */
@@ -102,7 +129,7 @@ export type SalonEvent =
   | { type: "COMMIT_FAILED"; session: Session; ref?: string; stopping: boolean }
   | { type: "JOIN"; session: Session; ref?: string }
   | { type: "LEAVE"; session: Session; ref?: string }
-  | { type: "WHO"; session: Session; ref?: string }
+  | { type: "WHO"; session: Session; ref?: string; status?: "online"; limit?: number }
   | { type: "HISTORY"; session: Session; ref?: string; query: HistoryQuery }
   | { type: "READ"; session: Session; ref?: string; id: number }
   | { type: "MEMBER_STORED"; user: UserSummary; session?: Session; ref?: string }
@@ -111,4 +138,5 @@ export type SalonEvent =
   | { type: "DECIDE"; userId: number; accept: boolean; decider: Decider }
   | { type: "REQUESTS_WITHDRAWN"; userId: number }
   | { type: "STORE_FAILED"; session: Session; ref?: string; op: "join" | "leave" | "request" }
-  | { type: "ADD_MEMBER"; user: UserSummary };
+  | { type: "ADD_MEMBER"; user: UserSummary }
+  | { type: "TYPING"; session: Session; ref?: string };

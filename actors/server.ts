@@ -3,7 +3,8 @@
  * (connection actors are started beside it by {@link startConnection}), keeps the registry of live sessions
  * (enforcing the per-user session limit), delivers direct messages once
  * committed, and coalesces presence changes into at most one `presence`
- * frame per second per session.
+ * frame per second per session. Who gets which change, the watch lists and
+ * `typing` in direct conversations are in server_presence.ts and presence.ts.
  *
  * Pure: every effect goes through `deps` (given as input).
  *
@@ -19,7 +20,7 @@ import {
   sendTo,
   setup,
 } from "xstate";
-import { directEvent, errorEvent, okEvent, presenceEvent } from "../protocol/events.ts";
+import { directEvent, errorEvent, okEvent } from "../protocol/events.ts";
 import type { DirectItem } from "../protocol/events.ts";
 import type { ErrorCode } from "../protocol/errors.ts";
 import {
@@ -32,8 +33,17 @@ import {
   type UserBuckets,
 } from "./connection.ts";
 import { type BucketRate, TokenBuckets } from "../lib/token_bucket.ts";
-import { type SalonEvent, type SalonInput, salonMachine } from "./salon.ts";
-import type { Role, SanctionRecord } from "../store/store.ts";
+import { type SalonInput, salonMachine } from "./salon.ts";
+import type { Role, SanctionRecord, UserSummary } from "../store/store.ts";
+import { type PresenceChange, PresenceDesk, WATCH_RATE } from "./presence.ts";
+import { RecentTimes } from "./recent_times.ts";
+import {
+  applyWatch,
+  DIRECT_TYPING_INTERVAL_MS,
+  flushPresence,
+  relayDirectTyping,
+  type SalonPort,
+} from "./server_presence.ts";
 import { sanctionMachine } from "./sanction.ts";
 import { revokes, type Session, type SessionRevocation } from "./session.ts";
 import { shutdownMachine } from "./shutdown.ts";
@@ -48,7 +58,9 @@ export interface ServerDeps {
   /** Resolves the recipient and commits a direct message; `done` runs after the commit. */
   commitDirect(from: Session, to: string, text: string, done: (result: DirectResult) => void): void;
   /** The salon actors a user is a member of. */
-  salonsOf(userId: number): Iterable<{ send(event: SalonEvent): void }>;
+  salonsOf(userId: number): Iterable<SalonPort>;
+  /** The user with this name (any case or accent form), if registered (`watch`, `typing`). */
+  knownUser?(name: string): UserSummary | undefined;
   /** Reports an unexpected failure. */
   reportError(message: string): void;
   /** The clock, epoch ms (sanction timers). */
@@ -78,27 +90,16 @@ export interface ServerInput {
   membershipRate?: BucketRate;
   /** The `history` budget of each user (default {@link HISTORY_RATE}). */
   historyRate?: BucketRate;
+  /** The `watch` budget of each user (default: burst 5, one per second). */
+  watchRate?: BucketRate;
   /** Most sessions per user; beyond, the oldest is closed. */
   maxSessions: number;
   /** Shortest interval between two `presence` frames, ms. */
   presenceIntervalMs: number;
 }
 
-/** A user's presence change, as sent. */
-export interface PresenceChange {
-  /** Username. */
-  username: string;
-  /** Final status within the window. */
-  status: "online" | "offline";
-}
-
-/**
- * A session whose socket holds more unsent bytes than this gets no presence
- * frame until it has drained; it then gets one frame with every change it
- * missed (final status per user). During a login wave the frames would
- * otherwise pile up in the buffers of the sockets that read slowest.
- */
-export const PRESENCE_UNSENT_BYTES = 64 * 1024;
+export { PRESENCE_UNSENT_BYTES, type PresenceChange } from "./presence.ts";
+export type { SalonPort } from "./server_presence.ts";
 
 /** Server state. The registry maps are updated in place by named actions. */
 export interface ServerContext extends ServerInput {
@@ -106,12 +107,10 @@ export interface ServerContext extends ServerInput {
   sessions: Map<number, Session[]>;
   /** Presence changes since the last `presence` frame, by user id (final status only). */
   changes: Map<number, PresenceChange>;
-  /** Number of presence windows flushed so far. */
-  presenceEpoch: number;
-  /** The changes of recent windows, kept while a lagging session has not received them. */
-  presenceLog: Array<{ epoch: number; changes: Map<number, PresenceChange> }>;
-  /** Sessions held back by a full socket, with the last window each has received. */
-  lagging: Map<Session, number>;
+  /** Watch lists, changes held for sessions with a full socket, the planner of each window. */
+  presence: PresenceDesk;
+  /** When a direct `typing` was last relayed, by `sender id:recipient id`. */
+  typed: RecentTimes<string>;
   /**
    * The users' `say`/`direct` and `join`/`leave` buckets, shared by every
    * session of a user and kept across reconnects (full ones are forgotten).
@@ -126,6 +125,8 @@ export type ServerEvent =
   | { type: "DIRECT"; session: Session; ref?: string; to: string; text: string }
   | { type: "DIRECT_DONE"; session: Session; ref?: string; result: DirectResult }
   | { type: "PRESENCE_CHANGED" }
+  | { type: "WATCH"; session: Session; ref?: string; users: string[] }
+  | { type: "TYPING_TO"; session: Session; ref?: string; to: string }
   | { type: "START_SHUTDOWN"; seconds: number }
   | { type: "CANCEL_SHUTDOWN" }
   | { type: "SKIP_SHUTDOWN" }
@@ -168,7 +169,8 @@ export const serverMachine = setup({
   },
   guards: {
     /** Presence changes are waiting, or sessions wait for the changes they missed. */
-    hasPresenceChanges: ({ context }) => context.changes.size > 0 || context.lagging.size > 0,
+    hasPresenceChanges: ({ context }) =>
+      context.changes.size > 0 || context.presence.heldSessions > 0,
     /** The countdown ended by being cancelled. */
     wasCancelled: ({ event }) =>
       (event as unknown as { output?: { outcome?: string } }).output?.outcome === "cancelled",
@@ -210,7 +212,7 @@ export const serverMachine = setup({
       const i = list.indexOf(session);
       if (i < 0) return;
       list.splice(i, 1);
-      context.lagging.delete(session);
+      context.presence.forget(session);
       for (const salon of context.deps.salonsOf(uid)) {
         salon.send({ type: "SESSION_DOWN", session });
       }
@@ -221,51 +223,20 @@ export const serverMachine = setup({
       }
     }),
     /**
-     * One `presence` frame with every change since the last, serialized once,
-     * to every session (every user shares the `auto` salon with every other);
-     * a session whose socket is full waits, and once drained gets one frame
-     * with everything it missed (final status per user).
+     * One window of presence: each change to the sessions that share a small
+     * salon with its user or watch them, serialized once per group of
+     * sessions getting the same changes; a full socket waits (server_presence.ts).
      */
-    flushPresence: ({ context }) => {
-      const full = (s: Session) => (s.unsent?.() ?? 0) > PRESENCE_UNSENT_BYTES;
-      if (context.changes.size > 0) {
-        const epoch = ++context.presenceEpoch;
-        const changes = context.changes;
-        context.changes = new Map();
-        context.presenceLog.push({ epoch, changes });
-        const frame = presenceEvent([...changes.values()]);
-        for (const list of context.sessions.values()) {
-          for (const s of list) {
-            if (context.lagging.has(s)) continue;
-            if (full(s)) context.lagging.set(s, epoch - 1);
-            else s.send(frame);
-          }
-        }
-      }
-      // Sessions that have drained: one frame per distinct starting point.
-      const frames = new Map<number, string>();
-      for (const [s, since] of context.lagging) {
-        if (full(s)) continue;
-        let frame = frames.get(since);
-        if (frame === undefined) {
-          const missed = new Map<number, PresenceChange>();
-          for (const entry of context.presenceLog) {
-            if (entry.epoch <= since) continue;
-            for (const [userId, change] of entry.changes) {
-              missed.delete(userId); // keep the order of the latest change
-              missed.set(userId, change);
-            }
-          }
-          frame = presenceEvent([...missed.values()]);
-          frames.set(since, frame);
-        }
-        context.lagging.delete(s);
-        s.send(frame);
-      }
-      let oldest = context.presenceEpoch;
-      for (const since of context.lagging.values()) oldest = Math.min(oldest, since);
-      const keep = context.presenceLog.findIndex((entry) => entry.epoch > oldest);
-      context.presenceLog.splice(0, keep < 0 ? context.presenceLog.length : keep);
+    flushPresence: ({ context }) => flushPresence(context),
+    /** Replaces a session's watch list; `presence` with the new names' status. */
+    applyWatch: ({ context, event }) => {
+      const { session, ref, users } = event as E<"WATCH">;
+      applyWatch(context, session, ref, users);
+    },
+    /** `typing` to the other side of a direct conversation (3 s per pair). */
+    relayDirectTyping: ({ context, event }) => {
+      const { session, ref, to } = event as E<"TYPING_TO">;
+      relayDirectTyping(context, session, ref, to);
     },
     /**
      * A child actor failed (a bug): log it, close its socket (1011), forget
@@ -393,9 +364,8 @@ export const serverMachine = setup({
     ...input,
     sessions: new Map(),
     changes: new Map(),
-    presenceEpoch: 0,
-    presenceLog: [],
-    lagging: new Map(),
+    presence: new PresenceDesk(),
+    typed: new RecentTimes<string>(DIRECT_TYPING_INTERVAL_MS),
     buckets: {
       messages: new TokenBuckets({
         burst: input.limits.burst,
@@ -403,6 +373,7 @@ export const serverMachine = setup({
       }),
       membership: new TokenBuckets(input.membershipRate ?? MEMBERSHIP_RATE),
       history: new TokenBuckets(input.historyRate ?? HISTORY_RATE),
+      watch: new TokenBuckets(input.watchRate ?? WATCH_RATE),
     },
   }),
   type: "parallel",
@@ -478,6 +449,8 @@ export const serverMachine = setup({
     SESSION_DOWN: { actions: "unregisterSession" },
     DIRECT: { actions: "commitDirect" },
     DIRECT_DONE: { actions: "deliverDirect" },
+    WATCH: { actions: "applyWatch" },
+    TYPING_TO: { actions: "relayDirectTyping" },
     "xstate.error.actor.*": { actions: "recoverFromChildFailure" },
     "xstate.done.actor.*": { actions: "forgetFinishedChild" },
     TRACK_SANCTION: { actions: "spawnSanction" },

@@ -111,6 +111,11 @@ export class Accounts {
   onRegistered: ((user: UserRecord) => void) | undefined;
   /** Connected users in a salon, by salon id (set by the live chat). */
   onlineCount: (salonId: number) => number;
+  /**
+   * A salon's member count and presence mode, by salon id (set by the live
+   * chat; without it, members are counted in the store and every salon is small).
+   */
+  salonSize: ((salonId: number) => { members: number; presence: "push" | "watch" }) | undefined;
   /** Told once tokens are revoked (the live chat closes the sessions opened with them). */
   onCredentialsRevoked: ((revoked: CredentialsRevoked) => void) | undefined;
   readonly #sleep: (ms: number) => Promise<void>;
@@ -143,6 +148,7 @@ export class Accounts {
       periodMs: 60_000,
     });
     this.onlineCount = opts.onlineCount ?? (() => 0);
+    this.salonSize = undefined;
     this.onRegistered = undefined;
     this.onCredentialsRevoked = undefined;
   }
@@ -509,6 +515,20 @@ export class Accounts {
     this.onCredentialsRevoked?.({ userId: user.id, cause: "logout_all" });
   }
 
+  /**
+   * Member counts read from the store, for an account service without a live
+   * chat (tests): every salon is then reported small.
+   */
+  async #storedSalonSizes(): Promise<
+    (salonId: number) => { members: number; presence: "push" | "watch" }
+  > {
+    const counts = new Map<number, number>();
+    for (const m of await this.#store.listMemberships()) {
+      counts.set(m.salonId, (counts.get(m.salonId) ?? 0) + 1);
+    }
+    return (salonId) => ({ members: counts.get(salonId) ?? 0, presence: "push" });
+  }
+
   /** Every salon as `user` sees it. */
   async salonsOf(user: UserRecord): Promise<SalonView[]> {
     const [salons, member, pending] = await Promise.all([
@@ -518,12 +538,14 @@ export class Accounts {
     ]);
     const memberSet = new Set(member);
     const pendingSet = new Set(pending);
+    const size = this.salonSize ?? await this.#storedSalonSizes();
     return salons.map((s) => ({
       name: s.name,
       policy: s.policy,
       member: memberSet.has(s.id),
       pending: pendingSet.has(s.id),
       online: this.onlineCount(s.id),
+      ...size(s.id),
     }));
   }
 }

@@ -73,6 +73,9 @@ export interface Config {
   registerPerMinute: number;
   /** Addresses and CIDR ranges whose `X-Forwarded-For`/`Forwarded` headers are believed. */
   trustedProxies: string[];
+  // -- presence at scale (PROTOCOL 5.1)
+  /** Salons with more members are large (presence not pushed); small again at 90% of it. */
+  presenceSalonMax: number;
 }
 
 /** A configuration problem: names the variable and what it expects. */
@@ -151,6 +154,12 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
     name: "CAUSERIE_TRUSTED_PROXIES",
     default: "(none)",
     meaning: "proxy addresses/CIDRs whose X-Forwarded-For/Forwarded are believed",
+  },
+  // Presence at scale (PROTOCOL 5.1).
+  {
+    name: "CAUSERIE_PRESENCE_SALON_MAX",
+    default: "100",
+    meaning: "salons with more members are large: presence is watched, not pushed",
   },
 ];
 
@@ -344,5 +353,6 @@ export function loadConfig(
     registerPerAddressPerHour: integer(env, "CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR", 10, 0, 1e6),
     registerPerMinute: integer(env, "CAUSERIE_REGISTER_PER_MINUTE", 60, 0, 1e6),
     trustedProxies,
+    presenceSalonMax: integer(env, "CAUSERIE_PRESENCE_SALON_MAX", 100, 1, 10_000_000),
   };
 }

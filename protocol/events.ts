@@ -201,3 +201,40 @@ export function conversationsEvent(
 ): string {
   return JSON.stringify(withRef({ type: "conversations", directs, more }, ref));
 }
+
+// --- Presence at scale and typing (PROTOCOL 5.1, 5.3) --------------------------------
+
+/** A member in a `who` answer. */
+export type WhoUser = UserRef & { status: "online" | "offline" };
+
+/**
+ * `who` answer of v1.1: the listed members (online first, then by username),
+ * whether more members matched than listed, and the salon's counts.
+ */
+export function whoPageEvent(
+  salon: string,
+  page: { users: WhoUser[]; more: boolean; online: number; members: number },
+  ref?: string,
+): string {
+  return JSON.stringify(withRef({ type: "who", salon, ...page }, ref));
+}
+
+/** The reply to `watch`: `presence` with the current status of each name new on the list. */
+export function watchReplyEvent(
+  changes: Array<{ username: string; status: "online" | "offline" }>,
+  ref?: string,
+): string {
+  return JSON.stringify(withRef({ type: "presence", changes }, ref));
+}
+
+/** `salon_stats` to a salon's connected members when a count changed. */
+export function salonStatsEvent(
+  stats: { salon: string; online: number; members: number; presence: "push" | "watch" },
+): string {
+  return JSON.stringify({ type: "salon_stats", ...stats });
+}
+
+/** `typing` relayed to a small salon's other members, or to the other side of a conversation. */
+export function typingEvent(target: { salon: string } | { with: string }, user: UserRef): string {
+  return JSON.stringify({ type: "typing", ...target, user });
+}

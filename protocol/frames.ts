@@ -132,8 +132,40 @@ export const ConversationsFrame = z.object({
   limit: positiveInt("limit", CONVERSATIONS_MAX).optional(),
 });
 
-/** `{"type":"who","salon"}`. */
-export const WhoFrame = z.object({ type: z.literal("who"), ref, salon: nameRef("salon") });
+/** Most members one `who` answer lists (PROTOCOL 5.1). */
+export const WHO_MAX = 1000;
+/** Members a `who` answer lists when `limit` is absent. */
+export const WHO_DEFAULT = 200;
+/** `{"type":"who","salon","status"?,"limit"?}` (`status`: only `"online"`, PROTOCOL 5.1). */
+export const WhoFrame = z.object({
+  type: z.literal("who"),
+  ref,
+  salon: nameRef("salon"),
+  status: z.literal("online", { error: 'status must be "online" (or left out)' }).optional(),
+  limit: positiveInt("limit", WHO_MAX).optional(),
+});
+/** Most names on a watch list (PROTOCOL 5.1). */
+export const WATCH_MAX = 200;
+/** `{"type":"watch","users":[username...]}` (PROTOCOL 5.1): at most {@link WATCH_MAX} names. */
+export const WatchFrame = z.object({
+  type: z.literal("watch"),
+  ref,
+  users: z.array(
+    stringField("each name in users").max(64, {
+      error: "each name in users must be at most 64 characters",
+    }),
+    { error: "users must be a list of usernames" },
+  ).max(WATCH_MAX, { error: `users must list at most ${WATCH_MAX} names` }),
+});
+/** `{"type":"typing","salon"|"with"}` (PROTOCOL 5.3). */
+export const TypingFrame = z.object({
+  type: z.literal("typing"),
+  ref,
+  salon: nameRef("salon").optional(),
+  with: nameRef("with").optional(),
+}).refine((f) => (f.salon === undefined) !== (f.with === undefined), {
+  error: "typing needs exactly one of salon or with",
+});
 /** `{"type":"ping"}`. */
 export const PingFrame = z.object({ type: z.literal("ping"), ref });
 
@@ -201,6 +233,8 @@ const SCHEMAS = {
   conversations: ConversationsFrame,
   who: WhoFrame,
   ping: PingFrame,
+  watch: WatchFrame,
+  typing: TypingFrame,
   requests: RequestsFrame,
   decide: DecideFrame,
   kick: KickFrame,

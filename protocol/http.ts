@@ -54,4 +54,11 @@ export interface SalonView {
   pending: boolean;
   /** Connected members (users, not sessions). */
   online: number;
+  /** Members (PROTOCOL 5.1). */
+  members: number;
+  /**
+   * `push` for a small salon (its members' presence changes are pushed),
+   * `watch` for a large one (watch the users you show).
+   */
+  presence: "push" | "watch";
 }

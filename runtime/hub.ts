@@ -11,8 +11,12 @@
 import type { Actor, ActorOptions, AnyActorLogic, AnyActorRef } from "xstate";
 import { createActor } from "xstate";
 import type { ConnectionLimits } from "../actors/connection.ts";
-import { salonSystemId, type ServerEvent, serverMachine } from "../actors/server.ts";
-import type { SalonEvent } from "../actors/salon.ts";
+import {
+  type SalonPort,
+  salonSystemId,
+  type ServerEvent,
+  serverMachine,
+} from "../actors/server.ts";
 import type { Session } from "../actors/session.ts";
 import { type Accounts, publicUser } from "../auth/accounts.ts";
 import type { Logger } from "../lib/log.ts";
@@ -33,7 +37,7 @@ import type { HubContext, KnownSalon } from "./hub_context.ts";
 import { MembershipIndex } from "./membership_index.ts";
 import { Moderation } from "./moderation.ts";
 import { livePorts, moderate } from "./moderation_ports.ts";
-import { onlineCount, salonDeps, salonInputs, salonViews } from "./salons.ts";
+import { onlineCount, salonDeps, salonInputs, salonSize, salonViews } from "./salons.ts";
 import { summary, UserDirectory } from "./user_directory.ts";
 
 export { CLOSE_WAIT_MS, type ConnectionHandle, type HubSocket } from "./connections.ts";
@@ -59,6 +63,8 @@ export interface HubOptions {
   maxSessions: number;
   /** Shortest interval between presence frames, ms (default 1000). */
   presenceIntervalMs?: number;
+  /** Salons with more members are large (`CAUSERIE_PRESENCE_SALON_MAX`, default 100). */
+  presenceSalonMax?: number;
   /** Clock for the actors' timers (xstate's SimulatedClock in tests). */
   clock?: ActorOptions<AnyActorLogic>["clock"];
   /** Current time, epoch ms (default Date.now). */
@@ -182,7 +188,13 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     systemId: "server",
     ...(opts.clock ? { clock: opts.clock } : {}),
     input: {
-      salons: salonInputs(salons, memberships, requests, salonDeps(ctx, index)),
+      salons: salonInputs(
+        salons,
+        memberships,
+        requests,
+        salonDeps(ctx, index),
+        opts.presenceSalonMax,
+      ),
       maxSessions: opts.maxSessions,
       presenceIntervalMs: opts.presenceIntervalMs ?? 1000,
       limits,
@@ -199,9 +211,10 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         salonsOf: function* (userId) {
           for (const key of index.salonsOf(userId)) {
             const ref = ctx.salonRef(key);
-            if (ref) yield ref as { send(event: SalonEvent): void };
+            if (ref) yield ref as unknown as SalonPort;
           }
         },
+        knownUser: (name) => users.known(name),
         commitDirect: (from, to, text, done) => commitDirect(ctx, from, to, text, done),
       },
       connectionDeps: {
@@ -239,6 +252,8 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
           directHistory(ctx, session, ref, other, query),
         directRead: (session, ref, other, id) => directRead(ctx, session, ref, other, id),
         conversations: (session, ref, query) => directConversations(ctx, session, ref, query),
+        watch: (session, ref, names) => server.send({ type: "WATCH", session, ref, users: names }),
+        typingTo: (session, ref, to) => server.send({ type: "TYPING_TO", session, ref, to }),
       },
     },
   });
@@ -252,6 +267,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   accounts.onRegistered = (user) => hub.userRegistered(user);
   accounts.onCredentialsRevoked = (revoked) => handshakes.revokeSessions(revoked);
   accounts.onlineCount = (salonId) => hub.onlineCount(salonId);
+  accounts.salonSize = (salonId) => salonSize(ctx, salonId);
 
   const send = (event: ServerEvent) => server.send(event);
 

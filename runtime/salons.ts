@@ -53,6 +53,7 @@ export function salonInputs(
   memberships: SalonUserRow[],
   requests: SalonUserRow[],
   deps: SalonDeps,
+  presenceMax?: number,
 ): SalonInput[] {
   return salons.map((s) => ({
     salon: { id: s.id, name: s.name, key: nameKey(s.name), policy: s.policy },
@@ -62,6 +63,7 @@ export function salonInputs(
       since: r.since,
     })),
     deps,
+    ...(presenceMax === undefined ? {} : { presenceMax }),
   }));
 }
 
@@ -74,6 +76,7 @@ export function salonViews(ctx: HubContext, userId: number): SalonView[] {
       members: Map<number, unknown>;
       pending: Map<number, unknown>;
       online: Map<number, unknown>;
+      large: boolean;
     } | undefined;
     if (!snap) continue;
     const member = snap.members.has(userId);
@@ -85,6 +88,8 @@ export function salonViews(ctx: HubContext, userId: number): SalonView[] {
       member,
       pending: snap.pending.has(userId),
       online,
+      members: snap.members.size,
+      presence: snap.large ? "watch" : "push",
     });
   }
   return views;
@@ -97,4 +102,21 @@ export function onlineCount(ctx: HubContext, salonId: number): number {
     ? ctx.salonRef(s.key)?.getSnapshot().context as { online: Map<number, unknown> } | undefined
     : undefined;
   return snap?.online.size ?? 0;
+}
+
+/**
+ * A salon's member count and presence mode (PROTOCOL 5.1), for `GET /api/me`;
+ * an unknown salon has no members and is small.
+ */
+export function salonSize(
+  ctx: HubContext,
+  salonId: number,
+): { members: number; presence: "push" | "watch" } {
+  const s = ctx.salons.get(salonId);
+  const snap = s
+    ? ctx.salonRef(s.key)?.getSnapshot().context as
+      | { members: Map<number, unknown>; large: boolean }
+      | undefined
+    : undefined;
+  return { members: snap?.members.size ?? 0, presence: snap?.large ? "watch" : "push" };
 }

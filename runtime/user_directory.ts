@@ -40,6 +40,15 @@ export class UserDirectory {
     return s;
   }
 
+  /**
+   * The user with this name if already met, without reading the store. Every
+   * user is a member of the `auto` salon, so the hub meets them all at start
+   * and at registration: this is complete for a running hub.
+   */
+  known(name: string): UserSummary | undefined {
+    return this.#users.get(nameKey(name));
+  }
+
   /** Updates the remembered role of a user. */
   roleChanged(userId: number, role: Role): void {
     for (const u of this.#users.values()) if (u.id === userId) u.role = role;

@@ -328,6 +328,8 @@ Deno.test("me: the user and the five default salons, member of Général only", 
       member,
       pending: false,
       online: 0,
+      members: member ? 1 : 0,
+      presence: "push",
     });
     assert.deepEqual(res.body!.salons, [
       salon("G\u00e9n\u00e9ral", "auto", true),

@@ -57,6 +57,7 @@ Deno.test("loadConfig: an empty environment gives the documented defaults", () =
     registerPerAddressPerHour: 10,
     registerPerMinute: 60,
     trustedProxies: [],
+    presenceSalonMax: 100,
   });
 });
 
@@ -96,6 +97,7 @@ Deno.test("loadConfig: every variable is read", () => {
     CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR: "3",
     CAUSERIE_REGISTER_PER_MINUTE: "0",
     CAUSERIE_TRUSTED_PROXIES: " 10.0.0.0/8, ::1 ",
+    CAUSERIE_PRESENCE_SALON_MAX: "250",
   });
   assert.deepEqual(config, {
     host: "0.0.0.0",
@@ -126,6 +128,7 @@ Deno.test("loadConfig: every variable is read", () => {
     registerPerAddressPerHour: 3,
     registerPerMinute: 0,
     trustedProxies: ["10.0.0.0/8", "::1"],
+    presenceSalonMax: 250,
   });
 });
 
@@ -276,4 +279,15 @@ Deno.test("loadConfig: the request budget (CAUSERIE_REQUEST_BURST, CAUSERIE_REQU
   );
   assert.ok(CONFIG_VARIABLES.some((v) => v.name === "CAUSERIE_REQUEST_BURST"));
   assert.ok(CONFIG_VARIABLES.some((v) => v.name === "CAUSERIE_REQUEST_PER_SECOND"));
+});
+
+Deno.test("loadConfig: CAUSERIE_PRESENCE_SALON_MAX is a whole number from 1", () => {
+  for (const value of ["0", "-5", "1.5", "many", "10000001"]) {
+    assertRefused(
+      { CAUSERIE_PRESENCE_SALON_MAX: value },
+      "CAUSERIE_PRESENCE_SALON_MAX",
+      /whole number from 1 to 10000000/,
+    );
+  }
+  assert.equal(loadConfig({ CAUSERIE_PRESENCE_SALON_MAX: "1" }).presenceSalonMax, 1);
 });

@@ -2,300 +2,29 @@
  * The server machine (actors/server.ts) with real salon and connection
  * children, fake effects wired as runtime/hub.ts wires the real ones, and
  * xstate's SimulatedClock: the session registry, presence coalescing, the
- * per-user session limit and direct messages.
+ * per-user session limit and direct messages. The world is in server_world.ts.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { type Actor, type AnyActorRef, createActor, SimulatedClock } from "xstate";
-import type { ConnectionDeps, ConnectionEvent, ConnectionLimits } from "../actors/connection.ts";
-import type { SalonDeps, SalonEvent, SalonInput } from "../actors/salon.ts";
-import {
-  type DirectResult,
-  PRESENCE_UNSENT_BYTES,
-  salonSystemId,
-  serverMachine,
-  startConnection,
-} from "../actors/server.ts";
+import type { ConnectionEvent } from "../actors/connection.ts";
+import { PRESENCE_UNSENT_BYTES, salonSystemId } from "../actors/server.ts";
 import type { Session } from "../actors/session.ts";
-import { nameKey } from "../protocol/names.ts";
-import { MembershipIndex } from "../runtime/membership_index.ts";
-import type { UserSummary } from "../store/store.ts";
-
-const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
-
-const LIMITS: ConnectionLimits = {
-  ratePerSecond: 5,
-  burst: 10,
-  maxText: 2000,
-  helloTimeoutMs: 10_000,
-  authTimeoutMs: 30_000,
-  floodMs: 5_000,
-  backlog: 40,
-  backlogBytes: 16 * 1024,
-  requestBurst: 40,
-  requestPerSecond: 20,
-};
-
-/** A frame sent to a session or socket, parsed, with the simulated time it was sent. */
-interface Sent {
-  type: string;
-  ref?: string;
-  code?: string;
-  changes?: Array<{ username: string; status: string }>;
-  [key: string]: unknown;
-}
-
-/** A session or a socket that records what it is sent. */
-interface Recorder {
-  raw: string[];
-  frames: Sent[];
-  /** Simulated time of each frame. */
-  times: number[];
-  closes: Array<{ code: number; reason: string }>;
-  /** Bytes the fake socket reports as not yet written (set by a test). */
-  backlog: number;
-  send(frame: string): void;
-  close(code: number, reason: string): void;
-  unsent(): number;
-}
-
-function recorder(clock: SimulatedClock): Recorder {
-  const r: Recorder = {
-    raw: [],
-    frames: [],
-    times: [],
-    closes: [],
-    backlog: 0,
-    unsent() {
-      return this.backlog; // `this`: sessions are spread copies of a recorder
-    },
-    send(frame) {
-      r.raw.push(frame);
-      r.frames.push(JSON.parse(frame));
-      r.times.push(clock.now());
-    },
-    close(code, reason) {
-      r.closes.push({ code, reason });
-    },
-  };
-  return r;
-}
-
-type FakeSession = Session & Recorder;
-
-/** Lets resolved promises run. */
-async function flush(): Promise<void> {
-  for (let i = 0; i < 30; i++) await Promise.resolve();
-}
-
-function user(id: number, username: string, role: UserSummary["role"] = "member"): UserSummary {
-  const alias = username[0].toUpperCase() + username.slice(1);
-  return { id, username, alias, role };
-}
-
-const ALICE = user(1, "alice");
-const BOB = user(2, "bob");
-const CAROL = user(3, "carol");
-const DAVE = user(4, "dave");
-
-interface World {
-  clock: SimulatedClock;
-  server: Actor<typeof serverMachine>;
-  users: Map<string, UserSummary>;
-  /** Failures reported by the salons or the server (none expected). */
-  errors: string[];
-  /** Calls of ServerDeps.commitDirect. */
-  directCommits: Array<{ from: Session; to: string; text: string }>;
-  /** Makes a fake session (not a connection actor). */
-  session(id: string, u: UserSummary): FakeSession;
-  up(s: Session): void;
-  down(s: Session): void;
-  /** Opens a socket through CONNECT and completes its hello as `u`. */
-  connect(u: UserSummary): Promise<{ id: string; socket: Recorder; actor: AnyActorRef }>;
-  sessionsOf(userId: number): Session[];
-  stop(): void;
-}
-
-/**
- * The server with two salons (Général: auto, every user a member; Blabla:
- * open, with `blabla` as members), wired like runtime/hub.ts.
- */
-function world(opts: { users: UserSummary[]; blabla?: UserSummary[]; maxSessions?: number }) {
-  const clock = new SimulatedClock();
-  clock.set(T0);
-  const users = new Map(opts.users.map((u) => [nameKey(u.username), u]));
-  const index = new MembershipIndex();
-  const directCommits: World["directCommits"] = [];
-  const errors: string[] = [];
-  let directId = 0;
-  const salonIds: Record<number, number> = {};
-
-  const sessionsOf = (userId: number): Session[] =>
-    server.getSnapshot().context.sessions.get(userId) ?? [];
-  const salonRef = (key: string) =>
-    server.system.get(salonSystemId(key)) as AnyActorRef | undefined;
-
-  const salonDeps: SalonDeps = {
-    now: () => clock.now(),
-    commit: (m, done) => {
-      const id = (salonIds[m.salonId] ?? 0) + 1;
-      salonIds[m.salonId] = id;
-      done(undefined, id);
-    },
-    addMember: () => Promise.resolve(),
-    removeMember: () => Promise.resolve(),
-    addJoinRequest: () => Promise.resolve(),
-    removeJoinRequest: () => Promise.resolve(),
-    history: () => Promise.resolve({ messages: [], more: false }),
-    sessionsOf,
-    membershipChanged: (userId, key, member) =>
-      member ? index.add(userId, key) : index.remove(userId, key),
-    notifyModerators: () => {},
-    reportError: (message) => errors.push(message),
-  };
-  const salons: SalonInput[] = [
-    {
-      salon: { id: 1, name: "Général", key: nameKey("Général"), policy: "auto" },
-      members: opts.users,
-      pending: [],
-      deps: salonDeps,
-    },
-    {
-      salon: { id: 2, name: "Blabla", key: "blabla", policy: "open" },
-      members: opts.blabla ?? [],
-      pending: [],
-      deps: salonDeps,
-    },
-  ];
-  for (const s of salons) for (const m of s.members) index.add(m.id, s.salon.key);
-
-  const connectionDeps: ConnectionDeps = {
-    now: () => clock.now(),
-    authenticate: (frame) => {
-      const name = "token" in frame ? frame.token : frame.username;
-      const u = users.get(nameKey(name));
-      return u ? Promise.resolve({ user: u, token: `token-${u.username}` }) : Promise.reject(
-        new Error("unknown test user"),
-      );
-    },
-    welcome: (session, token, ref) =>
-      JSON.stringify({ type: "welcome", user: session.user.username, token, ref }),
-    attach: (session) => server.send({ type: "SESSION_UP", session }),
-    detach: (session) => server.send({ type: "SESSION_DOWN", session }),
-    salon: (name) => salonRef(nameKey(name)),
-    direct: (session, ref, to, text) => server.send({ type: "DIRECT", session, ref, to, text }),
-    directHistory: () => {},
-    moderate: () => {},
-  };
-
-  const server: Actor<typeof serverMachine> = createActor(serverMachine, {
-    systemId: "server",
-    clock,
-    input: {
-      salons,
-      maxSessions: opts.maxSessions ?? 5,
-      presenceIntervalMs: 1000,
-      limits: LIMITS,
-      connectionDeps,
-      deps: {
-        reportError: (message) => errors.push(message),
-        now: () => clock.now(),
-        drain: () => Promise.resolve(),
-        stopped: () => {},
-        salonsOf: function* (userId) {
-          for (const key of index.salonsOf(userId)) {
-            const ref = salonRef(key);
-            if (ref) yield ref as { send(event: SalonEvent): void };
-          }
-        },
-        commitDirect: (from, to, text, done) => {
-          directCommits.push({ from, to, text });
-          const at = clock.now();
-          // Asynchronous, like the real lookup and group commit.
-          Promise.resolve().then(() => {
-            const target = users.get(nameKey(to));
-            let result: DirectResult;
-            if (!target) {
-              result = {
-                ok: false,
-                code: "unknown_user",
-                message: `there is no user named "${to}"`,
-              };
-            } else {
-              result = {
-                ok: true,
-                toUserId: target.id,
-                item: {
-                  id: ++directId,
-                  from: { username: from.user.username, alias: from.user.alias },
-                  to: { username: target.username, alias: target.alias },
-                  text,
-                  at: new Date(at).toISOString(),
-                },
-              };
-            }
-            done(result);
-          });
-        },
-      },
-    },
-  });
-  server.start();
-
-  let counter = 0;
-  const w: World = {
-    clock,
-    server,
-    users,
-    errors,
-    directCommits,
-    session: (id, u) => ({ id, user: u, ...recorder(clock) }) as FakeSession,
-    up: (s) => server.send({ type: "SESSION_UP", session: s }),
-    down: (s) => server.send({ type: "SESSION_DOWN", session: s }),
-    async connect(u) {
-      const id = `conn:${++counter}`;
-      const socket = recorder(clock);
-      startConnection(server, { id, socket, address: "192.0.2.1" });
-      const actor = server.system.get(id) as AnyActorRef;
-      assert.ok(actor, "a connection actor is registered in the system under its id");
-      const hello: ConnectionEvent = {
-        type: "FRAME",
-        frame: { type: "hello", token: u.username, ref: "h" },
-      };
-      actor.send(hello);
-      await flush();
-      assert.equal(socket.frames[0]?.type, "welcome", `${id} was not welcomed`);
-      return { id, socket, actor };
-    },
-    sessionsOf,
-    stop: () => server.stop(),
-  };
-  return w;
-}
-
-async function withWorld(
-  opts: Parameters<typeof world>[0],
-  fn: (w: World) => Promise<void> | void,
-): Promise<void> {
-  const w = world(opts);
-  try {
-    await fn(w);
-    assert.deepEqual(w.errors, [], "no failure should have been reported");
-  } finally {
-    w.stop();
-  }
-}
-
-function presences(r: Recorder): Sent[] {
-  return r.frames.filter((f) => f.type === "presence");
-}
-
-/** Advances the simulated clock by `ms` (timers due by then fire). */
-function advance(w: World, ms: number): void {
-  w.clock.increment(ms);
-}
+import {
+  advance,
+  ALICE,
+  BOB,
+  CAROL,
+  DAVE,
+  type FakeSession,
+  flush,
+  presences,
+  type Recorder,
+  T0,
+  user,
+  withWorld,
+} from "./server_world.ts";
 
 // ---------------------------------------------------------------- registry
 
@@ -455,8 +184,7 @@ Deno.test("presence: a session with a full socket waits, then gets what it misse
     assert.deepEqual(presences(b1).at(-1)!.changes, [{ username: "dave", status: "offline" }]);
     assert.deepEqual(presences(a1).at(-1)!.changes, [{ username: "dave", status: "offline" }]);
     const ctx = w.server.getSnapshot().context;
-    assert.equal(ctx.lagging.size, 0);
-    assert.equal(ctx.presenceLog.length, 0, "windows nobody waits for are not kept");
+    assert.equal(ctx.presence.heldSessions, 0, "changes nobody waits for are not kept");
   });
 });
 
@@ -471,20 +199,20 @@ Deno.test("presence: a lagging session that closes is forgotten with what it mis
     w.up(w.session("c1", CAROL));
     advance(w, 1_000);
     const ctx = w.server.getSnapshot().context;
-    assert.equal(ctx.lagging.size, 1);
-    assert.ok(ctx.presenceLog.length > 0, "kept for bob");
+    assert.equal(ctx.presence.heldSessions, 1, "kept for bob");
     w.down(b1);
     advance(w, 1_000);
     advance(w, 1_000);
-    assert.equal(ctx.lagging.size, 0);
-    assert.equal(ctx.presenceLog.length, 0);
+    assert.equal(ctx.presence.heldSessions, 0);
     assert.equal(w.server.getSnapshot().matches({ presence: "idle" }), true, "the timer stops");
   });
 });
 
 Deno.test("presence: 1,000 users online within one second cost each session at most 2 frames", async () => {
   const many = Array.from({ length: 1000 }, (_, i) => user(100 + i, `user${i}`));
-  await withWorld({ users: many }, (w) => {
+  // Général is small here (PROTOCOL 5.1: presence is pushed in salons of at most
+  // presenceMax members), so every change goes to everyone, as in v1.
+  await withWorld({ users: many, presenceMax: 1000 }, (w) => {
     const sessions = many.map((u) => w.session(`s${u.id}`, u));
     for (let i = 0; i < sessions.length; i++) {
       w.up(sessions[i]);

@@ -198,6 +198,8 @@ Deno.test("read in a salon: ok with the marker, forward only, the user's other s
       member: true,
       pending: false,
       online: 2,
+      members: 2,
+      presence: "push",
       latest: m3,
       lastRead: m2,
       unread: 1,

@@ -99,6 +99,8 @@ Deno.test("hello with username and password: welcome with user, token, salons, l
         pending: false,
         online: s.policy === "auto" ? 1 : 0,
         ...(s.policy === "auto" ? { latest: 0, lastRead: 0, unread: 0, mentions: 0 } : {}),
+        members: s.policy === "auto" ? 1 : 0,
+        presence: "push",
       })),
     );
     assert.deepEqual(welcome.directs, []);
@@ -159,6 +161,8 @@ Deno.test("register over the socket creates the account, then proceeds as a hell
       lastRead: 0,
       unread: 0,
       mentions: 0,
+      members: 1,
+      presence: "push",
     });
     // The session works: zoe may speak in Général at once.
     const ok = await c.request({ type: "say", salon: "Général", text: "bonjour" });
@@ -330,12 +334,54 @@ Deno.test("welcome.salons: online counts connected members (users, not sessions)
     const b = await login(srv, "bob");
     // Member salons carry the catch-up fields of PROTOCOL 5.2 too.
     const none = { latest: 0, lastRead: 0, unread: 0, mentions: 0 };
+    const small = { presence: "push" };
     assert.deepEqual(b.welcome.salons, [
-      { name: "Général", policy: "auto", member: true, pending: false, online: 2, ...none },
-      { name: "Blabla", policy: "open", member: false, pending: false, online: 1 },
-      { name: "Comptabilité", policy: "approval", member: false, pending: false, online: 0 },
-      { name: "Informatique", policy: "approval", member: false, pending: false, online: 0 },
-      { name: "Marketing", policy: "approval", member: false, pending: false, online: 0 },
+      {
+        name: "Général",
+        policy: "auto",
+        member: true,
+        pending: false,
+        online: 2,
+        members: 2,
+        ...small,
+        ...none,
+      },
+      {
+        name: "Blabla",
+        policy: "open",
+        member: false,
+        pending: false,
+        online: 1,
+        members: 1,
+        ...small,
+      },
+      {
+        name: "Comptabilité",
+        policy: "approval",
+        member: false,
+        pending: false,
+        online: 0,
+        members: 0,
+        ...small,
+      },
+      {
+        name: "Informatique",
+        policy: "approval",
+        member: false,
+        pending: false,
+        online: 0,
+        members: 0,
+        ...small,
+      },
+      {
+        name: "Marketing",
+        policy: "approval",
+        member: false,
+        pending: false,
+        online: 0,
+        members: 0,
+        ...small,
+      },
     ]);
     // A second session of alice: still two users online in Général, one in Blabla.
     const a2 = await resume(srv, a1.welcome.token, "alice-2");
@@ -346,6 +392,8 @@ Deno.test("welcome.salons: online counts connected members (users, not sessions)
       pending: false,
       online: 2,
       ...none,
+      members: 2,
+      presence: "push",
     });
     assert.deepEqual(salonNamed(a2.welcome, "Blabla"), {
       name: "Blabla",
@@ -354,6 +402,8 @@ Deno.test("welcome.salons: online counts connected members (users, not sessions)
       pending: false,
       online: 1,
       ...none,
+      members: 1,
+      presence: "push",
     });
   } finally {
     await srv.stop();
@@ -446,6 +496,8 @@ Deno.test("join: open salon -> joined (to every session, member_joined to member
       lastRead: 0,
       unread: 0,
       mentions: 0,
+      members: 2,
+      presence: "push",
     });
     assert.deepEqual(salonNamed(a3.welcome, "Comptabilité"), {
       name: "Comptabilité",
@@ -453,6 +505,8 @@ Deno.test("join: open salon -> joined (to every session, member_joined to member
       member: false,
       pending: true,
       online: 0,
+      members: 0,
+      presence: "push",
     });
   } finally {
     await srv.stop();
@@ -863,7 +917,15 @@ Deno.test("who: members with their status; members only", async () => {
     assert.equal((await a.client.request({ type: "join", salon: "Blabla" })).type, "joined");
 
     const who = await a.client.request({ type: "who", salon: "blabla", ref: "w" });
-    assert.deepEqual(Object.keys(who).sort(), ["ref", "salon", "type", "users"]);
+    assert.deepEqual(Object.keys(who).sort(), [
+      "members",
+      "more",
+      "online",
+      "ref",
+      "salon",
+      "type",
+      "users",
+    ]);
     assert.equal(who.salon, "Blabla");
     const byName = (x: Frame, y: Frame) => x.username < y.username ? -1 : 1;
     assert.deepEqual([...who.users].sort(byName), [
