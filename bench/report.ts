@@ -165,6 +165,36 @@ function targetsIn(r: BenchReport, scenario: string): string[] {
   return [...new Set(runsOf(r, scenario).map((x) => x.target))];
 }
 
+/** Server CPU time per delivery at a step, µs (CPU is % of one core). */
+function usPerDelivery(s: Step): number | null {
+  if (s.serverCpu === null || s.serverCpu === undefined || !s.deliveriesPerSec) return null;
+  return (s.serverCpu / 100) * 1e6 / s.deliveriesPerSec;
+}
+
+/** Machine CPU (% of all cores) under which a step counts as below the knee. */
+export const BELOW_KNEE_MACHINE_CPU = 70;
+
+/**
+ * Median server µs per delivery over the steps of `target` that stayed within
+ * the bound below the knee (machine CPU under {@link BELOW_KNEE_MACHINE_CPU}%):
+ * there the load generator does not yet compete for the cores.
+ */
+function cpuPerDelivery(r: BenchReport, scenario: string, target: string): number | null {
+  const values: number[] = [];
+  for (const run of runsOf(r, scenario)) {
+    if (run.target !== target || !run.ok || !run.result) continue;
+    for (const s of run.result.steps as Step[]) {
+      const us = usPerDelivery(s);
+      if (!s.pass || us === null || s.machineCpu === null) continue;
+      if (s.machineCpu < BELOW_KNEE_MACHINE_CPU) values.push(us);
+    }
+  }
+  if (values.length === 0) return null;
+  values.sort((a, b) => a - b);
+  const mid = values.length >> 1;
+  return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
 function stepTable(r: BenchReport, scenario: string, primary: "deliveries" | "acked"): string {
   const rows: string[][] = [];
   for (const run of runsOf(r, scenario)) {
@@ -173,7 +203,7 @@ function stepTable(r: BenchReport, scenario: string, primary: "deliveries" | "ac
         TARGET_NAMES[run.target],
         String(run.round),
         `failed: ${run.error}`,
-        ...Array(10).fill(""),
+        ...Array(11).fill(""),
       ]);
       continue;
     }
@@ -190,6 +220,7 @@ function stepTable(r: BenchReport, scenario: string, primary: "deliveries" | "ac
           ms(s.delivery.max)
         }`,
         pct(s.serverCpu),
+        usPerDelivery(s) === null ? "–" : usPerDelivery(s)!.toFixed(1),
         mb(s.serverRss),
         pct(s.loadgenCpu),
         pct(s.machineCpu),
@@ -208,6 +239,7 @@ function stepTable(r: BenchReport, scenario: string, primary: "deliveries" | "ac
       "ack p50/p90/p99/max ms",
       "delivery p50/p90/p99/max ms",
       "server CPU",
+      "server µs / delivery",
       "server RSS",
       "loadgen CPU",
       "machine CPU",
@@ -532,6 +564,27 @@ export function renderReport(r: BenchReport, previous: string): string {
     }.`,
   );
   out.push("");
+  {
+    const targets = targetsIn(r, "fanout");
+    const us = new Map(targets.map((t) => [t, cpuPerDelivery(r, "fanout", t)]));
+    const ratio = (a: string, b: string) => {
+      const x = us.get(a), y = us.get(b);
+      return x && y ? `${(x / y).toFixed(2)}×` : "–";
+    };
+    if (targets.length) {
+      out.push(
+        `Server CPU per delivery below the knee (median over the steps within the bound whose machine CPU stayed under ${BELOW_KNEE_MACHINE_CPU}%, where the load generator does not yet compete for the cores): ${
+          targets.map((t) => {
+            const v = us.get(t);
+            return `${TARGET_NAMES[t]} ${v === null || v === undefined ? "–" : v.toFixed(1)} µs`;
+          }).join("; ")
+        }. Causerie / bare Deno ${ratio("causerie", "bare")}, Causerie / bare node_ws ${
+          ratio("causerie", "bare-node")
+        }.`,
+      );
+      out.push("");
+    }
+  }
   if (runsOf(r, "fanout").length) out.push(stepTable(r, "fanout", "deliveries"));
   out.push("");
 
