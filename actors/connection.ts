@@ -14,15 +14,8 @@
  */
 
 import { and, assign, enqueueActions, fromPromise, not, raise, setup } from "xstate";
-import { ProtocolError } from "../protocol/errors.ts";
-import { errorEvent, pongEvent, type WelcomeCatchup } from "../protocol/events.ts";
-import {
-  type ClientFrame,
-  CONVERSATIONS_DEFAULT,
-  type HandshakeFrame,
-  MODERATOR_FRAMES,
-  type ModeratorFrame,
-} from "../protocol/frames.ts";
+import { pongEvent, type WelcomeCatchup } from "../protocol/events.ts";
+import { type HandshakeFrame, MODERATOR_FRAMES } from "../protocol/frames.ts";
 import { textProblem } from "../protocol/text.ts";
 import type { UserSummary } from "../store/store.ts";
 import {
@@ -33,14 +26,15 @@ import {
   requestTokens,
   spentRequest,
 } from "./connection_budget.ts";
-import { bytesOf, frameOf, historyQuery, refOf, salonRequest } from "./connection_frames.ts";
+import { bytesOf, frameOf, refOf } from "./connection_frames.ts";
 import type {
   ConnectionContext,
   ConnectionDeps,
   ConnectionEvent,
   ConnectionInput,
 } from "./connection_types.ts";
-import { CLOSE } from "./session.ts";
+import { refusals } from "./connection_refusals.ts";
+import { routes } from "./connection_routes.ts";
 
 export type {
   ConnectionContext,
@@ -157,34 +151,8 @@ export const connectionMachine = setup({
       context.backlogBytes + bytesOf(event) <= context.limits.backlogBytes,
   },
   actions: {
-    /** `error unauthenticated` before the handshake, then close 4401. */
-    refuseBeforeHello: ({ context, event }) => {
-      context.socket.send(errorEvent(
-        "unauthenticated",
-        "send hello (or register) first; see the protocol, section 2.1",
-        refOf(event),
-      ));
-      context.socket.close(CLOSE.unauthenticated, "hello expected");
-    },
-    /** `error invalid` for an unparsable frame before the handshake, then close 4401. */
-    refuseBadHello: ({ context, event }) => {
-      const { message } = event as Extract<ConnectionEvent, { type: "BAD_FRAME" }>;
-      context.socket.send(errorEvent("invalid", message, refOf(event)));
-      context.socket.close(CLOSE.unauthenticated, "invalid hello");
-    },
-    /** No hello in time: close 4401. */
-    closeHelloTimeout: ({ context }) => {
-      context.socket.close(CLOSE.unauthenticated, "no hello within the time allowed");
-    },
-    /** The hello could not be checked in time: `error internal`, close 4401. */
-    closeAuthTimeout: ({ context }) => {
-      context.socket.send(errorEvent(
-        "internal",
-        "the server is too busy to check the hello; connect again in a moment",
-        context.helloRef,
-      ));
-      context.socket.close(CLOSE.unauthenticated, "authentication took too long");
-    },
+    ...refusals,
+    ...routes,
     /** Remembers the hello's ref. */
     rememberHelloRef: assign({ helloRef: ({ event }) => refOf(event) }),
     /** Keeps a frame that arrived during the handshake, to handle it after welcome. */
@@ -192,17 +160,6 @@ export const connectionMachine = setup({
       backlog: ({ context, event }) => [...context.backlog, event],
       backlogBytes: ({ context, event }) => context.backlogBytes + bytesOf(event),
     }),
-    /** Refuses a frame that does not fit in the handshake backlog (it is dropped). */
-    refuseBacklogFull: ({ context, event }) => {
-      context.socket.send(
-        errorEvent(
-          "rate_limited",
-          `wait for welcome before sending more frames (at most ${context.limits.backlog} frames ` +
-            `and ${context.limits.backlogBytes} bytes are kept meanwhile); this one was dropped`,
-          refOf(event),
-        ),
-      );
-    },
     /** Creates the session after a successful handshake. */
     startSession: assign({
       session: ({ context, event }) => {
@@ -229,30 +186,6 @@ export const connectionMachine = setup({
       context.socket.send(context.deps.welcome(session, token, context.helloRef, catchup));
       context.deps.attach(session);
     },
-    /** The refusal of a handshake: `error` with its code, then close 4401 (4403 when banned). */
-    refuseHandshake: ({ context, event }) => {
-      const error = (event as unknown as { error: unknown }).error;
-      if (error instanceof ProtocolError) {
-        context.socket.send(
-          errorEvent(error.code, error.message, context.helloRef, error.extra.until),
-        );
-        const code = error.code === "banned"
-          ? CLOSE.banned
-          : error.code === "shutting_down"
-          ? CLOSE.goingAway
-          : CLOSE.unauthenticated;
-        context.socket.close(code, error.code);
-      } else {
-        context.socket.send(
-          errorEvent(
-            "internal",
-            "the server could not check the hello; try again",
-            context.helloRef,
-          ),
-        );
-        context.socket.close(CLOSE.unauthenticated, "internal");
-      }
-    },
     /** Replays frames stashed during the handshake. */
     replayBacklog: enqueueActions(({ context, enqueue }) => {
       for (const event of context.backlog) enqueue.raise(event);
@@ -260,63 +193,6 @@ export const connectionMachine = setup({
     }),
     /** `pong`. */
     replyPong: ({ context, event }) => context.socket.send(pongEvent(refOf(event))),
-    /** `error invalid`: already authenticated. */
-    refuseSecondHello: ({ context, event }) => {
-      context.socket.send(
-        errorEvent("invalid", "this connection is already authenticated", refOf(event)),
-      );
-    },
-    /** `error invalid` for a frame that did not parse. */
-    refuseBadFrame: ({ context, event }) => {
-      const { message } = event as Extract<ConnectionEvent, { type: "BAD_FRAME" }>;
-      context.socket.send(errorEvent("invalid", message, refOf(event)));
-    },
-    /** `error too_long` or `invalid` for a bad text. */
-    refuseText: ({ context, event }) => {
-      const frame = frameOf(event) as { text: string; ref?: string };
-      const problem = textProblem(frame.text, context.limits.maxText)!;
-      context.socket.send(errorEvent(problem.code, problem.message, frame.ref));
-    },
-    /** `error rate_limited`: the user's `say`/`direct` bucket is empty. */
-    refuseRateLimited: ({ context, event }) => {
-      context.socket.send(errorEvent(
-        "rate_limited",
-        `slow down: at most ${context.limits.ratePerSecond} messages per second`,
-        refOf(event),
-      ));
-    },
-    /** `error rate_limited`: the user's `join`/`leave` bucket is empty. */
-    refuseMembershipRate: ({ context, event }) => {
-      const { burst, perSecond } = context.buckets.membership.rate;
-      context.socket.send(errorEvent(
-        "rate_limited",
-        `slow down: at most ${burst} joins and leaves at once, then one every ${
-          Math.round(1000 / perSecond) / 1000
-        } seconds`,
-        refOf(event),
-      ));
-    },
-    /** `error rate_limited`: the user's `history`/`who` bucket is empty. */
-    refuseHistoryRate: ({ context, event }) => {
-      const { burst, perSecond } = context.buckets.history.rate;
-      context.socket.send(errorEvent(
-        "rate_limited",
-        `slow down: at most ${burst} history or who requests at once, then ${perSecond} a second`,
-        refOf(event),
-      ));
-    },
-    /** `error rate_limited`: the session is past its request budget; the frame is not carried out. */
-    refuseOverBudget: ({ context, event }) => {
-      context.socket.send(errorEvent(
-        "rate_limited",
-        `slow down: at most ${context.limits.requestPerSecond} requests per second ` +
-          `(bursts of ${context.limits.requestBurst}); this one was not carried out, and ` +
-          `staying past the limit for ${
-            context.limits.floodMs / 1000
-          } seconds closes the connection`,
-        refOf(event),
-      ));
-    },
     /** An accepted frame spends a token of the request budget and ends a stay past it. */
     spendRequest: assign(({ context }) => spentRequest(context, context.deps.now())),
     /**
@@ -333,15 +209,6 @@ export const connectionMachine = setup({
     pauseReading: ({ context }) => context.socket.pause?.(pauseMs(context, context.deps.now())),
     /** Before the welcome, a peer whose backlog is full is not read for a second. */
     pauseBeforeWelcome: ({ context }) => context.socket.pause?.(1000),
-    /** `error unknown_salon`. */
-    refuseUnknownSalon: ({ context, event }) => {
-      const frame = frameOf(event) as { salon?: string; ref?: string };
-      context.socket.send(errorEvent(
-        "unknown_salon",
-        `there is no salon named "${(frame.salon ?? "").slice(0, 64)}"; the welcome lists them`,
-        frame.ref,
-      ));
-    },
     /** Counts a refusal toward flood detection. */
     noteRefusal: assign(({ context }) => refusalRun(context, context.deps.now())),
     /** Raises REFUSED so that a long flood can close the socket. */
@@ -358,110 +225,9 @@ export const connectionMachine = setup({
     takeMembershipToken: ({ context }) => {
       context.buckets.membership.take(userOf(context), context.deps.now());
     },
-    /** `error rate_limited`: the user's `watch` bucket is empty. */
-    refuseWatchRate: ({ context, event }) => {
-      const { burst, perSecond } = context.buckets.watch!.rate;
-      context.socket.send(errorEvent(
-        "rate_limited",
-        `slow down: at most ${burst} watch lists at once, then ${perSecond} a second`,
-        refOf(event),
-      ));
-    },
     /** Takes one token from the user's `watch` bucket. */
     takeWatchToken: ({ context }) => {
       context.buckets.watch?.take(userOf(context), context.deps.now());
-    },
-    /** Hands a `watch` list to the server. */
-    forwardWatch: ({ context, event }) => {
-      const frame = frameOf(event) as Extract<ClientFrame, { type: "watch" }>;
-      context.deps.watch?.(context.session!, frame.ref, frame.users);
-    },
-    /** Hands a `typing` about a direct conversation to the server. */
-    forwardDirectTyping: ({ context, event }) => {
-      const frame = frameOf(event) as Extract<ClientFrame, { type: "typing" }>;
-      context.deps.typingTo?.(context.session!, frame.ref, frame.with!);
-    },
-    /** Sends a `say` to its salon. */
-    forwardSay: ({ context, event }) => {
-      const frame = frameOf(event) as Extract<ClientFrame, { type: "say" }>;
-      context.deps.salon(frame.salon)!.send({
-        type: "SAY",
-        session: context.session!,
-        ref: frame.ref,
-        text: frame.text,
-      });
-    },
-    /** Sends join, leave, who or history to its salon. */
-    forwardToSalon: ({ context, event }) => {
-      const frame = frameOf(event);
-      const session = context.session!;
-      const salon = context.deps.salon((frame as { salon: string }).salon)!;
-      const request = salonRequest(frame, session);
-      if (request) salon.send(request);
-    },
-    /** Hands a direct message to the server. */
-    forwardDirect: ({ context, event }) => {
-      const frame = frameOf(event) as Extract<ClientFrame, { type: "direct" }>;
-      context.deps.direct(context.session!, frame.ref, frame.to, frame.text);
-    },
-    /** Asks for a page of a direct conversation. */
-    forwardDirectHistory: ({ context, event }) => {
-      const frame = frameOf(event) as Extract<ClientFrame, { type: "history" }>;
-      context.deps.directHistory(context.session!, frame.ref, frame.with!, historyQuery(frame));
-    },
-    /** Records a `read` of a direct conversation (PROTOCOL 5.2). */
-    forwardDirectRead: ({ context, event }) => {
-      const frame = frameOf(event) as Extract<ClientFrame, { type: "read" }>;
-      if (context.deps.directRead) {
-        context.deps.directRead(context.session!, frame.ref, frame.with!, frame.id);
-      } else context.socket.send(errorEvent("internal", "read is not available", frame.ref));
-    },
-    /** Asks for a page of the user's conversations (PROTOCOL 5.2). */
-    forwardConversations: ({ context, event }) => {
-      const frame = frameOf(event) as Extract<ClientFrame, { type: "conversations" }>;
-      const query = { before: frame.before, limit: frame.limit ?? CONVERSATIONS_DEFAULT };
-      if (context.deps.conversations) {
-        context.deps.conversations(context.session!, frame.ref, query);
-      } else {
-        context.socket.send(errorEvent("internal", "conversations is not available", frame.ref));
-      }
-    },
-    /** Hands a moderator frame to the moderation desk. */
-    forwardModeration: ({ context, event }) => {
-      context.deps.moderate(context.session!, frameOf(event) as ModeratorFrame);
-    },
-    /** `kicked` or `banned`, then close 4403. */
-    closeSanctioned: ({ context, event }) => {
-      const { frame } = event as Extract<ConnectionEvent, { type: "SANCTIONED" }>;
-      context.socket.send(frame);
-      context.socket.close(CLOSE.banned, JSON.parse(frame).type);
-    },
-    /** Closes a session whose credentials were revoked (4401, with the reason). */
-    closeRevoked: ({ context, event }) => {
-      const { reason } = event as Extract<ConnectionEvent, { type: "REVOKED" }>;
-      context.socket.close(CLOSE.unauthenticated, reason);
-    },
-    /** Closes a flooding socket (1008). */
-    closeFlood: ({ context }) => {
-      // A session past its budget is named for that, even when its run of refusals (which may
-      // have begun with an invalid frame just before) reached the flood period first.
-      const pastBudget = context.overBudgetSince !== undefined;
-      context.socket.close(
-        CLOSE.policy,
-        pastBudget ? "too many requests for too long" : "too many refused frames",
-      );
-      context.deps.flooded?.(
-        context.session!,
-        context.address,
-        pastBudget ? "request budget" : "refused frames",
-      );
-    },
-    /** Closes a session replaced by a newer one of the same user (4409). */
-    closeReplaced: ({ context }) => {
-      context.socket.close(
-        CLOSE.replaced,
-        "session limit reached: a newer session of this user replaced this one",
-      );
     },
     /** Tells the server the session ended. */
     detach: ({ context }) => {

@@ -198,3 +198,11 @@ export type ConnectionEvent =
   | { type: "REFUSED" }
   /** A frame read while reading was paused (past the budget): dropped unparsed, still counted. */
   | { type: "DROPPED" };
+
+/**
+ * A plain action of the connection machine (no `assign`): it reads the
+ * context and the event and acts through the socket port or the effects.
+ */
+export type ConnectionAction = (
+  args: { context: ConnectionContext; event: ConnectionEvent },
+) => void;
