@@ -90,3 +90,27 @@ export async function transaction<T>(pool: Pool, fn: (sql: Sql) => Promise<T>): 
     }
   }
 }
+
+/**
+ * The pool as the adapter's modules use it: single statements in autocommit
+ * (`sql`), and transactions on a connection of their own (`tx`).
+ */
+export class MysqlDb {
+  /** Runs one statement on the pool (autocommit). */
+  readonly sql: Sql;
+  readonly #pool: Pool;
+
+  /** Works on `pool` (migrated already). */
+  constructor(pool: Pool) {
+    this.#pool = pool;
+    this.sql = new Sql(pool);
+  }
+
+  /**
+   * Runs `fn` in one transaction on a connection of its own: committed if it
+   * resolves, rolled back if it rejects. A deadlock victim is run again.
+   */
+  tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return transaction(this.#pool, fn);
+  }
+}

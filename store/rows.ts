@@ -9,6 +9,7 @@ import type { SalonPolicy } from "../config/salons.ts";
 import { mentionsOfColumn } from "./mentions_sql.ts";
 import type { Role } from "./store.ts";
 import type {
+  AuditEntry,
   AuthoredSanction,
   HistoryPage,
   SalonRecord,
@@ -16,10 +17,14 @@ import type {
   SanctionRecord,
   StoredMessage,
   UserRecord,
+  UserSummary,
 } from "./store.ts";
 
 /** A row: column name to value. */
 export type Row = Record<string, unknown>;
+
+/** The columns of `users` that {@link toUser} reads. */
+export const USER_COLUMNS = "id, username, alias, role, password_hash, created_at";
 
 /** Row to record: toUser. */
 export function toUser(row: Row | undefined): UserRecord | undefined {
@@ -31,6 +36,28 @@ export function toUser(row: Row | undefined): UserRecord | undefined {
     role: row.role as Role,
     passwordHash: String(row.password_hash),
     createdAt: Number(row.created_at),
+  };
+}
+
+/** Row to record: an account without its secrets (`id, username, alias, role`). */
+export function toUserSummary(row: Row): UserSummary {
+  return {
+    id: Number(row.id),
+    username: String(row.username),
+    alias: String(row.alias),
+    role: row.role as Role,
+  };
+}
+
+/** Row to record: a line of `audit_log`. */
+export function toAudit(row: Row): AuditEntry {
+  return {
+    at: Number(row.at),
+    actor: String(row.actor),
+    action: row.action as AuditEntry["action"],
+    target: String(row.target),
+    reason: String(row.reason),
+    via: row.via as AuditEntry["via"],
   };
 }
 
