@@ -98,9 +98,33 @@ function frameOf(text: string): Buffer {
  * and `bufferedAmount` still counts what is waiting in the socket.
  */
 function writeText(ws: NodeWs, text: string): void {
-  const socket = (ws as unknown as { _socket?: { write(b: Buffer): boolean } })._socket;
-  if (socket) socket.write(frameOf(text));
-  else ws.send(text);
+  const socket = (ws as unknown as { _socket?: CorkableSocket })._socket;
+  if (!socket) return void ws.send(text);
+  if (!corked.has(socket)) {
+    socket.cork();
+    corked.add(socket);
+    if (corked.size === 1) queueMicrotask(uncorkAll);
+  }
+  socket.write(frameOf(text));
+}
+
+/** The part of a `node:net` socket that {@link writeText} uses. */
+interface CorkableSocket {
+  write(b: Buffer): boolean;
+  cork(): void;
+  uncork(): void;
+}
+
+/**
+ * Sockets written to since the current task began. Frames for one socket in
+ * one task (an `ok` and the `direct` it acknowledges, the messages of one
+ * group commit) leave in one write once the task's synchronous work is done.
+ */
+const corked = new Set<CorkableSocket>();
+
+function uncorkAll(): void {
+  for (const socket of corked) socket.uncork();
+  corked.clear();
 }
 
 /** Longest wait for queued frames to leave before a close, ms. */
