@@ -10,7 +10,7 @@ import type { DirectResult } from "../actors/server.ts";
 import type { Session } from "../actors/session.ts";
 import { conversationsEvent, errorEvent, okEvent, readEvent } from "../protocol/events.ts";
 import { cappedHistoryEvent, HISTORY_REPLY_MAX_BYTES } from "../protocol/history_reply.ts";
-import type { ConversationQuery, HistoryQuery } from "../store/store.ts";
+import type { ConversationQuery, HistoryQuery, UserSummary } from "../store/store.ts";
 import { conversationItem } from "./catchup.ts";
 import type { HubContext } from "./hub_context.ts";
 
@@ -76,13 +76,18 @@ export function commitDirect(
   });
 }
 
-/** Answers a `history` request about the conversation of `session`'s user with `other`. */
-export function directHistory(
+/**
+ * Runs `answer` with the user named `other`, for a request of `session`
+ * about their conversation: an unknown name is answered `unknown_user`, a
+ * failure `internal` ("`failure`; try again"), logged as `what`.
+ */
+function withOtherUser(
   ctx: HubContext,
   session: Session,
   ref: string | undefined,
   other: string,
-  query: HistoryQuery,
+  failure: { what: string; message: string },
+  answer: (target: UserSummary) => Promise<void>,
 ): void {
   ctx.users.resolve(other).then(async (target) => {
     if (!target) {
@@ -91,6 +96,23 @@ export function directHistory(
       );
       return;
     }
+    await answer(target);
+  }).catch((e) => {
+    ctx.log.error(`${failure.what} failed: ${e}`);
+    session.send(errorEvent("internal", `${failure.message}; try again`, ref));
+  });
+}
+
+/** Answers a `history` request about the conversation of `session`'s user with `other`. */
+export function directHistory(
+  ctx: HubContext,
+  session: Session,
+  ref: string | undefined,
+  other: string,
+  query: HistoryQuery,
+): void {
+  const failure = { what: "direct history", message: "history could not be read" };
+  withOtherUser(ctx, session, ref, other, failure, async (target) => {
     const page = await ctx.store.directHistory(session.user.id, target.id, query);
     session.send(cappedHistoryEvent(
       { with: target.username },
@@ -106,9 +128,6 @@ export function directHistory(
       HISTORY_REPLY_MAX_BYTES,
       query.after === undefined ? "before" : "after",
     ));
-  }).catch((e) => {
-    ctx.log.error(`direct history failed: ${e}`);
-    session.send(errorEvent("internal", "history could not be read; try again", ref));
   });
 }
 
@@ -125,13 +144,8 @@ export function directRead(
   other: string,
   id: number,
 ): void {
-  ctx.users.resolve(other).then(async (target) => {
-    if (!target) {
-      session.send(
-        errorEvent("unknown_user", `there is no user named "${other.slice(0, 64)}"`, ref),
-      );
-      return;
-    }
+  const failure = { what: "direct read marker", message: "the read marker could not be stored" };
+  withOtherUser(ctx, session, ref, other, failure, async (target) => {
     const { outcome, lastRead, latest } = await ctx.store.markRead({
       userId: session.user.id,
       otherId: target.id,
@@ -152,9 +166,6 @@ export function directRead(
     if (outcome !== "moved") return;
     const frame = readEvent({ with: target.username }, lastRead);
     for (const s of ctx.sessionsOf(session.user.id)) if (s !== session) s.send(frame);
-  }).catch((e) => {
-    ctx.log.error(`direct read marker failed: ${e}`);
-    session.send(errorEvent("internal", "the read marker could not be stored; try again", ref));
   });
 }
 

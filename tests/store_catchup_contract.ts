@@ -9,20 +9,15 @@
  */
 
 import assert from "node:assert/strict";
-import { DEFAULT_SALONS, parseSalons } from "../config/salons.ts";
 import {
   type ConversationPage,
   type HistoryPage,
   type NewMessage,
-  type Role,
-  type SalonRecord,
   type Store,
   UNREAD_MAX,
   type UserRecord,
 } from "../store/store.ts";
-
-const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
-const HASH = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g";
+import { contractCases, createUser, seededSalons, T0 } from "./store_fixture.ts";
 
 /** Registers the catch-up contract cases for one adapter (`ignore`: registered but skipped). */
 export function storeCatchupContract(
@@ -30,26 +25,11 @@ export function storeCatchupContract(
   open: () => Promise<Store>,
   opts: { ignore?: boolean } = {},
 ): void {
-  const test = (name: string, fn: (store: Store) => Promise<void>) =>
-    Deno.test(
-      { name: `store contract (${adapterName}): ${name}`, ignore: opts.ignore },
-      async () => {
-        const store = await open();
-        try {
-          await fn(store);
-        } finally {
-          await store.close();
-        }
-      },
-    );
+  const test = contractCases(adapterName, open, opts);
 
-  const user = (store: Store, username: string, alias = username, role: Role = "member") =>
-    store.createUser({ username, alias, passwordHash: HASH, role }, T0);
+  const user = createUser;
 
-  const seeded = async (store: Store): Promise<Record<string, SalonRecord>> => {
-    const salons = await store.syncSalons(parseSalons(DEFAULT_SALONS), T0);
-    return Object.fromEntries(salons.map((s) => [s.name, s]));
-  };
+  const seeded = seededSalons;
 
   const said = (salonId: number, u: UserRecord, text: string, at = T0): NewMessage => ({
     kind: "salon",

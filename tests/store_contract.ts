@@ -9,13 +9,12 @@
 
 import assert from "node:assert/strict";
 import { DEFAULT_SALONS, parseSalons } from "../config/salons.ts";
-import { ConflictError, type Role, type Store, type UserRecord } from "../store/store.ts";
+import { ConflictError, type Store, type UserRecord } from "../store/store.ts";
+import { contractCases, createUser, HASH, seededSalons, T0 } from "./store_fixture.ts";
 
-const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 const MAX_IDLE = 30 * DAY;
-const HASH = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g";
 
 /** Registers the contract cases for one adapter (`ignore`: registered but skipped). */
 export function storeContract(
@@ -23,27 +22,11 @@ export function storeContract(
   open: () => Promise<Store>,
   opts: { ignore?: boolean } = {},
 ): void {
-  const test = (name: string, fn: (store: Store) => Promise<void>) =>
-    Deno.test(
-      { name: `store contract (${adapterName}): ${name}`, ignore: opts.ignore },
-      async () => {
-        const store = await open();
-        try {
-          await fn(store);
-        } finally {
-          await store.close();
-        }
-      },
-    );
+  const test = contractCases(adapterName, open, opts);
 
-  const user = (store: Store, username: string, alias = username, role: Role = "member") =>
-    store.createUser({ username, alias, passwordHash: HASH, role }, T0);
+  const user = createUser;
 
-  // Opens a store with the five default salons and returns them by name.
-  const seeded = async (store: Store) => {
-    const salons = await store.syncSalons(parseSalons(DEFAULT_SALONS), T0);
-    return Object.fromEntries(salons.map((s) => [s.name, s]));
-  };
+  const seeded = seededSalons;
 
   const sorted = (ids: number[]) => [...ids].sort((a, b) => a - b);
 

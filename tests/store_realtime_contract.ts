@@ -9,21 +9,17 @@
  */
 
 import assert from "node:assert/strict";
-import { DEFAULT_SALONS, parseSalons } from "../config/salons.ts";
 import type {
   HistoryPage,
   NewMessage,
-  Role,
-  SalonRecord,
   SalonUserRow,
   Store,
   StoredMessage,
   UserRecord,
 } from "../store/store.ts";
+import { contractCases, createUser, seededSalons, T0 } from "./store_fixture.ts";
 
-const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
 const MINUTE = 60_000;
-const HASH = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g";
 
 /** Registers the real-time contract cases for one adapter (`ignore`: registered but skipped). */
 export function storeRealtimeContract(
@@ -31,27 +27,11 @@ export function storeRealtimeContract(
   open: () => Promise<Store>,
   opts: { ignore?: boolean } = {},
 ): void {
-  const test = (name: string, fn: (store: Store) => Promise<void>) =>
-    Deno.test(
-      { name: `store contract (${adapterName}): ${name}`, ignore: opts.ignore },
-      async () => {
-        const store = await open();
-        try {
-          await fn(store);
-        } finally {
-          await store.close();
-        }
-      },
-    );
+  const test = contractCases(adapterName, open, opts);
 
-  const user = (store: Store, username: string, alias = username, role: Role = "member") =>
-    store.createUser({ username, alias, passwordHash: HASH, role }, T0);
+  const user = createUser;
 
-  // The five default salons, by name.
-  const seeded = async (store: Store): Promise<Record<string, SalonRecord>> => {
-    const salons = await store.syncSalons(parseSalons(DEFAULT_SALONS), T0);
-    return Object.fromEntries(salons.map((s) => [s.name, s]));
-  };
+  const seeded = seededSalons;
 
   // An id no salon has.
   const unknownSalonId = async (store: Store) =>
