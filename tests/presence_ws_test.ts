@@ -13,24 +13,11 @@ import {
   type Frame,
   http,
   loginHttp,
-  registerHttp,
-  session,
   startTestServer,
   type TestClient,
-  type TestServer,
   withRef,
 } from "./ws_client.ts";
-
-const pw = (name: string) => `${name} secret password`;
-const alias = (name: string) => name[0].toUpperCase() + name.slice(1);
-
-async function users(srv: TestServer, ...names: string[]): Promise<void> {
-  for (const name of names) await registerHttp(srv.url, name, alias(name), pw(name));
-}
-
-function login(srv: TestServer, name: string) {
-  return session(srv, { username: name, password: pw(name) }, name);
-}
+import { login, pw, users } from "./ws_users.ts";
 
 /** Frames received so far (after a ping round trip) matching `predicate`. */
 async function receivedSoFar(client: TestClient, predicate: (f: Frame) => boolean) {

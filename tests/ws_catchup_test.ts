@@ -12,28 +12,17 @@ import {
   assertErrorFrame,
   assertServed,
   type Frame,
-  registerHttp,
   session,
   startTestServer,
   type TestClient,
-  type TestServer,
 } from "./ws_client.ts";
+import { login, users } from "./ws_users.ts";
 
-const pw = (name: string) => `${name} secret password`;
-const alias = (name: string) => name[0].toUpperCase() + name.slice(1);
 const FAST = {
   CAUSERIE_RATE_BURST: "100",
   CAUSERIE_RATE_PER_SECOND: "100",
   CAUSERIE_REQUEST_BURST: "500",
 };
-
-async function users(srv: TestServer, ...names: string[]): Promise<void> {
-  for (const name of names) await registerHttp(srv.url, name, alias(name), pw(name));
-}
-
-function login(srv: TestServer, name: string, label = name) {
-  return session(srv, { username: name, password: pw(name) }, label);
-}
 
 function salonNamed(welcome: Frame, name: string): Frame {
   const s = (welcome.salons as Frame[]).find((x) => x.name === name);

@@ -21,6 +21,7 @@ import {
   WAIT_MS,
   withRef,
 } from "./ws_client.ts";
+import { pw } from "./ws_users.ts";
 
 /**
  * For tests about other limits that send more frames than the per-session
@@ -28,8 +29,6 @@ import {
  * to interfere. The budget itself is tested in tests/abuse/request_budget_test.ts.
  */
 const BIG_REQUEST_BUDGET = { CAUSERIE_REQUEST_BURST: "100000" };
-
-const pw = (name: string) => `${name} secret password`;
 
 /** Registers `name` over HTTP and opens a session with a password hello. */
 async function member(

@@ -6,27 +6,8 @@
 
 import assert from "node:assert/strict";
 import { manualClock } from "./helpers.ts";
-import {
-  type Frame,
-  registerHttp,
-  session,
-  startTestServer,
-  type TestClient,
-  type TestServer,
-} from "./ws_client.ts";
-
-const pw = (name: string) => `${name} secret password`;
-const alias = (name: string) => name[0].toUpperCase() + name.slice(1);
-
-/** Registers users over HTTP, each with alias `Name` and password {@link pw}. */
-async function users(srv: TestServer, ...names: string[]): Promise<void> {
-  for (const name of names) await registerHttp(srv.url, name, alias(name), pw(name));
-}
-
-/** A password hello for a user registered with {@link users}. */
-function login(srv: TestServer, name: string, label = name) {
-  return session(srv, { username: name, password: pw(name) }, label);
-}
+import { type Frame, startTestServer, type TestClient } from "./ws_client.ts";
+import { login, users } from "./ws_users.ts";
 
 /** `say` and wait for its `ok`; returns the new id. */
 async function say(client: TestClient, salon: string, text: string): Promise<number> {

@@ -13,26 +13,13 @@ import {
   http,
   loginHttp,
   ofType,
-  registerHttp,
   session,
   startTestServer,
   type TestClient,
   type TestServer,
   withRef,
 } from "./ws_client.ts";
-
-const pw = (name: string) => `${name} secret password`;
-const alias = (name: string) => name[0].toUpperCase() + name.slice(1);
-
-/** Registers users over HTTP, each with alias `Name` and password {@link pw}. */
-async function users(srv: TestServer, ...names: string[]): Promise<void> {
-  for (const name of names) await registerHttp(srv.url, name, alias(name), pw(name));
-}
-
-/** A password hello for a user registered with {@link users}. */
-function login(srv: TestServer, name: string, label = name) {
-  return session(srv, { username: name, password: pw(name) }, label);
-}
+import { login, pw, users } from "./ws_users.ts";
 
 /** A token hello. */
 function resume(srv: TestServer, token: string, label: string) {

@@ -13,8 +13,7 @@ import {
   type TestServer,
   withRef,
 } from "./ws_client.ts";
-
-const pw = (name: string) => `${name} secret password`;
+import { pw } from "./ws_users.ts";
 
 /** Registers over the socket; resolves with the client and its welcome. */
 async function registerWs(
