@@ -97,12 +97,15 @@ function frameOf(text: string): Buffer {
  * frames (pings, close) synchronously and whole, so frames never interleave,
  * and `bufferedAmount` still counts what is waiting in the socket.
  */
-function writeText(ws: NodeWs, text: string): void {
+function writeText(ws: NodeWs, text: string, flushed: () => void): void {
   const socket = (ws as unknown as { _socket?: CorkableSocket })._socket;
-  if (!socket) return void ws.send(text);
+  if (!socket) {
+    ws.send(text);
+    return flushed();
+  }
   if (!corked.has(socket)) {
     socket.cork();
-    corked.add(socket);
+    corked.set(socket, flushed);
     if (corked.size === 1) queueMicrotask(uncorkAll);
   }
   socket.write(frameOf(text));
@@ -116,15 +119,24 @@ interface CorkableSocket {
 }
 
 /**
- * Sockets written to since the current task began. Frames for one socket in
- * one task (an `ok` and the `direct` it acknowledges, the messages of one
- * group commit) leave in one write once the task's synchronous work is done.
+ * Sockets written to since the current task began, each with what to check
+ * once its frames are handed to the kernel. Frames for one socket in one task
+ * (an `ok` and the `direct` it acknowledges, the messages of one group
+ * commit) leave in one write once the task's synchronous work is done. Until
+ * then they count in `bufferedAmount`, so the slow-consumer check waits for
+ * the uncork: corked bytes are not unread bytes.
  */
-const corked = new Set<CorkableSocket>();
+const corked = new Map<CorkableSocket, () => void>();
 
 function uncorkAll(): void {
-  for (const socket of corked) socket.uncork();
+  const batch = [...corked];
   corked.clear();
+  for (const [socket, flushed] of batch) {
+    try {
+      socket.uncork();
+      flushed();
+    } catch { /* a socket destroyed meanwhile: nothing to flush or check */ }
+  }
 }
 
 /** Longest wait for queued frames to leave before a close, ms. */
@@ -169,6 +181,15 @@ export function socketPort(ws: NodeWs, abandoned: () => void): {
       ws.once("close", () => clearTimeout(cut));
     }
   };
+  /** Once frames are out of the cork: past the limit, the peer is a slow consumer. */
+  const checkUnread = () => {
+    if (closing || ws.bufferedAmount <= SLOW_CONSUMER_BYTES) return;
+    closing = true;
+    closeNow(CLOSE.policy, "slow consumer: too much unread data");
+    abandoned();
+    const cut = setTimeout(() => ws.terminate(), SLOW_CONSUMER_GRACE_MS);
+    ws.once("close", () => clearTimeout(cut));
+  };
   return {
     unsent: () => ws.bufferedAmount,
     pause(ms) {
@@ -195,16 +216,9 @@ export function socketPort(ws: NodeWs, abandoned: () => void): {
     send(frame) {
       if (closing || ws.readyState !== ws.OPEN) return;
       try {
-        writeText(ws, frame);
+        writeText(ws, frame, checkUnread);
       } catch {
         return;
-      }
-      if (ws.bufferedAmount > SLOW_CONSUMER_BYTES) {
-        closing = true;
-        closeNow(CLOSE.policy, "slow consumer: too much unread data");
-        abandoned();
-        const cut = setTimeout(() => ws.terminate(), SLOW_CONSUMER_GRACE_MS);
-        ws.once("close", () => clearTimeout(cut));
       }
     },
     close(code, reason) {

@@ -13,7 +13,7 @@
  */
 
 import type { StatementSync } from "node:sqlite";
-import type { Sql } from "./mysql_sql.ts";
+import { runChunked, type Sql } from "./mysql_sql.ts";
 import { type Mention, UNREAD_MENTIONS_CAP } from "./store.ts";
 
 /** The `messages.mentions` value of a message: usernames joined by a space, or NULL. */
@@ -86,18 +86,14 @@ export async function mysqlInsertMentions(
   sql: Sql,
   rows: ReadonlyArray<[userId: number, salonId: number, messageId: number]>,
 ): Promise<void> {
-  let done = 0;
-  for (let size = 256; size >= 1; size >>= 1) {
-    while (rows.length - done >= size) {
-      const chunk = rows.slice(done, done + size);
-      await sql.run(
-        "INSERT INTO message_mentions (user_id, salon_id, message_id) VALUES " +
-          chunk.map(() => "(?, ?, ?)").join(", "),
-        chunk.flat(),
-      );
-      done += size;
-    }
-  }
+  await runChunked(
+    sql,
+    rows,
+    (n) =>
+      "INSERT INTO message_mentions (user_id, salon_id, message_id) VALUES " +
+      Array.from({ length: n }, () => "(?, ?, ?)").join(", "),
+    (chunk) => chunk.flat(),
+  );
 }
 
 /** SQLite: before a purge deletes a user's salon messages, the mention rows of those messages. */

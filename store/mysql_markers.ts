@@ -12,7 +12,7 @@
  */
 
 import { conversationPage, pageAfter, readOutcome, toConversation } from "./catchup_rows.ts";
-import type { Param, Sql } from "./mysql_sql.ts";
+import { type Param, runChunked, type Sql } from "./mysql_sql.ts";
 import {
   type ConversationPage,
   type ConversationQuery,
@@ -82,27 +82,28 @@ export async function afterBatch(sql: Sql, batch: NewMessage[], ids: number[]): 
       }
     }
   });
-  if (salonMarkers.size > 0) {
-    const rows = [...salonMarkers.values()];
-    await sql.run(
-      `INSERT INTO read_markers (user_id, salon_id, last_read) VALUES ${
-        rows.map(() => "(?, ?, ?)").join(", ")
-      } ON DUPLICATE KEY UPDATE last_read = GREATEST(last_read, VALUES(last_read))`,
-      rows.flat(),
-    );
-  }
-  if (conversations.length > 0) {
-    // MySQL applies the assignments left to right: `at` is decided before latest_id changes.
-    await sql.run(
+  const values = (n: number, row: string) => Array.from({ length: n }, () => row).join(", ");
+  await runChunked(
+    sql,
+    [...salonMarkers.values()],
+    (n) =>
+      `INSERT INTO read_markers (user_id, salon_id, last_read) VALUES ${values(n, "(?, ?, ?)")}
+       ON DUPLICATE KEY UPDATE last_read = GREATEST(last_read, VALUES(last_read))`,
+    (chunk) => chunk.flat(),
+  );
+  // MySQL applies the assignments left to right: `at` is decided before latest_id changes.
+  await runChunked(
+    sql,
+    conversations,
+    (n) =>
       `INSERT INTO conversations (user_id, other_id, latest_id, at, last_read) VALUES ${
-        conversations.map(() => "(?, ?, ?, ?, ?)").join(", ")
+        values(n, "(?, ?, ?, ?, ?)")
       } ON DUPLICATE KEY UPDATE
          at = IF(VALUES(latest_id) > latest_id, VALUES(at), at),
          latest_id = GREATEST(latest_id, VALUES(latest_id)),
          last_read = GREATEST(last_read, VALUES(last_read))`,
-      conversations.flat(),
-    );
-  }
+    (chunk) => chunk.flat(),
+  );
 }
 
 /** Applies a `read` inside the transaction of `sql` (see Store.markRead). */

@@ -114,3 +114,26 @@ export class MysqlDb {
     return transaction(this.#pool, fn);
   }
 }
+
+/**
+ * Runs a multi-row statement over `rows` in chunks of 256, 128, … 1 rows:
+ * `statement(n)` is the text for `n` rows, `rowsOf(chunk)` its parameters.
+ * mysql2 prepares and caches every distinct text on each connection, and the
+ * server caps prepared statements (`max_prepared_stmt_count`): with these
+ * sizes one statement has at most nine texts, whatever the batch sizes.
+ */
+export async function runChunked<R>(
+  sql: Sql,
+  rows: readonly R[],
+  statement: (n: number) => string,
+  params: (chunk: readonly R[]) => Param[],
+): Promise<void> {
+  let done = 0;
+  for (let size = 256; size >= 1; size >>= 1) {
+    while (rows.length - done >= size) {
+      const chunk = rows.slice(done, done + size);
+      await sql.run(statement(size), params(chunk));
+      done += size;
+    }
+  }
+}
