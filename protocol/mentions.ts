@@ -59,9 +59,19 @@ function charBefore(text: string, end: number): string {
 /** Whether an `@` at `at` may start a mention. */
 function boundaryBefore(text: string, at: number): boolean {
   if (at === 0) return true;
+  let end = at;
+  // An emoji's variation selector (U+FE0F, U+FE0E) or joiner is a mark, not a word: `❤️@alice`.
+  while (end > 0 && EMOJI_TAIL.has(text[end - 1])) end--;
+  if (end < at) return end === 0 || PICTOGRAPH.test(charBefore(text, end));
   const c = charBefore(text, at);
   return !GLUED_BEFORE.has(c) && !WORD_CHAR.test(c);
 }
+
+/** What may follow a pictograph inside one emoji: variation selectors and the zero-width joiner. */
+const EMOJI_TAIL = new Set(["\uFE0F", "\uFE0E", "\u200D"]);
+
+/** A pictograph (the base of an emoji). */
+const PICTOGRAPH = /\p{Extended_Pictographic}/u;
 
 /** Whether a name may end at `end`: the end of the text or a character outside words. */
 function boundaryAfter(text: string, end: number): boolean {

@@ -33,6 +33,11 @@ Deno.test("mentions: @username at the start, after spaces and punctuation, befor
   assert.deepEqual(mentioned("line\n@alice\tthen"), ["alice"]);
   assert.deepEqual(mentioned("@alice:"), ["alice"]);
   assert.deepEqual(mentioned("👋@alice"), ["alice"]);
+  // An emoji with its variation selector, or a ZWJ sequence, before the @ (review finding).
+  assert.deepEqual(mentioned("❤️@alice"), ["alice"]);
+  assert.deepEqual(mentioned("👩‍💻@alice"), ["alice"]);
+  // A variation selector after a letter is still inside a word.
+  assert.deepEqual(mentioned("a\uFE0F@alice"), []);
 });
 
 Deno.test("mentions: a sentence may end right after the name (trailing dots and hyphens)", () => {
