@@ -57,7 +57,7 @@ export function Sidebar(): JSX.Element {
                   class={`entry${active === key ? " active" : ""}${s.member ? "" : " outside"}`}
                   aria-current={active === key ? "page" : undefined}
                 >
-                  <span class="name">{s.name}</span> {note && <span class="note">({note})</span>}
+                  <span class="name">{s.name}</span> {note && <span class="state">({note})</span>}
                   {" "}
                   {s.member && <Badges unread={s.unread} mentions={s.mentions} />}
                 </a>
