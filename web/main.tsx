@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The browser entry point: builds the chat on the page's WebSocket, keeps
  * the token (tab session, or localStorage with "remember me") and renders.

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The root view: the login or register screen, or the chat (sidebar,
  * conversation, banners), with the keyboard shortcuts: Alt+Up/Down between

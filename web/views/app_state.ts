@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The view layer's shared state: the chat, the browser services it was
  * given, and which screen shows (login, register, chat).

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * What concerns the whole session: the connection state (role="status"),
  * kicked / banned / shutdown (role="alert"), and announcements.

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The open conversation: its header (name, counts, leave), the Join /
  * Request to join panel for a salon one is not in, the messages, who is

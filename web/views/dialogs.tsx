@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * Dialogs: jump to a conversation (Ctrl+K) and the account (change
  * password, log out). Native `<dialog>` opened modal: Escape closes it and

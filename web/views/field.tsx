@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * A labelled input with its error shown next to it (and tied to it with
  * aria-describedby, so a screen reader reads it too).

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The login and register forms. Every refusal is shown next to the field it
  * concerns (or above the button), a 429 with the time to wait.

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The open conversation's messages: a `role="log"` div around the list,
  * with only a window of the history in the DOM (at most {@link WINDOW}

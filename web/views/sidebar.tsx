@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The sidebar: the salons (a navigation region "Salons" whose entries are
  * named after the salon first), the direct conversations, and, for
