@@ -104,9 +104,13 @@ export function messages(page: Page, text: string): Locator {
   return log(page).getByText(text);
 }
 
-/** Waits until `text` shows in the open conversation. */
-export async function seeMessage(page: Page, text: string): Promise<void> {
-  await messages(page, text).first().waitFor();
+/** Waits until `text` shows in the open conversation (for at most `timeoutMs`). */
+export async function seeMessage(
+  page: Page,
+  text: string,
+  timeoutMs = UI_TIMEOUT_MS,
+): Promise<void> {
+  await messages(page, text).first().waitFor({ timeout: timeoutMs });
 }
 
 /** Asserts that `text` shows exactly once in the open conversation. */
