@@ -204,6 +204,9 @@ export async function runBrowserTest(
       }
     } catch (error) {
       await screenshots(name, tabs);
+      for (const tab of tabs) {
+        for (const e of tab.errors) console.error(`e2e: ${tab.label}: ${e}`);
+      }
       throw error;
     }
   } finally {
