@@ -5,9 +5,11 @@ FROM denoland/deno:2.9.6
 WORKDIR /app
 COPY deno.json deno.lock ./
 COPY . .
-# Install the locked npm dependencies into node_modules and type-check once. The code stays
+# Install the locked npm dependencies into node_modules, type-check once and build the browser
+# client (web/dist/; `task start` then finds it up to date and writes nothing). The code stays
 # owned by root and read-only for the server's user: only /data is writable.
-RUN deno install --frozen --entrypoint main.ts cli/main.ts \
+RUN deno install --frozen --entrypoint main.ts cli/main.ts web/main.tsx \
+  && deno task build \
   && mkdir -p /data \
   && chown deno:deno /data \
   && chmod 0700 /data \

@@ -18,6 +18,7 @@ import { adminRoutes } from "./admin.ts";
 import { opsRoutes } from "./ops.ts";
 import type { Hub } from "../runtime/hub.ts";
 import { type WsDeps, type WsOptions, wsRoute } from "./ws.ts";
+import { type WebOptions, webRoutes } from "./web.ts";
 
 /** What the application needs. */
 export interface AppOptions {
@@ -37,13 +38,16 @@ export interface AppOptions {
   wsDeps?: WsDeps;
   /** Proxies whose `X-Forwarded-For`/`Forwarded` are believed (default: none). */
   trustedProxies?: TrustedProxies;
+  /** The browser client's files (default: web/dist/). */
+  web?: WebOptions;
 }
 
 /**
  * Security headers on every HTTP response: no MIME sniffing, no referrer, a
  * CSP that allows nothing and no framing (the API serves JSON, never a page),
  * and no caching of `/api` and `/admin` answers (tokens, private data). Not on
- * the WebSocket upgrade, whose 101 answer carries no content.
+ * the WebSocket upgrade, whose 101 answer carries no content. A route that
+ * sets its own Content-Security-Policy (the browser client's page) keeps it.
  */
 export function securityHeaders(): MiddlewareHandler {
   const headers = secureHeaders({
@@ -64,13 +68,16 @@ export function securityHeaders(): MiddlewareHandler {
   });
   return async (c, next) => {
     if (c.req.header("upgrade")?.toLowerCase() === "websocket") return await next();
+    let ownCsp: string | null = null;
     await headers(c, async () => {
       await next();
+      ownCsp = c.res.headers.get("Content-Security-Policy");
       const path = c.req.path;
       if (path.startsWith("/api/") || path.startsWith("/admin/")) {
         c.res.headers.set("Cache-Control", "no-store");
       }
     });
+    if (ownCsp) c.res.headers.set("Content-Security-Policy", ownCsp);
   };
 }
 
@@ -99,6 +106,7 @@ export function createApp(opts: AppOptions): Hono {
     );
   }
   app.route("/", opsRoutes(opts.store, isShuttingDown));
+  app.route("/", webRoutes(opts.web));
 
   return withErrorHandling(app, opts.log);
 }

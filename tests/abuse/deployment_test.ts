@@ -10,7 +10,9 @@ import { ROOT, startServer } from "../server_process.ts";
 /** The arguments of `deno task start`, as deno.json writes them, without the leading `deno`. */
 async function startTaskArgs(): Promise<string[]> {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
-  const words = (config.tasks.start as string).split(/\s+/);
+  // `start` is `{command, dependencies: ["build"]}` (the browser client is built first) or a string.
+  const task = config.tasks.start as string | { command: string; dependencies?: string[] };
+  const words = (typeof task === "string" ? task : task.command).split(/\s+/);
   assert.equal(words[0], "deno");
   return words.slice(1);
 }

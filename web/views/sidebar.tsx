@@ -1,0 +1,137 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/**
+ * The sidebar: the salons (a navigation region "Salons" whose entries are
+ * named after the salon first), the direct conversations, and, for
+ * moderators, the join requests (region "Moderation").
+ *
+ * @module
+ */
+
+import type { JSX } from "preact";
+import { directKey, salonKey } from "../core/keys.ts";
+import type { SalonState } from "../core/stores/salons.ts";
+import { useApp } from "./app_state.ts";
+
+/** The hash of a conversation's address. */
+export function hrefOf(key: string): string {
+  return key.startsWith("s:")
+    ? `#/s/${encodeURIComponent(key.slice(2))}`
+    : `#/d/${encodeURIComponent(key.slice(2))}`;
+}
+
+function state(s: SalonState): string {
+  if (s.member) return "";
+  return s.pending ? "request pending" : "not a member";
+}
+
+function Badges(p: { unread: number; mentions: number }): JSX.Element | null {
+  if (!p.unread && !p.mentions) return null;
+  return (
+    <span class="badges">
+      {p.mentions > 0 && (
+        <span class="badge mention">
+          {p.mentions} {p.mentions === 1 ? "mention" : "mentions"}
+        </span>
+      )}
+      {p.unread > 0 && <span class="badge">{p.unread >= 1000 ? "999+" : p.unread} unread</span>}
+    </span>
+  );
+}
+
+/** The list of salons and conversations. */
+export function Sidebar(): JSX.Element {
+  const { chat } = useApp();
+  const active = chat.salons.active.value;
+  const directs = chat.salons.directs.value;
+  return (
+    <div class="sidebar-inner">
+      <nav aria-label="Salons">
+        <h2 class="section-title">Salons</h2>
+        <ul>
+          {chat.salons.salons.value.map((s) => {
+            const key = salonKey(s.name);
+            const note = state(s);
+            return (
+              <li key={s.name}>
+                <a
+                  href={hrefOf(key)}
+                  class={`entry${active === key ? " active" : ""}${s.member ? "" : " outside"}`}
+                  aria-current={active === key ? "page" : undefined}
+                >
+                  <span class="name">{s.name}</span> {note && <span class="state">({note})</span>}
+                  {" "}
+                  {s.member && <Badges unread={s.unread} mentions={s.mentions} />}
+                </a>
+              </li>
+            );
+          })}
+        </ul>
+      </nav>
+      {directs.length > 0 && (
+        <nav aria-label="Direct messages">
+          <h2 class="section-title">Direct messages</h2>
+          <ul>
+            {directs.map((d) => {
+              const key = directKey(d.with.username);
+              return (
+                <li key={d.with.username}>
+                  <a
+                    href={hrefOf(key)}
+                    class={`entry${active === key ? " active" : ""}`}
+                    aria-current={active === key ? "page" : undefined}
+                  >
+                    <span class="name">{d.with.alias}</span>{" "}
+                    <Badges unread={d.unread} mentions={0} />
+                  </a>
+                </li>
+              );
+            })}
+          </ul>
+        </nav>
+      )}
+      <ModerationPanel />
+    </div>
+  );
+}
+
+/** Join requests waiting for a decision (moderators and admins). */
+function ModerationPanel(): JSX.Element | null {
+  const { chat } = useApp();
+  const role = chat.session.user.value?.role;
+  if (!role || role === "member") return null;
+  const requests = chat.moderation.requests.value;
+  return (
+    <section aria-labelledby="moderation-title" class="moderation">
+      <h2 id="moderation-title" class="section-title">Moderation</h2>
+      {requests.length === 0 ? <p class="muted">No join request waiting.</p> : (
+        <ul>
+          {requests.map((r) => (
+            <li key={`${r.salon}/${r.username}`} class="request">
+              <span id={`req-${r.salon}-${r.username}`}>
+                <strong>{r.alias}</strong> ({r.username}) asks to join <strong>{r.salon}</strong>
+              </span>
+              <span class="actions">
+                <button
+                  type="button"
+                  aria-describedby={`req-${r.salon}-${r.username}`}
+                  onClick={() => chat.decide(r.salon, r.username, true)}
+                >
+                  Accept
+                </button>
+                <button
+                  type="button"
+                  class="secondary"
+                  aria-describedby={`req-${r.salon}-${r.username}`}
+                  onClick={() => chat.decide(r.salon, r.username, false)}
+                >
+                  Reject
+                </button>
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
