@@ -9,7 +9,7 @@
 import { launchChromium } from "./browser.ts";
 import { session, startTestServer } from "../ws_client.ts";
 import { pw, users } from "../ws_users.ts";
-import { home, logIn, openSalon, seeMessage } from "./ui.ts";
+import { home, logIn, openSalon, salonEntry, seeMessage } from "./ui.ts";
 
 /** Where the picture goes. */
 export const SCREENSHOT = new URL("../../docs/client.png", import.meta.url);
@@ -52,6 +52,9 @@ async function main(): Promise<void> {
       }
       await seeMessage(page, text);
     }
+    // The client sends its read marker shortly after the messages show: let the badge clear.
+    await salonEntry(page, "Général").filter({ hasNotText: "unread" }).waitFor({ timeout: 5_000 })
+      .catch(() => console.error("the open salon still shows unread messages"));
     await page.screenshot({ path: SCREENSHOT.pathname });
     await context.close();
     console.log(`wrote ${SCREENSHOT.pathname}`);
