@@ -12,6 +12,7 @@ import type { JSX } from "preact";
 import { directKey, salonKey } from "../core/keys.ts";
 import type { SalonState } from "../core/stores/salons.ts";
 import { useApp } from "./app_state.ts";
+import { ModerationPanel } from "./moderation_panel.tsx";
 
 /** The hash of a conversation's address. */
 export function hrefOf(key: string): string {
@@ -92,46 +93,5 @@ export function Sidebar(): JSX.Element {
       )}
       <ModerationPanel />
     </div>
-  );
-}
-
-/** Join requests waiting for a decision (moderators and admins). */
-function ModerationPanel(): JSX.Element | null {
-  const { chat } = useApp();
-  const role = chat.session.user.value?.role;
-  if (!role || role === "member") return null;
-  const requests = chat.moderation.requests.value;
-  return (
-    <section aria-labelledby="moderation-title" class="moderation">
-      <h2 id="moderation-title" class="section-title">Moderation</h2>
-      {requests.length === 0 ? <p class="muted">No join request waiting.</p> : (
-        <ul>
-          {requests.map((r) => (
-            <li key={`${r.salon}/${r.username}`} class="request">
-              <span id={`req-${r.salon}-${r.username}`}>
-                <strong>{r.alias}</strong> ({r.username}) asks to join <strong>{r.salon}</strong>
-              </span>
-              <span class="actions">
-                <button
-                  type="button"
-                  aria-describedby={`req-${r.salon}-${r.username}`}
-                  onClick={() => chat.decide(r.salon, r.username, true)}
-                >
-                  Accept
-                </button>
-                <button
-                  type="button"
-                  class="secondary"
-                  aria-describedby={`req-${r.salon}-${r.username}`}
-                  onClick={() => chat.decide(r.salon, r.username, false)}
-                >
-                  Reject
-                </button>
-              </span>
-            </li>
-          ))}
-        </ul>
-      )}
-    </section>
   );
 }
