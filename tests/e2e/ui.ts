@@ -127,7 +127,10 @@ export function moderation(page: Page): Locator {
 /** Shows the moderator panel: already there, or behind a control named "Moderation". */
 export async function openModeration(page: Page): Promise<Locator> {
   const panel = moderation(page);
-  if (!(await panel.isVisible())) await control(page, "Moderation").click();
+  const opener = control(page, "Moderation");
+  // The panel appears once the welcome says the user moderates: wait for it or for its opener.
+  await panel.or(opener).first().waitFor({ timeout: UI_TIMEOUT_MS });
+  if (!(await panel.isVisible())) await opener.click();
   await panel.waitFor();
   return panel;
 }
