@@ -11,10 +11,11 @@ import { type Clock, Connection, type SocketLike, systemClock } from "./connecti
 import type { ChatContext, PendingRequest } from "./handlers/context.ts";
 import { dispatch } from "./handlers/index.ts";
 import { unreadAbove } from "./handlers/message_events.ts";
-import { type ConversationKey, target } from "./keys.ts";
+import { type ConversationKey, directKey, target } from "./keys.ts";
 import { ComposerStore } from "./stores/composer.ts";
 import { MessagesStore } from "./stores/messages.ts";
 import { ModerationStore } from "./stores/moderation.ts";
+import { PeopleStore, Watcher } from "./stores/people.ts";
 import { PresenceStore } from "./stores/presence.ts";
 import { SalonsStore } from "./stores/salons.ts";
 import { SessionStore } from "./stores/session.ts";
@@ -25,6 +26,8 @@ export const TYPING_EVERY_MS = 3000;
 export const READ_DELAY_MS = 400;
 /** A page of history. */
 export const PAGE = 50;
+/** Members asked of each salon when looking for someone to write to (PROTOCOL 5.1 `who` `limit`). */
+export const WHO_LIMIT = 200;
 
 /** What the chat needs. */
 export interface ChatOptions {
@@ -50,6 +53,10 @@ export class Chat implements ChatContext {
   readonly composer = new ComposerStore();
   /** Moderation store. */
   readonly moderation = new ModerationStore();
+  /** People found for "New message", conversation paging. */
+  readonly people = new PeopleStore();
+  /** The watch list (presence of the users on screen, PROTOCOL 5.1). */
+  readonly watcher: Watcher;
   /** The clock. */
   readonly clock: Clock;
   /** The connection machine. */
@@ -65,6 +72,10 @@ export class Chat implements ChatContext {
   constructor(opts: ChatOptions) {
     this.clock = opts.clock ?? systemClock;
     this.presence = new PresenceStore(this.clock);
+    this.watcher = new Watcher(
+      (users) => this.connection.send({ type: "watch", users, ref: this.#ref() }),
+      this.clock,
+    );
     this.connection = new Connection({
       createSocket: opts.createSocket,
       clock: this.clock,
@@ -102,6 +113,8 @@ export class Chat implements ChatContext {
     this.presence.reset();
     this.composer.reset();
     this.moderation.reset();
+    this.people.reset();
+    this.watcher.reset();
     this.salons.fromWelcome([]);
     this.salons.active.value = null;
   }
@@ -136,6 +149,8 @@ export class Chat implements ChatContext {
           message: "The connection dropped before the server confirmed this message.",
         });
       } else if (req.kind === "history") this.messages.loadingOlder(req.key, false);
+      else if (req.kind === "conversations") this.people.loadingConversations.value = false;
+      else if (req.kind === "who") this.people.searching.value = 0;
     }
     this.#refs.clear();
   }
@@ -235,5 +250,43 @@ export class Chat implements ChatContext {
       }
       this.#readWanted.clear();
     }, READ_DELAY_MS);
+  }
+
+  /** Loads the next page of older direct conversations (`conversations` `before` the oldest `at`). */
+  moreConversations(): void {
+    if (!this.people.moreConversations.value || this.people.loadingConversations.value) return;
+    const list = this.salons.directs.value;
+    const before = list.length ? list[list.length - 1].at : undefined;
+    const ref = this.request(
+      { type: "conversations", ...(before ? { before } : {}), limit: PAGE },
+      { kind: "conversations" },
+    );
+    if (ref) this.people.loadingConversations.value = true;
+  }
+
+  /**
+   * "New message": asks each salon the user belongs to for its members
+   * (`who` with `limit`), who become the people one can write to.
+   */
+  findPeople(): void {
+    let asked = 0;
+    for (const s of this.salons.salons.value) {
+      if (!s.member) continue;
+      const ref = this.request({ type: "who", salon: s.name, limit: WHO_LIMIT }, {
+        kind: "who",
+        salon: s.name,
+      });
+      if (ref) asked += 1;
+    }
+    this.people.searching.value = asked;
+  }
+
+  /** Opens the direct conversation with `user`, listed at once (even before its first message). */
+  startDirect(user: { username: string; alias: string }): ConversationKey {
+    const key = directKey(user.username);
+    if (!this.salons.unreadOf(key)) {
+      this.salons.updateUnread(key, () => ({}), user, new Date(this.clock.now()).toISOString());
+    }
+    return key;
   }
 }

@@ -17,7 +17,7 @@ import { Field } from "./field.tsx";
 import { hrefOf } from "./sidebar.tsx";
 
 /** A modal dialog shown while `open`; `onClose` when it closes (Escape included). */
-function Modal(
+export function Modal(
   p: {
     open: boolean;
     onClose: () => void;

@@ -9,10 +9,11 @@
  */
 
 import type { JSX } from "preact";
-import { directKey, salonKey } from "../core/keys.ts";
+import { salonKey } from "../core/keys.ts";
 import type { SalonState } from "../core/stores/salons.ts";
 import { useApp } from "./app_state.ts";
 import { ModerationPanel } from "./moderation_panel.tsx";
+import { DirectList } from "./directs.tsx";
 
 /** The hash of a conversation's address. */
 export function hrefOf(key: string): string {
@@ -44,7 +45,6 @@ function Badges(p: { unread: number; mentions: number }): JSX.Element | null {
 export function Sidebar(): JSX.Element {
   const { chat } = useApp();
   const active = chat.salons.active.value;
-  const directs = chat.salons.directs.value;
   return (
     <div class="sidebar-inner">
       <nav aria-label="Salons">
@@ -69,28 +69,7 @@ export function Sidebar(): JSX.Element {
           })}
         </ul>
       </nav>
-      {directs.length > 0 && (
-        <nav aria-label="Direct messages">
-          <h2 class="section-title">Direct messages</h2>
-          <ul>
-            {directs.map((d) => {
-              const key = directKey(d.with.username);
-              return (
-                <li key={d.with.username}>
-                  <a
-                    href={hrefOf(key)}
-                    class={`entry${active === key ? " active" : ""}`}
-                    aria-current={active === key ? "page" : undefined}
-                  >
-                    <span class="name">{d.with.alias}</span>{" "}
-                    <Badges unread={d.unread} mentions={0} />
-                  </a>
-                </li>
-              );
-            })}
-          </ul>
-        </nav>
-      )}
+      <DirectList />
       <ModerationPanel />
     </div>
   );

@@ -11,6 +11,7 @@ import type { ConversationKey } from "../keys.ts";
 import type { ComposerStore } from "../stores/composer.ts";
 import type { MessagesStore } from "../stores/messages.ts";
 import type { ModerationStore } from "../stores/moderation.ts";
+import type { PeopleStore, Watcher } from "../stores/people.ts";
 import type { PresenceStore } from "../stores/presence.ts";
 import type { SalonsStore } from "../stores/salons.ts";
 import type { SessionStore } from "../stores/session.ts";
@@ -22,7 +23,9 @@ export type PendingRequest =
   | { kind: "membership"; salon: string }
   | { kind: "read"; key: ConversationKey }
   | { kind: "decide"; salon: string; username: string }
-  | { kind: "other" };
+  | { kind: "other" }
+  | { kind: "who"; salon: string }
+  | { kind: "conversations" };
 
 /** The stores and services handlers use. */
 export interface ChatContext {
@@ -38,6 +41,10 @@ export interface ChatContext {
   composer: ComposerStore;
   /** Moderation store. */
   moderation: ModerationStore;
+  /** People found, conversation paging. */
+  people: PeopleStore;
+  /** The watch list. */
+  watcher: Watcher;
   /** The clock. */
   clock: Clock;
   /** Takes (and forgets) the request a `ref` answers. */

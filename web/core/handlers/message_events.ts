@@ -152,6 +152,10 @@ export function onError(ctx: ChatContext, f: ServerFrameOf<"error">): void {
     ctx.composer.setProblem(salonKey(req.salon), problem);
   } else if (req.kind === "decide") {
     ctx.moderation.remove(req.salon, req.username);
+  } else if (req.kind === "who") {
+    ctx.people.searching.value = Math.max(0, ctx.people.searching.value - 1);
+  } else if (req.kind === "conversations") {
+    ctx.people.loadingConversations.value = false;
   }
 }
 
@@ -186,9 +190,11 @@ export function onTyping(ctx: ChatContext, f: ServerFrameOf<"typing">): void {
   ctx.presence.typingIn(key, f.user);
 }
 
-/** `conversations`: older direct conversations join the list. */
+/** `conversations`: older direct conversations join the list; `more` says whether others remain. */
 export function onConversations(ctx: ChatContext, f: ServerFrameOf<"conversations">): void {
   ctx.takeRequest(f.ref);
+  ctx.people.loadingConversations.value = false;
+  ctx.people.moreConversations.value = f.more;
   const known = new Set(ctx.salons.directs.value.map((d) => d.with.username));
   ctx.salons.directs.value = [
     ...ctx.salons.directs.value,

@@ -47,7 +47,11 @@ export function onMemberJoined(_ctx: ChatContext, _f: ServerFrameOf<"member_join
 
 /** `salon_stats`: online and member counts. */
 export function onSalonStats(ctx: ChatContext, f: ServerFrameOf<"salon_stats">): void {
-  ctx.salons.update(f.salon, () => ({ online: f.online, members: f.members }));
+  ctx.salons.update(f.salon, (s) => ({
+    online: f.online,
+    members: f.members,
+    presence: f.presence ?? s.presence,
+  }));
 }
 
 /** `presence`: statuses (pushed, or the answer to `watch`). */
@@ -56,10 +60,20 @@ export function onPresence(ctx: ChatContext, f: ServerFrameOf<"presence">): void
   ctx.presence.apply(f.changes);
 }
 
-/** `who`: the listed members' statuses. */
+/**
+ * `who`: the listed members' statuses. Asked by "New message", its members
+ * become the search results; those of a small salon have their presence
+ * pushed, so they leave the watch list.
+ */
 export function onWho(ctx: ChatContext, f: ServerFrameOf<"who">): void {
-  ctx.takeRequest(f.ref);
+  const req = ctx.takeRequest(f.ref);
   ctx.presence.apply(f.users.map((u) => ({ username: u.username, status: u.status })));
+  if (req?.kind !== "who") return;
+  ctx.people.searching.value = Math.max(0, ctx.people.searching.value - 1);
+  ctx.people.addFound(f.users, f.more === true);
+  if (ctx.salons.get(f.salon)?.presence === "push") {
+    ctx.watcher.pushed(f.users.map((u) => u.username));
+  }
 }
 
 /** `requests`: the join requests waiting (moderators). */

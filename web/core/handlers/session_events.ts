@@ -9,6 +9,9 @@ import type { ServerFrameOf } from "../../../protocol/server_frames.ts";
 import { type ConversationKey, salonKey } from "../keys.ts";
 import type { ChatContext } from "./context.ts";
 
+/** Conversations `welcome.directs` lists at most (PROTOCOL 5.2). */
+export const DIRECTS_IN_WELCOME = 50;
+
 /**
  * `welcome`: the user, limits, salons and conversations. On a reconnect,
  * every conversation that holds messages asks for what came after its
@@ -21,6 +24,9 @@ export function onWelcome(ctx: ChatContext, f: ServerFrameOf<"welcome">): void {
   ctx.session.limits.value = f.limits;
   ctx.session.countdown.value = null;
   ctx.salons.fromWelcome(f.salons, f.directs);
+  // welcome.directs holds the 50 most recent conversations: a full page may have older ones.
+  ctx.people.moreConversations.value = (f.directs?.length ?? 0) >= DIRECTS_IN_WELCOME;
+  ctx.watcher.newSession(f.user.username);
   if (f.user.role !== "member") ctx.request({ type: "requests" }, { kind: "other" });
   if (reconnect) {
     for (const key of ctx.messages.loadedKeys()) catchUp(ctx, key);

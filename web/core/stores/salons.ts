@@ -25,6 +25,8 @@ export interface SalonState {
   online: number;
   /** Members. */
   members: number;
+  /** How its members' presence reaches the client (PROTOCOL 5.1). */
+  presence: "push" | "watch";
   /** Newest id known. */
   latest: number;
   /** The user's read marker. */
@@ -65,6 +67,7 @@ export class SalonsStore {
       pending: s.pending,
       online: s.online,
       members: s.members ?? 0,
+      presence: s.presence ?? "push",
       latest: s.latest ?? 0,
       lastRead: s.lastRead ?? 0,
       unread: s.unread ?? 0,
