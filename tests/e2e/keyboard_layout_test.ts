@@ -8,8 +8,8 @@
 
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { browserTest } from "./browser.ts";
-import { pw, users } from "../ws_users.ts";
+import { ADMIN_PASSWORD, browserTest } from "./browser.ts";
+import { login, pw, users } from "../ws_users.ts";
 import {
   assertAccessible,
   assertShownOnce,
@@ -19,6 +19,7 @@ import {
   home,
   logIn,
   logInButton,
+  openModeration,
   openSalon,
   salons,
   seeMessage,
@@ -184,3 +185,55 @@ browserTest("360 px wide: log in, reach the salons, chat; nothing overflows", as
   assert.equal(await overflow(nina.page, 360), 0, "the chat view overflows at 360 px");
   assert.ok(await composer(nina.page).isVisible(), "the composer is on screen");
 });
+
+browserTest(
+  "keyboard: Ctrl+K jumps to a person, Alt+Down reaches direct conversations, Escape closes New message",
+  async (t) => {
+    await users(t.srv, "rita", "sam");
+    const sam = await login(t.srv, "sam");
+    const ok = await sam.client.request({ type: "direct", to: "rita", text: "Hi Rita, from Sam" });
+    assert.equal(ok.type, "ok", JSON.stringify(ok));
+    const rita = await t.open("rita");
+    await home(rita.page, t.url);
+    await logIn(rita.page, "rita", pw("rita"));
+
+    // Ctrl+K with part of a person's alias opens the conversation with them.
+    await rita.page.keyboard.press("Control+k");
+    const jump = rita.page.getByRole("dialog", { name: "Jump to a conversation" });
+    await jump.waitFor();
+    await rita.page.keyboard.type("sa");
+    await rita.page.keyboard.press("Enter");
+    await jump.waitFor({ state: "hidden" });
+    await eventually(async () => assert.equal(await title(rita.page).innerText(), "Sam"));
+    await seeMessage(rita.page, "Hi Rita, from Sam");
+
+    // Alt+Up from the direct conversation goes to the last salon, Alt+Down back to Sam.
+    await rita.page.keyboard.press("Alt+ArrowUp");
+    await eventually(async () => assert.equal(await title(rita.page).innerText(), "Marketing"));
+    await rita.page.keyboard.press("Alt+ArrowDown");
+    await eventually(async () => assert.equal(await title(rita.page).innerText(), "Sam"));
+
+    // Escape closes the New message dialog.
+    await control(rita.page, "New message").click();
+    const dialog = rita.page.getByRole("dialog", { name: "New message", exact: true });
+    await dialog.waitFor();
+    await rita.page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+  },
+);
+
+browserTest(
+  "dark theme: the moderator panel has no serious or critical axe violation",
+  async (t) => {
+    await users(t.srv, "tess");
+    const tess = await login(t.srv, "tess");
+    await tess.client.request({ type: "join", salon: "Comptabilité" });
+    const admin = await t.open("admin");
+    await admin.page.emulateMedia({ colorScheme: "dark" });
+    await home(admin.page, t.url);
+    await logIn(admin.page, "admin", ADMIN_PASSWORD);
+    const panel = await openModeration(admin.page);
+    await panel.getByRole("button", { name: "Accept" }).first().waitFor();
+    await assertAccessible(admin.page, "the moderator panel in the dark theme");
+  },
+);
