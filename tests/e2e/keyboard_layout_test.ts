@@ -184,6 +184,22 @@ browserTest("360 px wide: log in, reach the salons, chat; nothing overflows", as
   await assertShownOnce(nina.page, "Hello from a phone", "nina");
   assert.equal(await overflow(nina.page, 360), 0, "the chat view overflows at 360 px");
   assert.ok(await composer(nina.page).isVisible(), "the composer is on screen");
+  // The dialogs fit too.
+  await control(nina.page, "Jump to…").click();
+  const jump = nina.page.getByRole("dialog", { name: "Jump to a conversation" });
+  await jump.waitFor();
+  assert.equal(await overflow(nina.page, 360), 0, "the jump dialog overflows at 360 px");
+  await nina.page.keyboard.press("Escape");
+  await jump.waitFor({ state: "hidden" });
+  await control(nina.page, "Nina").click();
+  const account = nina.page.getByRole("dialog", { name: "Account" });
+  await account.waitFor();
+  assert.equal(await overflow(nina.page, 360), 0, "the account dialog overflows at 360 px");
+  const box = await account.boundingBox();
+  assert.ok(
+    box && box.x >= 0 && box.x + box.width <= 360,
+    `the account dialog sticks out: ${JSON.stringify(box)}`,
+  );
 });
 
 browserTest(
