@@ -133,3 +133,29 @@ browserTest("the admin announces from the panel and a member sees the announceme
     assert.equal(await fred.page.getByRole("alert").filter({ hasText: "shutting down" }).count(), 0)
   );
 });
+
+browserTest(
+  "the admin makes a member a moderator from the panel; the member's next session has the Moderation region",
+  async (t) => {
+    await users(t.srv, "gina");
+    const gina = await t.open("gina");
+    await home(gina.page, t.url);
+    await logIn(gina.page, "gina", pw("gina"));
+    assert.equal(await moderation(gina.page).count(), 0, "a member has no moderator panel");
+
+    const admin = await t.open("admin");
+    await home(admin.page, t.url);
+    await logIn(admin.page, "admin", ADMIN_PASSWORD);
+    const panel = await find(admin.page, "gina");
+    await panel.getByRole("combobox", { name: "Role of gina", exact: true }).selectOption(
+      "moderator",
+    );
+    await eventually(async () => {
+      const shown = await panel.getByText(/gina/).first().innerText();
+      assert.match(shown, /moderator/);
+    });
+
+    await gina.page.reload();
+    await moderation(gina.page).waitFor();
+  },
+);
