@@ -11,31 +11,23 @@
  */
 
 import type { JSX } from "preact";
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import type { AdminUser, Role } from "../core/admin_api.ts";
 import { ModerationTools, sanctionOf } from "../core/moderation_tools.ts";
 import { useApp } from "./app_state.ts";
+import { Modal } from "./dialogs.tsx";
 
-/** A modal dialog shown while `open`; Escape (or a button) closes it. */
+/** A titled modal dialog ({@link Modal}) shown while `open`; Escape (or a button) closes it. */
 function ModDialog(
   p: { open: boolean; onClose: () => void; title: string; id: string; children: JSX.Element },
 ): JSX.Element {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (p.open && !d.open) d.showModal();
-    if (!p.open && d.open) d.close();
-  }, [p.open]);
   return (
-    <dialog ref={ref} aria-labelledby={`${p.id}-title`} onClose={p.onClose}>
-      {p.open && (
-        <div>
-          <h2 id={`${p.id}-title`}>{p.title}</h2>
-          {p.children}
-        </div>
-      )}
-    </dialog>
+    <Modal open={p.open} onClose={p.onClose} labelledBy={`${p.id}-title`}>
+      <div>
+        <h2 id={`${p.id}-title`}>{p.title}</h2>
+        {p.children}
+      </div>
+    </Modal>
   );
 }
 

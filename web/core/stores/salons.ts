@@ -7,35 +7,17 @@
  */
 
 import { signal } from "@preact/signals-core";
-import type { ConversationItem } from "../../../protocol/events.ts";
+import type { ConversationItem, SalonCatchupFields } from "../../../protocol/events.ts";
+import type { SalonView } from "../../../protocol/http.ts";
 import type { WelcomeSalon } from "../../../protocol/server_frames.ts";
 import type { ConversationKey } from "../keys.ts";
 
-/** A salon as the client keeps it. */
-export interface SalonState {
-  /** Name as configured. */
-  name: string;
-  /** Admission policy. */
-  policy: "auto" | "open" | "approval";
-  /** Member? */
-  member: boolean;
-  /** A join request is pending? */
-  pending: boolean;
-  /** Connected members. */
-  online: number;
-  /** Members. */
-  members: number;
-  /** How its members' presence reaches the client (PROTOCOL 5.1). */
-  presence: "push" | "watch";
-  /** Newest id known. */
-  latest: number;
-  /** The user's read marker. */
-  lastRead: number;
-  /** Unread messages (at most 1000 from the server, counted on from there). */
-  unread: number;
-  /** Unread messages mentioning the user. */
-  mentions: number;
-}
+/**
+ * A salon as the client keeps it: the server's view of it (PROTOCOL 2.1,
+ * 5.1) with the catch-up fields (5.2) always present, `unread` counted on
+ * from the server's figure as messages arrive.
+ */
+export type SalonState = SalonView & SalonCatchupFields;
 
 /** Unread state of one conversation, salon or direct. */
 export interface Unread {
