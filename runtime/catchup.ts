@@ -43,16 +43,10 @@ export async function unreadMentionCounts(
   return new Map(salons.map((s): [number, number] => [s.salonId, counts.get(s.salonId) ?? 0]));
 }
 
-/** The ids of the salons `userId` is a member of, as the salon actors know them now. */
+/** The ids of the salons `userId` is a member of (the hub's membership index). */
 function memberSalonIds(ctx: HubContext, userId: number): number[] {
-  const ids: number[] = [];
-  for (const s of ctx.salons.values()) {
-    const members = (ctx.salonRef(s.key)?.getSnapshot().context as
-      | { members: Map<number, unknown> }
-      | undefined)?.members;
-    if (members?.has(userId)) ids.push(s.id);
-  }
-  return ids;
+  const keys = ctx.memberships.salonsOf(userId);
+  return [...ctx.salons.values()].filter((s) => keys.has(s.key)).map((s) => s.id);
 }
 
 /** Reads what the welcome of `userId` tells about catching up. */

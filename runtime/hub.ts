@@ -174,6 +174,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     writer,
     salons: byId,
     users,
+    memberships: index,
     server: () => server,
     salonRef: (key: string): AnyActorRef | undefined => server.system.get(salonSystemId(key)),
     sessionsOf: (userId: number): Session[] =>

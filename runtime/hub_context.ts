@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { MembershipIndex } from "./membership_index.ts";
 import type { Actor, AnyActorRef } from "xstate";
 import type { serverMachine } from "../actors/server.ts";
 import type { Session } from "../actors/session.ts";
@@ -36,6 +37,8 @@ export interface HubContext {
   readonly salons: ReadonlyMap<number, KnownSalon>;
   /** Users met so far. */
   readonly users: UserDirectory;
+  /** Which salons each user belongs to, kept in step with the salon actors. */
+  readonly memberships: Pick<MembershipIndex, "salonsOf">;
   /** The root actor (call only once the hub has created it). */
   server(): Actor<typeof serverMachine>;
   /** The actor of the salon with this name key, if any. */
