@@ -14,6 +14,9 @@ import { DEFAULT_SALONS, parseSalons, type SalonConfig } from "./salons.ts";
 /** Log levels, most verbose first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/** How log lines are written: JSON objects, or readable lines for a terminal. */
+export type LogFormat = "json" | "pretty";
+
 /** The validated configuration of one server process. */
 export interface Config {
   /** Interface to listen on. */
@@ -42,6 +45,8 @@ export interface Config {
   maxSessions: number;
   /** Log verbosity. */
   logLevel: LogLevel;
+  /** Log lines: `json` (one object per line) or `pretty` (for a terminal). */
+  logFormat: LogFormat;
   /** Where the security log goes: `stderr`, `off` or a file path. */
   securityLog: string;
   // -- transport limits (issue 9, items 1 and 2)
@@ -106,6 +111,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: "CAUSERIE_MAX_TEXT", default: "2000", meaning: "longest message" },
   { name: "CAUSERIE_MAX_SESSIONS", default: "5", meaning: "sessions per user" },
   { name: "CAUSERIE_LOG_LEVEL", default: "info", meaning: "debug, info, warn or error" },
+  { name: "CAUSERIE_LOG_FORMAT", default: "json", meaning: "json lines, or pretty for a terminal" },
   {
     name: "CAUSERIE_MAX_CONNECTIONS",
     default: "(open-file limit less 10%)",
@@ -290,6 +296,13 @@ export function loadConfig(
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new ConfigError("CAUSERIE_LOG_LEVEL", `expected debug, info, warn or error`);
   }
+  const logFormat = (read(env, "CAUSERIE_LOG_FORMAT") ?? "json").toLowerCase();
+  if (logFormat !== "json" && logFormat !== "pretty") {
+    throw new ConfigError(
+      "CAUSERIE_LOG_FORMAT",
+      `expected json or pretty, got "${logFormat.slice(0, 32)}"`,
+    );
+  }
   const adminPassword = adminPasswordOf(env, readFile);
   const registration = (read(env, "CAUSERIE_REGISTRATION") ?? "open").toLowerCase();
   if (registration !== "open" && registration !== "closed") {
@@ -329,6 +342,7 @@ export function loadConfig(
     maxText: integer(env, "CAUSERIE_MAX_TEXT", 2000, 1, 16000),
     maxSessions: integer(env, "CAUSERIE_MAX_SESSIONS", 5, 1, 1000),
     logLevel: logLevel as LogLevel,
+    logFormat,
     securityLog: read(env, "CAUSERIE_SECURITY_LOG") ?? "stderr",
     maxConnections: read(env, "CAUSERIE_MAX_CONNECTIONS") === undefined
       ? undefined

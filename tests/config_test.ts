@@ -42,6 +42,7 @@ Deno.test("loadConfig: an empty environment gives the documented defaults", () =
     maxText: 2000,
     maxSessions: 5,
     logLevel: "info",
+    logFormat: "json",
     securityLog: "stderr",
     maxConnections: undefined,
     maxConnectionsPerAddress: 256,
@@ -82,6 +83,7 @@ Deno.test("loadConfig: every variable is read", () => {
     CAUSERIE_MAX_TEXT: "500",
     CAUSERIE_MAX_SESSIONS: "3",
     CAUSERIE_LOG_LEVEL: "DEBUG",
+    CAUSERIE_LOG_FORMAT: "Pretty",
     CAUSERIE_SECURITY_LOG: "/var/log/causerie/security.jsonl",
     CAUSERIE_MAX_CONNECTIONS: "5000",
     CAUSERIE_MAX_CONNECTIONS_PER_ADDRESS: "50",
@@ -113,6 +115,7 @@ Deno.test("loadConfig: every variable is read", () => {
     maxText: 500,
     maxSessions: 3,
     logLevel: "debug",
+    logFormat: "pretty",
     securityLog: "/var/log/causerie/security.jsonl",
     maxConnections: 5000,
     maxConnectionsPerAddress: 50,
@@ -189,6 +192,18 @@ Deno.test("loadConfig: CAUSERIE_LOG_LEVEL must be one of four levels", () => {
   assertRefused({ CAUSERIE_LOG_LEVEL: "loud" }, "CAUSERIE_LOG_LEVEL", /debug, info, warn or error/);
   for (const level of ["debug", "info", "warn", "error"]) {
     assert.equal(loadConfig({ CAUSERIE_LOG_LEVEL: level }).logLevel, level);
+  }
+});
+
+Deno.test("loadConfig: CAUSERIE_LOG_FORMAT is json or pretty", () => {
+  assertRefused({ CAUSERIE_LOG_FORMAT: "xml" }, "CAUSERIE_LOG_FORMAT", /expected json or pretty/);
+  assertRefused({ CAUSERIE_LOG_FORMAT: "json," }, "CAUSERIE_LOG_FORMAT", /"json,"/);
+  assert.equal(loadConfig({}).logFormat, "json");
+  for (const format of ["json", "pretty", " PRETTY "]) {
+    assert.equal(
+      loadConfig({ CAUSERIE_LOG_FORMAT: format }).logFormat,
+      format.trim().toLowerCase(),
+    );
   }
 });
 
