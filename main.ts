@@ -12,7 +12,7 @@ import { Accounts } from "./auth/accounts.ts";
 import { ensureAdmin, NO_ADMIN_HINT } from "./auth/bootstrap.ts";
 import { hashQueue } from "./auth/password.ts";
 import { type Config, ConfigError, loadConfig, readEnvironment } from "./config/config.ts";
-import { createLogger, type Logger } from "./lib/log.ts";
+import { createLogger, type LogFields, type Logger } from "./lib/log.ts";
 import { parseTrustedProxies } from "./lib/proxies.ts";
 import { createSecurityLog, type SecurityLog, silentSecurityLog } from "./lib/security_log.ts";
 import { connectionsFor, NOFILE_WARN_BELOW, openFileLimit } from "./lib/nofile.ts";
@@ -66,6 +66,47 @@ export function redactDbUrl(url: string): string {
 }
 
 /**
+ * The start-up configuration as logged (event `config`): every setting but
+ * the secrets, the database URL without its password and, for the admin
+ * password, only whether one is set. An allowlist: a new secret setting is
+ * never logged by mistake.
+ */
+export function configForLog(config: Config): NonNullable<LogFields["config"]> {
+  return {
+    host: config.host,
+    port: config.port,
+    db: redactDbUrl(config.db),
+    admin_socket: config.adminSocket,
+    admin_password_set: config.adminPassword !== undefined,
+    salons: config.salons.map((s) => ({ name: s.name, policy: s.policy })),
+    kick_minutes: config.kickMinutes,
+    shutdown_seconds: config.shutdownSeconds,
+    rate_per_second: config.ratePerSecond,
+    rate_burst: config.rateBurst,
+    max_text: config.maxText,
+    max_sessions: config.maxSessions,
+    log_level: config.logLevel,
+    log_format: config.logFormat,
+    security_log: config.securityLog,
+    max_connections: config.maxConnections ?? null,
+    max_connections_per_address: config.maxConnectionsPerAddress,
+    prewelcome_max: config.preWelcomeMax,
+    prewelcome_per_address: config.preWelcomePerAddress,
+    connect_burst: config.connectBurst,
+    connect_per_second: config.connectPerSecond,
+    allowed_origins: config.allowedOrigins,
+    hash_queue: config.hashQueue,
+    request_burst: config.requestBurst,
+    request_per_second: config.requestPerSecond,
+    registration: config.registration,
+    register_per_address_per_hour: config.registerPerAddressPerHour,
+    register_per_minute: config.registerPerMinute,
+    trusted_proxies: config.trustedProxies,
+    presence_salon_max: config.presenceSalonMax,
+  };
+}
+
+/**
  * Starts a server for `config`: opens and migrates the store, syncs the
  * salons, bootstraps the admin, listens. Throws with a one-line message that
  * says what to fix.
@@ -75,6 +116,7 @@ export async function start(
   log: Logger,
   opts: StartOptions = {},
 ): Promise<RunningServer> {
+  log.info("configuration", { event: "config", config: configForLog(config) });
   let store: Store;
   try {
     store = await openStore(config.db);
@@ -85,10 +127,18 @@ export async function start(
   try {
     await store.syncSalons(config.salons, Date.now());
     const admin = await ensureAdmin(store, config.adminPassword, Date.now());
-    if (admin === "missing") log.warn(NO_ADMIN_HINT);
-    if (admin === "created") log.info("created user 'admin' from CAUSERIE_ADMIN_PASSWORD");
+    if (admin === "missing") log.warn(NO_ADMIN_HINT, { event: "admin_missing" });
+    if (admin === "created") {
+      log.info("created user 'admin' from CAUSERIE_ADMIN_PASSWORD", {
+        event: "admin_created",
+        user: "admin",
+      });
+    }
     if (admin === "promoted") {
-      log.info("gave user 'admin' the admin role and CAUSERIE_ADMIN_PASSWORD");
+      log.info("gave user 'admin' the admin role and CAUSERIE_ADMIN_PASSWORD", {
+        event: "admin_promoted",
+        user: "admin",
+      });
     }
 
     const security = opts.securityLog ??
@@ -128,7 +178,7 @@ export async function start(
       shutdownSeconds: config.shutdownSeconds,
       onStopped: () => {
         stopAll().then(() => opts.onStopped?.(), (e) => {
-          log.error(`stopping failed: ${e}`);
+          log.error("stopping failed", { event: "stop_failed", error: e });
           opts.onStopped?.();
         });
       },
@@ -140,6 +190,7 @@ export async function start(
     if (nofile !== undefined && nofile < NOFILE_WARN_BELOW) {
       log.warn(
         `the open-file limit (ulimit -n) is ${nofile}: at most ${maxConnections} connections; raise it (ulimit -n 65536, or nofile in compose.yaml)`,
+        { event: "open_file_limit_low", count: nofile },
       );
     }
     const webSockets = createWebSocketSupport({ maxPayload: MAX_FRAME_BYTES });
@@ -206,9 +257,16 @@ export async function start(
         await hub.stop();
         await server.close();
         await store.close();
+        log.info("stopped", { event: "server_stopped" });
       })();
       return stopping;
     };
+    const shown = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
+    log.info(`Causerie listening on http://${shown}:${server.port} (database ${store.kind})`, {
+      event: "server_started",
+      url: `http://${shown}:${server.port}`,
+      database: store.kind,
+    });
     return {
       port: server.port,
       hostname: server.hostname,
@@ -234,7 +292,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, undefined, { format: config.logFormat });
   let server: RunningServer;
   try {
     server = await start(config, log, {
@@ -242,20 +300,18 @@ async function main(): Promise<void> {
         console.error("causerie: the server actor failed (see the log above); exiting");
         Deno.exit(1);
       },
-      onStopped: () => {
-        log.info("stopped");
-        Deno.exit(0);
-      },
+      onStopped: () => Deno.exit(0),
     });
   } catch (e) {
+    log.error("start-up failed", { event: "start_failed", error: e });
     console.error(`causerie: ${(e as Error).message}`);
     Deno.exit(1);
   }
-  const shown = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
-  log.info(`Causerie listening on http://${shown}:${server.port} (database ${server.store.kind})`);
   // SIGTERM and SIGINT start the countdown; a second signal skips to the drain.
   const signal = () => {
-    log.info("signal received: starting the shutdown countdown (again to skip it)");
+    log.info("signal received: starting the shutdown countdown (again to skip it)", {
+      event: "signal",
+    });
     server.hub.signal();
   };
   Deno.addSignalListener("SIGINT", signal);

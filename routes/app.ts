@@ -153,9 +153,13 @@ function withErrorHandling(app: Hono, log: Logger): Hono {
       }
       return c.json(err.toBody(), err.status);
     }
-    log.error(
-      `${c.req.method} ${new URL(c.req.url).pathname} failed: ${(err as Error).stack ?? err}`,
-    );
+    const path = new URL(c.req.url).pathname;
+    log.error(`${c.req.method} ${path} failed`, {
+      event: "http_error",
+      method: c.req.method,
+      path,
+      error: err,
+    });
     return c.json(
       { error: { code: "internal", message: "the server failed; try again, then report it" } },
       500,

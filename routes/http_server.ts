@@ -89,11 +89,11 @@ export async function listenHttp(
   let closed = false;
   let probeHost = "";
   let lastWarning = 0;
-  const warn = (message: string) => {
+  const warn = (message: string, event: string) => {
     const now = Date.now();
     if (now - lastWarning < 10_000) return;
     lastWarning = now;
-    log.warn(message);
+    log.warn(message, { event });
   };
 
   const create = (): Server => {
@@ -141,6 +141,7 @@ export async function listenHttp(
         shedding = true;
         warn(
           `connection limit reached (${limits.maxConnections} open): new connections are closed until some end`,
+          "connection_limit_reached",
         );
       }
     });
@@ -161,7 +162,7 @@ export async function listenHttp(
         // From now on an error (an accept that failed for lack of descriptors) is never fatal.
         server.on("error", (e: NodeJS.ErrnoException) => {
           shedding = true;
-          warn(`the HTTP server reported ${e.code ?? e.message}; it goes on`);
+          warn(`the HTTP server reported ${e.code ?? e.message}; it goes on`, "http_server_error");
         });
         resolve();
       });
@@ -208,7 +209,9 @@ export async function listenHttp(
         shedding = false;
         return;
       }
-      log.warn("the HTTP server stopped accepting connections; listening again on the same port");
+      log.warn("the HTTP server stopped accepting connections; listening again on the same port", {
+        event: "listening_again",
+      });
       const stale = current;
       stale.close(() => servers.delete(stale));
       current = create();
@@ -217,7 +220,7 @@ export async function listenHttp(
       if (closed) current.close();
       shedding = false;
     } catch (e) {
-      log.error(`listening again failed: ${(e as Error).message}; retrying`);
+      log.error("listening again failed; retrying", { event: "listening_again_failed", error: e });
     } finally {
       rebinding = false;
     }

@@ -279,11 +279,12 @@ export function wsRoute(hub: Hub, deps: WsDeps, opts: WsOptions = {}): Middlewar
     const ticket = tickets.get(incoming) ?? { release() {} };
     tickets.delete(incoming);
     let handle: ConnectionHandle | undefined;
-    const gone = () => {
+    /** The socket is gone: `code` is its close code, when known (for the log). */
+    const gone = (code?: number) => {
       ticket.release();
       const h = handle;
       handle = undefined;
-      h?.closed();
+      h?.closed(code);
     };
     return {
       onOpen(_event, ws) {
@@ -291,7 +292,7 @@ export function wsRoute(hub: Hub, deps: WsDeps, opts: WsOptions = {}): Middlewar
         heartbeat.track(raw);
         const port = socketPort(raw, () => {
           security.record({ event: "slow_consumer", address, outcome: "closed", detail: "1008" });
-          gone();
+          gone(CLOSE.policy);
         });
         setReadGate(raw, {
           closed: () => port.paused(),
@@ -315,8 +316,9 @@ export function wsRoute(hub: Hub, deps: WsDeps, opts: WsOptions = {}): Middlewar
         // `ws` already refused anything larger than 64 KiB (close 1009, maxPayload).
         handle.receive(parseFrame(data), Buffer.byteLength(data, "utf8"));
       },
-      onClose: gone,
-      onError: gone,
+      onClose: (event) => gone(event.code),
+      // A protocol error (too large, bad UTF-8): `ws` sends the close itself; its code is not told.
+      onError: () => gone(),
     };
   });
 

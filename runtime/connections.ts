@@ -37,8 +37,8 @@ export interface ConnectionHandle {
   receive(parsed: ParsedFrame, bytes?: number): void;
   /** A frame read while the session was paused (past its budget), dropped unparsed. */
   dropped(): void;
-  /** The socket closed. */
-  closed(): void;
+  /** The socket closed, with this close code when known (logged). */
+  closed(code?: number): void;
 }
 
 /** The registry of live connection actors. */
@@ -49,8 +49,8 @@ export interface Connections {
     address: string,
     opts?: { onWelcome?: () => void },
   ): ConnectionHandle;
-  /** The session of connection `id` started: tells its `onWelcome`, once. */
-  welcomed(id: string): void;
+  /** The session of connection `id` (of user `username`) started: tells its `onWelcome`, once. */
+  welcomed(id: string, username?: string): void;
   /**
    * Stops taking frames, commits what is queued, closes every socket with
    * 1001, then waits (at most `CLOSE_WAIT_MS`) for the close handshakes, so
@@ -80,6 +80,24 @@ export function createConnections(ctx: HubContext): Connections {
   let onConnectionsGone: (() => void) | undefined;
   let draining = false;
   let counter = 0;
+  /** Open sockets, for their `connection_closed` log line: when each opened, whose it is. */
+  const opened = new Map<string, { at: number; user?: string }>();
+  const logOpened = (id: string, address: string) => {
+    opened.set(id, { at: ctx.now() });
+    ctx.log.info("connection opened", { event: "connection_opened", conn: id, address });
+  };
+  const logClosed = (id: string, code: number | undefined) => {
+    const open = opened.get(id);
+    if (!open) return;
+    opened.delete(id);
+    ctx.log.info("connection closed", {
+      event: "connection_closed",
+      conn: id,
+      ...(open.user === undefined ? {} : { user: open.user }),
+      ...(code === undefined ? {} : { code }),
+      duration_ms: ctx.now() - open.at,
+    });
+  };
   const forgetConnection = (id: string) => {
     connections.delete(id);
     onWelcome.delete(id);
@@ -89,8 +107,10 @@ export function createConnections(ctx: HubContext): Connections {
   return {
     connect(socket, address, connectOpts) {
       const id = `conn:${++counter}`;
+      logOpened(id, address);
       if (draining || ctx.lifecycle() === "stopped") {
         socket.close(CLOSE.goingAway, "the server is stopping; reconnect in a moment");
+        logClosed(id, CLOSE.goingAway);
         return { id, receive() {}, dropped() {}, closed() {} };
       }
       const actor = startConnection(ctx.server(), { id, socket, address });
@@ -131,12 +151,15 @@ export function createConnections(ctx: HubContext): Connections {
         dropped() {
           ref()?.send({ type: "DROPPED" });
         },
-        closed() {
+        closed(code) {
+          logClosed(id, code);
           ref()?.send({ type: "SOCKET_CLOSED" });
         },
       };
     },
-    welcomed(id) {
+    welcomed(id, username) {
+      const open = opened.get(id);
+      if (open && username !== undefined) open.user = username;
       const welcomed = onWelcome.get(id);
       onWelcome.delete(id);
       welcomed?.();

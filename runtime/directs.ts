@@ -37,7 +37,12 @@ export function commitDirect(
       { kind: "direct", fromUserId: from.user.id, toUserId: target.id, text, at },
       (error, id) => {
         if (error) {
-          log.error(`direct message commit failed: ${error.message}`);
+          log.error("direct message commit failed", {
+            event: "direct_commit_failed",
+            conn: from.id,
+            user: from.user.username,
+            error,
+          });
           done({
             ok: false,
             code: "internal",
@@ -67,7 +72,12 @@ export function commitDirect(
       });
     }
   }, (e) => {
-    log.error(`direct message lookup failed: ${e}`);
+    log.error("direct message lookup failed", {
+      event: "direct_lookup_failed",
+      conn: from.id,
+      user: from.user.username,
+      error: e,
+    });
     done({
       ok: false,
       code: "internal",
@@ -98,7 +108,12 @@ function withOtherUser(
     }
     await answer(target);
   }).catch((e) => {
-    ctx.log.error(`${failure.what} failed: ${e}`);
+    ctx.log.error(`${failure.what} failed`, {
+      event: "request_failed",
+      conn: session.id,
+      user: session.user.username,
+      error: e,
+    });
     session.send(errorEvent("internal", `${failure.message}; try again`, ref));
   });
 }
@@ -179,7 +194,12 @@ export function directConversations(
   ctx.store.conversations(session.user.id, query).then((page) => {
     session.send(conversationsEvent(page.conversations.map(conversationItem), page.more, ref));
   }).catch((e) => {
-    ctx.log.error(`conversations failed: ${e}`);
+    ctx.log.error("conversations failed", {
+      event: "request_failed",
+      conn: session.id,
+      user: session.user.username,
+      error: e,
+    });
     session.send(errorEvent("internal", "conversations could not be read; try again", ref));
   });
 }

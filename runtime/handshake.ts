@@ -152,7 +152,11 @@ export function createHandshakes(ctx: HubContext): Handshakes {
       } catch (e) {
         // A refusal is the client's business; anything else is ours: log it.
         if (!(e instanceof ProtocolError)) {
-          log.error(`a ${frame.type} could not be checked: ${e instanceof Error ? e.stack : e}`);
+          log.error(`a ${frame.type} could not be checked`, {
+            event: "handshake_failed",
+            address,
+            error: e,
+          });
         }
         throw e;
       }

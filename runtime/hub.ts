@@ -150,7 +150,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const now = opts.now ?? Date.now;
   const writer = new MessageWriter(
     store,
-    (e) => log.error(`a message callback failed: ${e instanceof Error ? e.stack : e}`),
+    (e) => log.error("a message callback failed", { event: "message_callback_failed", error: e }),
   );
   const index = new MembershipIndex();
   const [salons, memberships, requests] = await Promise.all([
@@ -202,13 +202,18 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       ...(opts.limits.membershipRate ? { membershipRate: opts.limits.membershipRate } : {}),
       ...(opts.limits.historyRate ? { historyRate: opts.limits.historyRate } : {}),
       deps: {
-        reportError: (message) => log.error(message),
+        reportError: (message) => log.error(message, { event: "actor_error" }),
         now,
         drain: async () => {
           await connections.drainAndClose("server shutting down");
         },
         stopped: () => opts.onStopped?.(),
-        sanctionExpired: (s) => log.info(`kick ${s.id} of user ${s.userId} ran out`),
+        sanctionExpired: (s) =>
+          log.info(`kick ${s.id} of user ${s.userId} ran out`, {
+            event: "sanction_expired",
+            sanction: s.id,
+            kind: s.kind,
+          }),
         salonsOf: function* (userId) {
           for (const key of index.salonsOf(userId)) {
             const ref = ctx.salonRef(key);
@@ -242,7 +247,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
             detail,
           }),
         attach: (session) => {
-          connections.welcomed(session.id);
+          connections.welcomed(session.id, session.user.username);
           server.send({ type: "SESSION_UP", session });
         },
         detach: (session) => server.send({ type: "SESSION_DOWN", session }),
@@ -260,7 +265,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   });
   server.subscribe({
     error: (e) => {
-      log.error(`the server actor failed: ${e instanceof Error ? e.stack : e}`);
+      log.error("the server actor failed", { event: "server_actor_failed", error: e });
       opts.onFatal?.(e);
     },
   });
@@ -280,6 +285,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     shutdownSeconds: opts.shutdownSeconds ?? 10,
     maxText: limits.maxText,
     live: livePorts(ctx),
+    log,
   });
 
   // Sanctions in force come back as actors: a restart neither forgets nor extends a kick.
@@ -302,7 +308,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       if (!signalled && ctx.lifecycle() === "running") {
         signalled = true;
         moderation.shutdown({ username: "server", userId: null, role: "admin", via: "signal" })
-          .catch((e) => log.error(`shutdown failed: ${e}`));
+          .catch((e) => log.error("shutdown failed", { event: "shutdown_failed", error: e }));
       } else {
         signalled = true;
         send({ type: "SKIP_SHUTDOWN" });

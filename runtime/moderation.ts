@@ -9,6 +9,7 @@
  */
 
 import type { Accounts } from "../auth/accounts.ts";
+import { type LogFields, type Logger, silentLogger } from "../lib/log.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { textProblem } from "../protocol/text.ts";
 import type {
@@ -116,7 +117,23 @@ export interface ModerationOptions {
   maxText: number;
   /** The clock, epoch ms. */
   now?: () => number;
+  /** Where each act is logged (never its reason or text); default: nowhere. */
+  log?: Logger;
 }
+
+/** The operations log's event of each act (the audit log keeps its own action names). */
+const LOG_EVENT: Record<AuditAction, string> = {
+  kick: "kick",
+  ban: "ban",
+  unban: "unban",
+  accept: "join_accepted",
+  reject: "join_rejected",
+  announce: "announce",
+  shutdown: "shutdown_started",
+  cancel_shutdown: "shutdown_cancelled",
+  role: "role_changed",
+  create_user: "user_created",
+};
 
 const RANK: Record<Role, number> = { member: 0, moderator: 1, admin: 2 };
 
@@ -189,12 +206,25 @@ export class Moderation {
     }
   }
 
+  /**
+   * Logs an act (`logged`: its non-secret facts; never the reason or the
+   * text, which only the audit log keeps) and writes its audit line.
+   */
   async #audit(
     actor: Moderator,
     action: AuditAction,
     target: string,
     reason = "",
+    logged: Omit<LogFields, "event"> = {},
   ): Promise<void> {
+    const event = LOG_EVENT[action];
+    const about = target === "" ? "" : ` ${target}`;
+    (this.#opts.log ?? silentLogger).info(`${event}${about} by ${actor.username}`, {
+      event,
+      actor: actor.username,
+      via: actor.via,
+      ...logged,
+    });
     const entry: AuditEntry = {
       at: this.#now(),
       actor: actor.username,
@@ -238,7 +268,10 @@ export class Moderation {
         }; list them with requests`,
       );
     }
-    await this.#audit(who, accept ? "accept" : "reject", `${target.username}@${salon}`);
+    await this.#audit(who, accept ? "accept" : "reject", `${target.username}@${salon}`, "", {
+      user: target.username,
+      salon,
+    });
   }
 
   /** Kicks a user: sessions closed, login refused until the end (moderator). */
@@ -263,7 +296,11 @@ export class Moderation {
     const until = new Date(sanction.until!).toISOString();
     this.#live.trackSanction(sanction, target.username);
     this.#live.punish(target.id, JSON.stringify({ type: "kicked", until, reason }));
-    await this.#audit(who, "kick", target.username, reason);
+    await this.#audit(who, "kick", target.username, reason, {
+      user: target.username,
+      sanction: sanction.id,
+      minutes,
+    });
     return { until };
   }
 
@@ -290,6 +327,7 @@ export class Moderation {
       "ban",
       target.username,
       opts.purge ? `${reason} (purged)`.trim() : reason,
+      { user: target.username, sanction: sanction.id, purge: opts.purge === true },
     );
   }
 
@@ -336,7 +374,10 @@ export class Moderation {
     const ids = sanctions.map((s) => s.id);
     const lifted = await this.#store.liftSanctions(target.id, now, ids);
     this.#live.liftSanctions(target.id, ids);
-    await this.#audit(who, "unban", target.username);
+    await this.#audit(who, "unban", target.username, "", {
+      user: target.username,
+      count: lifted,
+    });
     return { lifted };
   }
 
@@ -364,7 +405,7 @@ export class Moderation {
         "a shutdown countdown is already running; cancel it first to start another",
       );
     }
-    await this.#audit(who, "shutdown", "", `${n} s`);
+    await this.#audit(who, "shutdown", "", `${n} s`, { seconds: n });
     return { seconds: n };
   }
 
@@ -393,7 +434,7 @@ export class Moderation {
     }
     await this.#store.setRole(target.id, role);
     this.#live.roleChanged(target.id, role);
-    await this.#audit(who, "role", target.username, role);
+    await this.#audit(who, "role", target.username, role, { user: target.username, role });
   }
 
   /** Creates an account with any role (admin). */
@@ -403,7 +444,10 @@ export class Moderation {
   ): Promise<UserRecord> {
     const who = await this.#authorize(actor, "admin", "creating accounts");
     const user = await this.#accounts.register(input, input.role);
-    await this.#audit(who, "create_user", user.username, input.role);
+    await this.#audit(who, "create_user", user.username, input.role, {
+      user: user.username,
+      role: input.role,
+    });
     return user;
   }
 

@@ -55,7 +55,11 @@ export function livePorts(ctx: HubContext): LivePorts {
               if (!error) resolve("ok");
               else if (error.message === "not_pending") resolve("not_pending");
               else {
-                log.error(`decision failed: ${error.message}`);
+                log.error("decision failed", {
+                  event: "decision_failed",
+                  salon: salonName,
+                  error,
+                });
                 resolve("not_pending");
               }
             },
@@ -154,7 +158,12 @@ export function moderate(
     if (e instanceof ProtocolError) {
       session.send(errorEvent(e.code, e.message, frame.ref, e.extra.until));
     } else {
-      ctx.log.error(`${frame.type} failed: ${e instanceof Error ? e.stack : e}`);
+      ctx.log.error(`${frame.type} failed`, {
+        event: "moderation_failed",
+        conn: session.id,
+        user: session.user.username,
+        error: e,
+      });
       session.send(errorEvent("internal", `${frame.type} failed; try again`, frame.ref));
     }
   });

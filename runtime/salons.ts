@@ -43,7 +43,7 @@ export function salonDeps(ctx: HubContext, index: MembershipIndex): SalonDeps {
         for (const s of list) if (s.user.role !== "member") s.send(frame);
       }
     },
-    reportError: (message) => log.error(message),
+    reportError: (message) => log.error(message, { event: "salon_error" }),
   };
 }
 

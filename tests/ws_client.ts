@@ -14,7 +14,7 @@
 import { silentSecurityLog } from "../lib/security_log.ts";
 import assert from "node:assert/strict";
 import { loadConfig } from "../config/config.ts";
-import { silentLogger } from "../lib/log.ts";
+import { type Logger, silentLogger } from "../lib/log.ts";
 import { type RunningServer, start, type StartOptions } from "../main.ts";
 
 /** A decoded server frame; tests check the fields they expect. */
@@ -279,12 +279,13 @@ export interface TestServer {
 }
 
 /**
- * Starts `main.ts` `start()` with `silentLogger` on a free port of 127.0.0.1
- * over an in-memory SQLite database, unless `env` says otherwise.
+ * Starts `main.ts` `start()` with `silentLogger` (or `opts.log`) on a free
+ * port of 127.0.0.1 over an in-memory SQLite database, unless `env` says
+ * otherwise.
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  opts: StartOptions = {},
+  opts: StartOptions & { log?: Logger } = {},
 ): Promise<TestServer> {
   const config = loadConfig({
     CAUSERIE_HOST: "127.0.0.1",
@@ -297,10 +298,11 @@ export async function startTestServer(
   });
   // No admin socket unless a test asks for one: servers of parallel tests must not share a path.
   // Nor a security log on stderr unless a test hands one in.
-  const server = await start(config, silentLogger, {
+  const { log = silentLogger, ...startOpts } = opts;
+  const server = await start(config, log, {
     adminSocket: false,
     securityLog: silentSecurityLog,
-    ...opts,
+    ...startOpts,
   });
   const url = `http://127.0.0.1:${server.port}`;
   const wsUrl = `ws://127.0.0.1:${server.port}/ws`;
