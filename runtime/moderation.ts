@@ -121,18 +121,21 @@ export interface ModerationOptions {
   log?: Logger;
 }
 
-/** The operations log's event of each act (the audit log keeps its own action names). */
-const LOG_EVENT: Record<AuditAction, string> = {
-  kick: "kick",
-  ban: "ban",
-  unban: "unban",
-  accept: "join_accepted",
-  reject: "join_rejected",
-  announce: "announce",
-  shutdown: "shutdown_started",
-  cancel_shutdown: "shutdown_cancelled",
-  role: "role_changed",
-  create_user: "user_created",
+/**
+ * The operations log's event of each act (the audit log keeps its own action
+ * names) and the verb of its message.
+ */
+const LOG_EVENT: Record<AuditAction, [event: string, verb: string]> = {
+  kick: ["kick", "kicked"],
+  ban: ["ban", "banned"],
+  unban: ["unban", "lifted the sanctions of"],
+  accept: ["join_accepted", "accepted the join request of"],
+  reject: ["join_rejected", "rejected the join request of"],
+  announce: ["announce", "made an announcement"],
+  shutdown: ["shutdown_started", "started the shutdown countdown"],
+  cancel_shutdown: ["shutdown_cancelled", "cancelled the shutdown countdown"],
+  role: ["role_changed", "changed the role of"],
+  create_user: ["user_created", "created the account"],
 };
 
 const RANK: Record<Role, number> = { member: 0, moderator: 1, admin: 2 };
@@ -217,9 +220,9 @@ export class Moderation {
     reason = "",
     logged: Omit<LogFields, "event"> = {},
   ): Promise<void> {
-    const event = LOG_EVENT[action];
+    const [event, verb] = LOG_EVENT[action];
     const about = target === "" ? "" : ` ${target}`;
-    (this.#opts.log ?? silentLogger).info(`${event}${about} by ${actor.username}`, {
+    (this.#opts.log ?? silentLogger).info(`${actor.username} ${verb}${about}`, {
       event,
       actor: actor.username,
       via: actor.via,

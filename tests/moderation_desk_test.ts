@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { Accounts } from "../auth/accounts.ts";
 import { hashPassword } from "../auth/password.ts";
+import { createLogger, type Logger } from "../lib/log.ts";
 import { DEFAULT_SALONS, parseSalons } from "../config/salons.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { nameKey } from "../protocol/names.ts";
@@ -124,7 +125,7 @@ interface Desk {
  * Accounts: root and root2 (admins), mod and mod2 (moderators), mallory,
  * eve and bob (members).
  */
-async function withDesk(fn: (d: Desk) => Promise<void>): Promise<void> {
+async function withDesk(fn: (d: Desk) => Promise<void>, log?: Logger): Promise<void> {
   const store = await openSqliteStore(":memory:");
   try {
     const clock = { t: T0 };
@@ -157,6 +158,7 @@ async function withDesk(fn: (d: Desk) => Promise<void>): Promise<void> {
       shutdownSeconds: 10,
       maxText: 20,
       now,
+      log,
     });
     const as = (username: string, via: AuditVia = "ws"): Moderator => ({
       username,
@@ -830,4 +832,89 @@ Deno.test("audit: newest first, ISO times, limited", async () => {
     ]);
     assert.deepEqual((await d.desk.audit(mod, 2)).map((e) => e.action), ["unban", "kick"]);
   });
+});
+
+// --- the operations log (issue 12, item 6) ------------------------------------------------------
+
+Deno.test("log: every act is one info line with its event, actor, via, target user and salon; never a reason or a text", async () => {
+  const lines: string[] = [];
+  const log = createLogger("debug", (l) => lines.push(l));
+  await withDesk(async (d) => {
+    d.live.decidable.add(`${nameKey("Comptabilité")}:${d.u.eve.id}`);
+    d.live.decidable.add(`${nameKey("Marketing")}:${d.u.bob.id}`);
+    await d.desk.decide(d.as("mod"), "Comptabilité", "eve", true);
+    await d.desk.decide(d.as("mod"), "Marketing", "bob", false);
+    await d.desk.kick(d.as("mod"), "mallory", { reason: "reason-one-Xk2", minutes: 2 });
+    await d.desk.ban(d.as("mod", "http"), "eve", { reason: "reason-two-Pq7", purge: true });
+    await d.desk.unban(d.as("root"), "eve");
+    await d.desk.announce(d.as("mod"), "notice-Vb4");
+    await d.desk.setRole(d.as("root"), "bob", "moderator");
+    await d.desk.shutdown(serverModerator("signal"), 30);
+    await d.desk.cancelShutdown(d.as("root", "socket"));
+    await d.desk.createUser(d.as("root"), {
+      username: "zoe",
+      alias: "Zoe",
+      password: "zoe-password-Mn8",
+      role: "member",
+    });
+  }, log);
+  const records = lines.map((l) => JSON.parse(l));
+  const picked = records.map((r) => {
+    const { time: _t, msg: _m, ...rest } = r;
+    return rest;
+  });
+  assert.deepEqual(picked, [
+    {
+      level: "info",
+      event: "join_accepted",
+      actor: "mod",
+      via: "ws",
+      user: "eve",
+      salon: "Comptabilité",
+    },
+    {
+      level: "info",
+      event: "join_rejected",
+      actor: "mod",
+      via: "ws",
+      user: "bob",
+      salon: "Marketing",
+    },
+    {
+      level: "info",
+      event: "kick",
+      actor: "mod",
+      via: "ws",
+      user: "mallory",
+      sanction: 1,
+      minutes: 2,
+    },
+    {
+      level: "info",
+      event: "ban",
+      actor: "mod",
+      via: "http",
+      user: "eve",
+      sanction: 2,
+      purge: true,
+    },
+    { level: "info", event: "unban", actor: "root", via: "ws", user: "eve", count: 1 },
+    { level: "info", event: "announce", actor: "mod", via: "ws" },
+    {
+      level: "info",
+      event: "role_changed",
+      actor: "root",
+      via: "ws",
+      user: "bob",
+      role: "moderator",
+    },
+    { level: "info", event: "shutdown_started", actor: "server", via: "signal", seconds: 30 },
+    { level: "info", event: "shutdown_cancelled", actor: "root", via: "socket" },
+    { level: "info", event: "user_created", actor: "root", via: "ws", user: "zoe", role: "member" },
+  ]);
+  assert.ok(records.every((r) => typeof r.msg === "string" && r.msg.length > 0));
+  const all = lines.join("\n");
+  for (const secret of ["reason-one-Xk2", "reason-two-Pq7", "notice-Vb4", "zoe-password-Mn8"]) {
+    assert.ok(!all.includes(secret), `${secret} is in the log:\n${all}`);
+  }
 });
