@@ -235,7 +235,6 @@ Deno.test("log over real sockets: a full session logs connections, moderation an
     await srv.stop();
   }
 
-  if (Deno.env.get("SHOW_LOG")) console.log(lines.join("\n"));
   // Every line: JSON with time, level, msg and event.
   assert.ok(lines.length > 0);
   const records = lines.map((l) => {

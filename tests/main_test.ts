@@ -48,6 +48,7 @@ Deno.test("a bad environment stops start-up with exit 1 and one line naming it",
     [{ CAUSERIE_PORT: "abc" }, "CAUSERIE_PORT"],
     [{ CAUSERIE_PORT: "70000" }, "CAUSERIE_PORT"],
     [{ CAUSERIE_LOG_LEVEL: "loud" }, "CAUSERIE_LOG_LEVEL"],
+    [{ CAUSERIE_LOG_FORMAT: "xml" }, "CAUSERIE_LOG_FORMAT"],
     [{ CAUSERIE_ADMIN_PASSWORD: "short" }, "CAUSERIE_ADMIN_PASSWORD"],
   ];
   for (const [env, variable] of cases) {
