@@ -198,6 +198,10 @@ Deno.test("/metrics needs no credentials, is served on the admin socket too, and
     assert.equal(res.status, 200);
     await res.body?.cancel();
 
+    const head = await fetch(`${fx.srv.url}/metrics`, { method: "HEAD" });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), "");
+
     const onSocket = await fx.sock("GET", "/metrics");
     assert.equal(onSocket.status, 200, onSocket.text.slice(0, 300));
     assert.match(onSocket.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
