@@ -123,7 +123,7 @@ function counter(
 
 /** Options of {@link MetricSet}. */
 export interface MetricSetOptions {
-  /** Interval of the event-loop lag sampler, ms (default {@link EventLoopLag} default). */
+  /** Interval of the event-loop lag sampler, ms (default 100, `LAG_INTERVAL_MS`). */
   lagIntervalMs?: number;
 }
 
