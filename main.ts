@@ -23,6 +23,7 @@ import { MAX_FRAME_BYTES } from "./protocol/frames.ts";
 import { Admission } from "./runtime/admission.ts";
 import { serveAdminSocket } from "./routes/admin_socket.ts";
 import { createHub, type Hub, type HubOptions } from "./runtime/hub.ts";
+import { MetricSet } from "./runtime/metrics.ts";
 import type { WsOptions } from "./routes/ws.ts";
 import { openStore } from "./store/open.ts";
 import type { Store } from "./store/store.ts";
@@ -124,6 +125,8 @@ export async function start(
     throw new Error(`cannot open database ${redactDbUrl(config.db)}: ${(e as Error).message}`);
   }
   let stopHub: (() => Promise<void>) | undefined;
+  // The metrics of this server alone: tests run several servers in one process.
+  const metrics = new MetricSet();
   try {
     await store.syncSalons(config.salons, Date.now());
     const admin = await ensureAdmin(store, config.adminPassword, Date.now());
@@ -175,6 +178,7 @@ export async function start(
       onFatal: opts.onFatal,
       kickMinutes: config.kickMinutes,
       security,
+      metrics,
       shutdownSeconds: config.shutdownSeconds,
       onStopped: () => {
         stopAll().then(() => opts.onStopped?.(), (e) => {
@@ -184,6 +188,7 @@ export async function start(
       },
     });
     stopHub = () => hub.stop();
+    metrics.readFrom(() => hub.liveCounts());
     hashQueue.configure({ maxWaiting: config.hashQueue });
     const nofile = openFileLimit();
     const maxConnections = config.maxConnections ?? connectionsFor(nofile);
@@ -209,10 +214,11 @@ export async function start(
       ws: { allowedOrigins: config.allowedOrigins, ...opts.ws },
       wsDeps: { webSockets, admission, security },
       trustedProxies,
+      metrics,
     });
     const adminSocket = opts.adminSocket === false ? undefined : await serveAdminSocket(
       config.adminSocket,
-      createAdminSocketApp({ hub, accounts, log }).fetch,
+      createAdminSocketApp({ hub, accounts, log, metrics }).fetch,
     );
     const closeAdminSocket = () => adminSocket?.close() ?? Promise.resolve();
     stopHub = async () => {
@@ -257,6 +263,7 @@ export async function start(
         await hub.stop();
         await server.close();
         await store.close();
+        metrics.stop();
         log.info("stopped", { event: "server_stopped" });
       })();
       return stopping;
@@ -277,6 +284,7 @@ export async function start(
   } catch (e) {
     await stopHub?.();
     await store.close();
+    metrics.stop();
     throw e;
   }
 }

@@ -46,6 +46,7 @@ export const refusals = {
   },
   /** Refuses a frame that does not fit in the handshake backlog (it is dropped). */
   refuseBacklogFull: ({ context, event }) => {
+    context.deps.rateLimited?.("handshake");
     context.socket.send(
       errorEvent(
         "rate_limited",
@@ -98,6 +99,7 @@ export const refusals = {
   },
   /** `error rate_limited`: the user's `say`/`direct` bucket is empty. */
   refuseRateLimited: ({ context, event }) => {
+    context.deps.rateLimited?.("messages");
     context.socket.send(errorEvent(
       "rate_limited",
       `slow down: at most ${context.limits.ratePerSecond} messages per second`,
@@ -106,6 +108,7 @@ export const refusals = {
   },
   /** `error rate_limited`: the user's `join`/`leave` bucket is empty. */
   refuseMembershipRate: ({ context, event }) => {
+    context.deps.rateLimited?.("membership");
     const { burst, perSecond } = context.buckets.membership.rate;
     context.socket.send(errorEvent(
       "rate_limited",
@@ -117,6 +120,7 @@ export const refusals = {
   },
   /** `error rate_limited`: the user's `history`/`who` bucket is empty. */
   refuseHistoryRate: ({ context, event }) => {
+    context.deps.rateLimited?.("history");
     const { burst, perSecond } = context.buckets.history.rate;
     context.socket.send(errorEvent(
       "rate_limited",
@@ -126,6 +130,7 @@ export const refusals = {
   },
   /** `error rate_limited`: the session is past its request budget; the frame is not carried out. */
   refuseOverBudget: ({ context, event }) => {
+    context.deps.rateLimited?.("requests");
     context.socket.send(errorEvent(
       "rate_limited",
       `slow down: at most ${context.limits.requestPerSecond} requests per second ` +
@@ -145,6 +150,7 @@ export const refusals = {
   },
   /** `error rate_limited`: the user's `watch` bucket is empty. */
   refuseWatchRate: ({ context, event }) => {
+    context.deps.rateLimited?.("watch");
     const { burst, perSecond } = context.buckets.watch!.rate;
     context.socket.send(errorEvent(
       "rate_limited",

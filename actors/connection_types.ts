@@ -43,6 +43,22 @@ export type SalonRequest =
   | { type: "READ"; session: Session; ref?: string; id: number }
   | { type: "TYPING"; session: Session; ref?: string };
 
+/**
+ * Which limit refused a request with `error rate_limited` (the label of
+ * `causerie_rate_limited_total`): the user's `say`/`direct` bucket, the
+ * session's request budget, the frames kept before `welcome`, the
+ * `join`/`leave`, `history`/`who` and `watch` buckets, and a salon's one join
+ * request per 10 minutes.
+ */
+export type RateLimit =
+  | "messages"
+  | "requests"
+  | "handshake"
+  | "membership"
+  | "history"
+  | "watch"
+  | "join_request";
+
 /** Effects a connection needs; the composition root provides them. */
 export interface ConnectionDeps {
   /** The clock, epoch ms. */
@@ -90,6 +106,9 @@ export interface ConnectionDeps {
   watch?(session: Session, ref: string | undefined, users: string[]): void;
   /** Hands a `typing` about a direct conversation to the server; absent: ignored. */
   typingTo?(session: Session, ref: string | undefined, to: string): void;
+  // -- metrics (PROTOCOL 5.5)
+  /** Told of each `error rate_limited` sent, with the limit that refused (a count, no I/O). */
+  rateLimited?(limit: RateLimit): void;
 }
 
 /** Limits of one connection. */

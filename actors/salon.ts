@@ -159,9 +159,12 @@ export const salonMachine = setup({
         at: iso,
         ...(mentions ? { mentions } : {}),
       });
+      let delivered = 0;
       for (const sessions of context.online.values()) {
         for (const s of sessions) s.send(frame);
+        delivered += sessions.size;
       }
+      context.deps.delivered?.(delivered);
     },
     /** Tells the sender the message was not stored. */
     replyCommitFailed: ({ event }) => {
@@ -214,6 +217,7 @@ export const salonMachine = setup({
     replyRequestTooSoon: ({ context, event }) => {
       const { session, ref } = event as E<"JOIN">;
       const until = context.requested.until(session.user.id, context.deps.now())!;
+      context.deps.rateLimited?.("join_request");
       session.send(errorEvent(
         "rate_limited",
         `you asked to join ${context.salon.name} less than ${

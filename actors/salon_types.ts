@@ -50,6 +50,11 @@ export interface SalonDeps {
   notifyModerators(frame: string): void;
   /** Reports an unexpected failure. */
   reportError(message: string): void;
+  // -- metrics (PROTOCOL 5.5): counts only, no I/O
+  /** Told once per fan-out of a `message` frame: how many sessions it was written to. */
+  delivered?(frames: number): void;
+  /** Told of each `error rate_limited` the salon sends (a join request within 10 minutes). */
+  rateLimited?(limit: "join_request"): void;
 }
 
 /** Input of the salon machine. */

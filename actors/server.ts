@@ -74,6 +74,8 @@ export interface ServerDeps {
   stopped(): void;
   /** Told when a kick runs out. */
   sanctionExpired?(sanction: SanctionRecord): void;
+  /** Told once per fan-out of a `direct` frame: how many sessions it was written to (metrics). */
+  delivered?(frames: number): void;
 }
 
 /** Input of the server machine. */
@@ -356,6 +358,7 @@ export const serverMachine = setup({
         ...(context.sessions.get(result.toUserId) ?? []),
       ]);
       for (const s of targets) s.send(frame);
+      context.deps.delivered?.(targets.size);
     },
   },
 }).createMachine({

@@ -19,6 +19,7 @@ import { opsRoutes } from "./ops.ts";
 import type { Hub } from "../runtime/hub.ts";
 import { type WsDeps, type WsOptions, wsRoute } from "./ws.ts";
 import { type WebOptions, webRoutes } from "./web.ts";
+import { metricsRoutes, type MetricsSource } from "./metrics.ts";
 
 /** What the application needs. */
 export interface AppOptions {
@@ -40,6 +41,8 @@ export interface AppOptions {
   trustedProxies?: TrustedProxies;
   /** The browser client's files (default: web/dist/). */
   web?: WebOptions;
+  /** `GET /metrics` is served when present (PROTOCOL 5.5). */
+  metrics?: MetricsSource;
 }
 
 /**
@@ -106,6 +109,7 @@ export function createApp(opts: AppOptions): Hono {
     );
   }
   app.route("/", opsRoutes(opts.store, isShuttingDown));
+  if (opts.metrics) app.route("/", metricsRoutes(opts.metrics));
   app.route("/", webRoutes(opts.web));
 
   return withErrorHandling(app, opts.log);
@@ -115,11 +119,14 @@ export function createApp(opts: AppOptions): Hono {
  * The app of the local admin socket: the admin routes with full rights
  * (whoever can open the socket file is admin), and `/healthz`.
  */
-export function createAdminSocketApp(opts: { hub: Hub; accounts: Accounts; log: Logger }): Hono {
+export function createAdminSocketApp(
+  opts: { hub: Hub; accounts: Accounts; log: Logger; metrics?: MetricsSource },
+): Hono {
   const app = new Hono();
   app.use(securityHeaders());
   app.use("/admin/*", bodyLimit);
   app.get("/healthz", (c) => c.json({ status: "ok" }, 200));
+  if (opts.metrics) app.route("/", metricsRoutes(opts.metrics));
   app.route(
     "/admin",
     adminRoutes({

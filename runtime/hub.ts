@@ -39,6 +39,8 @@ import { Moderation } from "./moderation.ts";
 import { livePorts, moderate } from "./moderation_ports.ts";
 import { onlineCount, salonDeps, salonInputs, salonSize, salonViews } from "./salons.ts";
 import { summary, UserDirectory } from "./user_directory.ts";
+import { liveCounts } from "./live_counts.ts";
+import { type LiveCounts, type Metrics, noMetrics } from "./metrics.ts";
 
 export { CLOSE_WAIT_MS, type ConnectionHandle, type HubSocket } from "./connections.ts";
 
@@ -79,6 +81,8 @@ export interface HubOptions {
   shutdownSeconds?: number;
   /** Where sanctions, floods and slow-consumer closes are recorded (default: nowhere). */
   security?: SecurityLog;
+  /** The counters of `/metrics` (default: {@link noMetrics}). */
+  metrics?: Metrics;
 }
 
 /** The running chat. */
@@ -107,6 +111,8 @@ export interface Hub {
   actorTree(): ActorInfo[];
   /** Refuses new messages, commits the queued ones, stops every actor. */
   stop(): Promise<void>;
+  /** The live gauges of `/metrics`, read from the actor system now. */
+  liveCounts(): LiveCounts;
 }
 
 /** Defaults of the connection limits a caller may leave out. */
@@ -148,9 +154,11 @@ function connectionLimits(given: HubOptions["limits"]): ConnectionLimits {
 export async function createHub(opts: HubOptions): Promise<Hub> {
   const { store, accounts, log } = opts;
   const now = opts.now ?? Date.now;
+  const metrics = opts.metrics ?? noMetrics;
   const writer = new MessageWriter(
     store,
     (e) => log.error("a message callback failed", { event: "message_callback_failed", error: e }),
+    metrics,
   );
   const index = new MembershipIndex();
   const [salons, memberships, requests] = await Promise.all([
@@ -170,6 +178,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     accounts,
     log,
     security: opts.security ?? silentSecurityLog,
+    metrics,
     now,
     writer,
     salons: byId,
@@ -222,6 +231,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         },
         knownUser: (name) => users.known(name),
         commitDirect: (from, to, text, done) => commitDirect(ctx, from, to, text, done),
+        delivered: (frames) => metrics.delivered(frames),
       },
       connectionDeps: {
         now,
@@ -260,6 +270,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         conversations: (session, ref, query) => directConversations(ctx, session, ref, query),
         watch: (session, ref, names) => server.send({ type: "WATCH", session, ref, users: names }),
         typingTo: (session, ref, to) => server.send({ type: "TYPING_TO", session, ref, to }),
+        rateLimited: (limit) => metrics.rateLimited(limit),
       },
     },
   });
@@ -315,6 +326,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       }
     },
     actorTree: () => actorTree(server, connections.actors()),
+    liveCounts: () => liveCounts(server, connections.actors()),
     server,
     connect: (socket, address, connectOpts) => connections.connect(socket, address, connectOpts),
     onlineCount: (salonId) => onlineCount(ctx, salonId),

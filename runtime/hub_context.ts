@@ -15,6 +15,7 @@ import type { SecurityLog } from "../lib/security_log.ts";
 import type { MessageWriter } from "../store/message_writer.ts";
 import type { SalonRecord, Store } from "../store/store.ts";
 import type { UserDirectory } from "./user_directory.ts";
+import type { Metrics } from "./metrics.ts";
 
 /** A salon as the hub knows it: its record and the key of its name. */
 export type KnownSalon = SalonRecord & { key: string };
@@ -29,6 +30,8 @@ export interface HubContext {
   readonly log: Logger;
   /** Where sanctions and floods are recorded. */
   readonly security: SecurityLog;
+  /** The counters of `/metrics`. */
+  readonly metrics: Metrics;
   /** Current time, epoch ms. */
   readonly now: () => number;
   /** The group-commit writer of chat messages. */

@@ -70,6 +70,7 @@ export function livePorts(ctx: HubContext): LivePorts {
     punish: (userId, frame) => send({ type: "PUNISH", userId, frame }),
     trackSanction: (sanction, username) => {
       security.record({ event: "sanction", username, outcome: "imposed", detail: sanction.kind });
+      ctx.metrics.sanctioned(sanction.kind);
       send({ type: "TRACK_SANCTION", sanction, username });
     },
     liftSanctions: (_userId, sanctionIds) => {

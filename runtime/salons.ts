@@ -44,6 +44,8 @@ export function salonDeps(ctx: HubContext, index: MembershipIndex): SalonDeps {
       }
     },
     reportError: (message) => log.error(message, { event: "salon_error" }),
+    delivered: (frames) => ctx.metrics.delivered(frames),
+    rateLimited: (limit) => ctx.metrics.rateLimited(limit),
   };
 }
 

@@ -12,6 +12,16 @@ import type { NewMessage, Store } from "./store.ts";
 /** Called once per message: with its id after the commit, or with the error. */
 export type WriteCallback = (error: Error | undefined, id: number) => void;
 
+/**
+ * Told after every transaction of the writer (for metrics): the batch, how
+ * long `appendMessages` took, and whether it committed. Called once per
+ * batch, never per message; it must not throw and must not keep `batch`.
+ */
+export interface CommitObserver {
+  /** A batch was committed (`ok`) or failed, after `seconds`. */
+  committed(batch: readonly NewMessage[], seconds: number, ok: boolean): void;
+}
+
 /** Batches messages into transactions. */
 export class MessageWriter {
   readonly #store: Store;
@@ -22,11 +32,20 @@ export class MessageWriter {
   #closed = false;
 
   readonly #onCallbackError: (error: unknown) => void;
+  readonly #observer: CommitObserver | undefined;
 
-  /** Writes into `store`; a callback that throws is reported to `onCallbackError`. */
-  constructor(store: Store, onCallbackError: (error: unknown) => void = console.error) {
+  /**
+   * Writes into `store`; a callback that throws is reported to
+   * `onCallbackError`; `observer` (optional) is told of every transaction.
+   */
+  constructor(
+    store: Store,
+    onCallbackError: (error: unknown) => void = console.error,
+    observer?: CommitObserver,
+  ) {
     this.#store = store;
     this.#onCallbackError = onCallbackError;
+    this.#observer = observer;
   }
 
   /** Messages waiting for their transaction. */
@@ -65,14 +84,27 @@ export class MessageWriter {
     this.#callbacks = [];
     if (batch.length === 0) return;
     let ids: number[];
+    const started = performance.now();
     try {
       ids = await this.#store.appendMessages(batch);
     } catch (e) {
+      this.#observe(batch, started, false);
       const error = e instanceof Error ? e : new Error(String(e));
       for (const cb of callbacks) this.#call(cb, error, 0);
       return;
     }
+    this.#observe(batch, started, true);
     for (let i = 0; i < callbacks.length; i++) this.#call(callbacks[i], undefined, ids[i]);
+  }
+
+  /** Tells the observer (if any) of a transaction begun at `started` (performance.now()). */
+  #observe(batch: readonly NewMessage[], started: number, ok: boolean): void {
+    if (!this.#observer) return;
+    try {
+      this.#observer.committed(batch, (performance.now() - started) / 1000, ok);
+    } catch (e) {
+      this.#onCallbackError(e);
+    }
   }
 
   /** Runs one callback; a throwing callback must not cost the others their answer. */
