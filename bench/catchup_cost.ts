@@ -13,7 +13,7 @@
 import { DEFAULT_SALONS, parseSalons } from "../config/salons.ts";
 import { openMysqlStore } from "../store/mysql.ts";
 import { openSqliteStore } from "../store/sqlite.ts";
-import type { NewMessage, Store } from "../store/store.ts";
+import type { NewMessage, Store, UserRecord } from "../store/store.ts";
 import { freshBenchDatabase } from "./mysql_db.ts";
 
 const MESSAGES = 100_000;
@@ -25,7 +25,7 @@ async function measure(store: Store): Promise<void> {
   const t0 = Date.now();
   const salons = await store.syncSalons(parseSalons(DEFAULT_SALONS), t0);
   const general = salons[0].id;
-  const users = [];
+  const users: UserRecord[] = [];
   for (let i = 0; i < 60; i++) {
     users.push(
       await store.createUser(
