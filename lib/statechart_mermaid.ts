@@ -12,8 +12,8 @@
 import {
   type ModelEdge,
   type ModelState,
-  type StateNodeJson,
   statechartModel,
+  type StateNodeJson,
 } from "./statechart_model.ts";
 
 /** A Mermaid identifier for a state path of `machine`. */

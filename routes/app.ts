@@ -18,7 +18,7 @@ import { adminRoutes } from "./admin.ts";
 import { opsRoutes } from "./ops.ts";
 import type { Hub } from "../runtime/hub.ts";
 import { type WsDeps, type WsOptions, wsRoute } from "./ws.ts";
-import { type WebOptions, webRoutes } from "./web.ts";
+import { inspectorPageRoutes, type WebOptions, webRoutes } from "./web.ts";
 
 /** What the application needs. */
 export interface AppOptions {
@@ -73,7 +73,8 @@ export function securityHeaders(): MiddlewareHandler {
       await next();
       ownCsp = c.res.headers.get("Content-Security-Policy");
       const path = c.req.path;
-      if (path.startsWith("/api/") || path.startsWith("/admin/")) {
+      // The inspector page is a page like `/` (no-cache with its ETag), not an API answer.
+      if ((path.startsWith("/api/") || path.startsWith("/admin/")) && path !== "/admin/inspector") {
         c.res.headers.set("Cache-Control", "no-store");
       }
     });
@@ -95,6 +96,8 @@ export function createApp(opts: AppOptions): Hono {
     const hub = opts.hub;
     if (!opts.wsDeps) throw new Error("createApp: the live chat needs wsDeps (upgrade helper)");
     app.get("/ws", wsRoute(hub, opts.wsDeps, opts.ws));
+    // The inspector page before the admin API (whose middleware wants a bearer on every path).
+    app.route("/", inspectorPageRoutes(opts.web));
     app.route(
       "/admin",
       adminRoutes({

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { MACHINES, machineDefinition } from "../actors/machines.ts";
+import { machineDefinition, MACHINES } from "../actors/machines.ts";
 import { type Json, login, pw, startAdminSession, VIAS } from "./admin_fixture.ts";
 import { registerHttp } from "./ws_client.ts";
 

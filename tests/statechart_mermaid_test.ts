@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { and, not, or } from "xstate";
 import { guardWords, machineDefinition } from "../actors/machines.ts";
 import { statechartMermaid } from "../lib/statechart_mermaid.ts";
-import { activePaths, type StateNodeJson, statechartModel } from "../lib/statechart_model.ts";
+import { activePaths, statechartModel, type StateNodeJson } from "../lib/statechart_model.ts";
 import { doorMachine } from "./statechart_fixture.ts";
 
 const door = () => machineDefinition(doorMachine) as unknown as StateNodeJson;

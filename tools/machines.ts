@@ -9,7 +9,7 @@
  * @module
  */
 
-import { MACHINES, machineDefinitions } from "../actors/machines.ts";
+import { machineDefinitions, MACHINES } from "../actors/machines.ts";
 import { statechartMermaid } from "../lib/statechart_mermaid.ts";
 import type { StateNodeJson } from "../lib/statechart_model.ts";
 
