@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type AnyActorRef, assign, createActor, setup } from "xstate";
+import { type AnyActorRef, assign, createActor, enqueueActions, setup } from "xstate";
 import { createInspection, INSPECT_FLUSH_MS } from "../runtime/inspection.ts";
 import { safeEvent } from "../runtime/inspection_facts.ts";
 import {
@@ -211,4 +211,80 @@ Deno.test("inspection: the allowlist keeps type and harmless fields only", () =>
   });
   assert.deepEqual(safeEvent(null), { type: "unknown" });
   assert.deepEqual(safeEvent({ type: 42, frame: { type: "<script>" } }), { type: "unknown" });
+});
+
+const childMachine = setup({
+  types: { events: {} as { type: "BOOM" } },
+  actions: {
+    explode: () => {
+      throw new Error("a bug");
+    },
+  },
+}).createMachine({
+  id: "child",
+  initial: "idle",
+  states: { idle: { on: { BOOM: { actions: "explode" } } } },
+});
+
+const parentMachine = setup({
+  types: {
+    events: {} as
+      | { type: "SPAWN"; id: string }
+      | { type: "STOP"; id: string }
+      | { type: `xstate.error.actor.${string}` },
+  },
+  actors: { child: childMachine },
+}).createMachine({
+  id: "parent",
+  on: {
+    SPAWN: {
+      actions: enqueueActions(({ event, enqueue }) =>
+        enqueue.spawnChild("child", { id: event.id, systemId: event.id })
+      ),
+    },
+    STOP: { actions: enqueueActions(({ event, enqueue }) => enqueue.stopChild(event.id)) },
+    // A child's failure is the parent's to handle (the server logs it and goes on).
+    "xstate.error.actor.*": {},
+  },
+});
+
+Deno.test("inspection: an actor's end is its final snapshot, stopped or error; a slow watcher does not hold the others back", () => {
+  const actor = createActor(parentMachine, { systemId: "server" }).start();
+  const timers = manualTimers();
+  const inspection = createInspection({
+    server: actor as unknown as AnyActorRef,
+    connections: () => [],
+    now: () => 5,
+    flushTimers: timers,
+  });
+  const fast = fakeSocket();
+  const slow = fakeSocket();
+  inspection.watch(fast.socket);
+  inspection.watch(slow.socket);
+  slow.state.buffered = WATCHER_BUFFERED_MAX + 1;
+  actor.send({ type: "SPAWN", id: "kid:1" });
+  actor.send({ type: "SPAWN", id: "kid:2" });
+  actor.send({ type: "STOP", id: "kid:1" });
+  actor.system.get("kid:2")!.send({ type: "BOOM" });
+  timers.fire();
+  const frames = fast.frames();
+  const born = frames.filter((f) => f.type === "@xstate.actor").map((f) => [f.actorId, f.parentId]);
+  assert.deepEqual(born, [["kid:1", "server"], ["kid:2", "server"]]);
+  const ends = frames.filter((f) => f.type === "@xstate.snapshot" && f.status !== "active");
+  assert.deepEqual(
+    ends.map((f) => [f.actorId, f.status, f.machine]),
+    [["kid:1", "stopped", "child"], ["kid:2", "error", "child"]],
+  );
+  assert.equal(slow.writes.length, 1, "the slow watcher got its opening only");
+  slow.state.buffered = 0;
+  timers.fire();
+  assert.deepEqual(slow.frames().at(-1), {
+    type: "@causerie.dropped",
+    dropped: frames.length - 2, // all but the opening (a snapshot and @causerie.live)
+    at: 5,
+  });
+  inspection.close("done");
+  assert.deepEqual(fast.state.closed, { code: 1001, reason: "done" });
+  assert.equal(inspection.attached(), false);
+  actor.stop();
 });
