@@ -23,6 +23,7 @@ import { MAX_FRAME_BYTES } from "./protocol/frames.ts";
 import { Admission } from "./runtime/admission.ts";
 import { serveAdminSocket } from "./routes/admin_socket.ts";
 import { createHub, type Hub, type HubOptions } from "./runtime/hub.ts";
+import { attachStately, type StatelyLink } from "./runtime/stately.ts";
 import type { WsOptions } from "./routes/ws.ts";
 import { openStore } from "./store/open.ts";
 import type { Store } from "./store/store.ts";
@@ -82,6 +83,7 @@ export async function start(
     throw new Error(`cannot open database ${redactDbUrl(config.db)}: ${(e as Error).message}`);
   }
   let stopHub: (() => Promise<void>) | undefined;
+  let stately: StatelyLink | undefined;
   try {
     await store.syncSalons(config.salons, Date.now());
     const admin = await ensureAdmin(store, config.adminPassword, Date.now());
@@ -134,6 +136,10 @@ export async function start(
       },
     });
     stopHub = () => hub.stop();
+    // Stately's inspector for developers (CAUSERIE_INSPECT=stately; config refuses it off loopback).
+    if (config.inspect === "stately") {
+      stately = attachStately(hub.server, { url: config.inspectUrl, log });
+    }
     hashQueue.configure({ maxWaiting: config.hashQueue });
     const nofile = openFileLimit();
     const maxConnections = config.maxConnections ?? connectionsFor(nofile);
@@ -202,6 +208,7 @@ export async function start(
     let stopping: Promise<void> | undefined;
     stopAll = () => {
       stopping ??= (async () => {
+        stately?.stop();
         await closeAdminSocket();
         await hub.stop();
         await server.close();
@@ -217,6 +224,7 @@ export async function start(
       stop: () => stopAll(),
     };
   } catch (e) {
+    stately?.stop();
     await stopHub?.();
     await store.close();
     throw e;

@@ -15,6 +15,7 @@ import { NO_TRUSTED_PROXIES, type TrustedProxies } from "../lib/proxies.ts";
 import { apiRoutes } from "./api.ts";
 import { bodyLimit, clientAddressResolver } from "./body.ts";
 import { adminRoutes } from "./admin.ts";
+import { inspectRoute, inspectSocketRoute } from "./inspect.ts";
 import { opsRoutes } from "./ops.ts";
 import type { Hub } from "../runtime/hub.ts";
 import { type WsDeps, type WsOptions, wsRoute } from "./ws.ts";
@@ -98,6 +99,8 @@ export function createApp(opts: AppOptions): Hono {
     app.get("/ws", wsRoute(hub, opts.wsDeps, opts.ws));
     // The inspector page before the admin API (whose middleware wants a bearer on every path).
     app.route("/", inspectorPageRoutes(opts.web));
+    // Before the admin routes: its socket authenticates by itself (header or first frame).
+    app.get("/admin/inspect", inspectRoute(hub.inspection, opts.accounts, opts.wsDeps, opts.ws));
     app.route(
       "/admin",
       adminRoutes({
@@ -123,6 +126,7 @@ export function createAdminSocketApp(opts: { hub: Hub; accounts: Accounts; log: 
   app.use(securityHeaders());
   app.use("/admin/*", bodyLimit);
   app.get("/healthz", (c) => c.json({ status: "ok" }, 200));
+  app.get("/admin/inspect", inspectSocketRoute(opts.hub.inspection));
   app.route(
     "/admin",
     adminRoutes({
