@@ -3,7 +3,8 @@
  * algorithm (`npm:elkjs`, its bundled build runs in the browser bundle and
  * in Deno, no worker, no network) over the states, compound and parallel
  * states as containers holding their children, a dot for each initial
- * state, and one arrow per merged transition with its label. Returns
+ * state, and one arrow per pair of states, labelled with one line per event
+ * (and its guards). Returns
  * absolute coordinates, ready for an SVG. Pure apart from the layout
  * engine: the same definition gives the same layout.
  *
@@ -55,8 +56,10 @@ export interface PlacedEdge {
   source: string;
   /** Target path. */
   target: string;
-  /** The label (`""` for an initial arrow). */
+  /** The label in one line, events separated by ` / ` (`""` for an initial arrow). */
   label: string;
+  /** The label's lines: one per event (none for an initial arrow). */
+  lines: string[];
   /** The arrow of an initial state (from its dot). */
   initial: boolean;
   /** The line, start to end. */
@@ -143,26 +146,36 @@ export async function layoutMachine(json: StateNodeJson): Promise<MachineLayout>
       source: state.path,
       target: state.initial,
       label: "",
+      lines: [],
       initial: true,
     });
   }
+  // One arrow per source and target, its label one line per event (fewer, clearer arrows).
+  const pairs = new Map<string, { id: string; source: string; target: string; lines: string[] }>();
   for (const e of model.edges) {
+    const key = `${e.source}\u0000${e.target}`;
+    const pair = pairs.get(key);
+    if (pair) pair.lines.push(e.label);
+    else pairs.set(key, { id: e.id, source: e.source, target: e.target, lines: [e.label] });
+  }
+  for (const p of pairs.values()) {
     edges.push({
-      id: e.id,
-      sources: [stateId(e.source)],
-      targets: [stateId(e.target)],
+      id: p.id,
+      sources: [stateId(p.source)],
+      targets: [stateId(p.target)],
       labels: [{
-        id: `${e.id}:label`,
-        text: e.label,
-        width: Math.ceil(e.label.length * LABEL_CHAR_WIDTH) + 6,
-        height: LABEL_HEIGHT,
+        id: `${p.id}:label`,
+        text: p.lines.join("\n"),
+        width: Math.ceil(Math.max(...p.lines.map((l) => l.length)) * LABEL_CHAR_WIDTH) + 6,
+        height: LABEL_HEIGHT * p.lines.length,
       }],
     });
-    edgeInfo.set(e.id, {
-      id: e.id,
-      source: e.source,
-      target: e.target,
-      label: e.label,
+    edgeInfo.set(p.id, {
+      id: p.id,
+      source: p.source,
+      target: p.target,
+      label: p.lines.join(" / "),
+      lines: p.lines,
       initial: false,
     });
   }

@@ -99,10 +99,11 @@ Deno.test("layoutMachine places every state inside its container, with initial d
     "open.light",
     "open.sound",
   ]);
-  const after = layout.edges.find((e) => e.label === "after autoClose")!;
-  assert.equal(after.source, "open");
-  assert.equal(after.target, "closed");
-  assert.ok(after.points.length >= 2 && after.labelBox);
+  // One arrow per pair of states, one label line per event.
+  const back = layout.edges.find((e) => e.source === "open" && e.target === "closed")!;
+  assert.deepEqual(back.lines.sort(), ["CLOSE [isLocked]", "after autoClose"]);
+  assert.ok(back.points.length >= 2 && back.labelBox);
+  assert.equal(back.labelBox.height, 28);
   for (const e of layout.edges) assert.ok(e.points.length >= 2, e.id);
   assert.ok(layout.width > 0 && layout.height > 0);
   // Same definition, same layout.
@@ -146,6 +147,7 @@ Deno.test("the SVG names the machine and marks the active states with a class an
   assert.doesNotMatch(String(closed.props.class), /\bactive\b/);
   assert.equal(closed.props["aria-label"], "state closed");
   // Names are text children (escaped by Preact), never markup.
-  const texts = elements(svg).filter((e) => e.type === "text").map((e) => e.props.children);
+  const texts = elements(svg).filter((e) => e.type === "text" || e.type === "tspan")
+    .map((e) => e.props.children);
   assert.ok(texts.includes("open (parallel)") && texts.includes("after autoClose"), String(texts));
 });

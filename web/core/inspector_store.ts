@@ -114,6 +114,7 @@ export function valueWords(value: unknown): string {
   if (!o) return value === null || value === undefined ? "?" : String(value);
   return Object.entries(o)
     .map(([k, v]) => {
+      if (obj(v) && Object.keys(v as object).length === 0) return k; // an atomic region
       const inner = valueWords(v);
       return obj(v) && Object.keys(v as object).length > 1 ? `${k}.(${inner})` : `${k}.${inner}`;
     })

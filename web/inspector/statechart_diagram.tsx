@@ -101,7 +101,13 @@ export function StatechartSvg({ layout, active }: StatechartSvgProps): JSX.Eleme
           <g key={e.id} class={e.initial ? "edge initial" : "edge"}>
             <polyline points={points(e.points)} marker-end={`url(#${marker})`} />
             {e.labelBox && (
-              <text x={e.labelBox.x + 3} y={e.labelBox.y + e.labelBox.height - 3}>{e.label}</text>
+              <text>
+                {e.lines.map((line, i) => (
+                  <tspan key={i} x={e.labelBox!.x + 3} y={e.labelBox!.y + 11 + i * 14}>
+                    {line}
+                  </tspan>
+                ))}
+              </text>
             )}
           </g>
         ))}

@@ -88,6 +88,7 @@ function TreeItems(
   { nodes, page }: { nodes: TreeNode[]; page: InspectorPage },
 ): JSX.Element {
   const selected = page.selected.value;
+  page.version.value; // redraw when the store changes (the actors change in place)
   return (
     <ul>
       {nodes.map(({ actor: a, children }) => (
@@ -116,6 +117,7 @@ function TreeItems(
 function Details({ page, actor }: { page: InspectorPage; actor: ActorView }): JSX.Element {
   const machines = page.machines.value;
   const definition = machines?.[actor.machine];
+  page.version.value; // redraw when the store changes (the actor changes in place)
   return (
     <section class="details" aria-labelledby="details-title">
       <h2 id="details-title">{actor.machine} {actor.id}</h2>
