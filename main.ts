@@ -24,6 +24,7 @@ import { Admission } from "./runtime/admission.ts";
 import { serveAdminSocket } from "./routes/admin_socket.ts";
 import { createHub, type Hub, type HubOptions } from "./runtime/hub.ts";
 import { MetricSet } from "./runtime/metrics.ts";
+import { attachStately, type StatelyLink } from "./runtime/stately.ts";
 import type { WsOptions } from "./routes/ws.ts";
 import { openStore } from "./store/open.ts";
 import type { Store } from "./store/store.ts";
@@ -127,6 +128,7 @@ export async function start(
   let stopHub: (() => Promise<void>) | undefined;
   // The metrics of this server alone: tests run several servers in one process.
   const metrics = new MetricSet();
+  let stately: StatelyLink | undefined;
   try {
     await store.syncSalons(config.salons, Date.now());
     const admin = await ensureAdmin(store, config.adminPassword, Date.now());
@@ -189,6 +191,10 @@ export async function start(
     });
     stopHub = () => hub.stop();
     metrics.readFrom(() => hub.liveCounts());
+    // Stately's inspector for developers (CAUSERIE_INSPECT=stately; config refuses it off loopback).
+    if (config.inspect === "stately") {
+      stately = attachStately(hub.server, { url: config.inspectUrl, log });
+    }
     hashQueue.configure({ maxWaiting: config.hashQueue });
     const nofile = openFileLimit();
     const maxConnections = config.maxConnections ?? connectionsFor(nofile);
@@ -259,6 +265,7 @@ export async function start(
     let stopping: Promise<void> | undefined;
     stopAll = () => {
       stopping ??= (async () => {
+        stately?.stop();
         await closeAdminSocket();
         await hub.stop();
         await server.close();
@@ -282,6 +289,7 @@ export async function start(
       stop: () => stopAll(),
     };
   } catch (e) {
+    stately?.stop();
     await stopHub?.();
     await store.close();
     metrics.stop();

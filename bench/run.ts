@@ -1,7 +1,9 @@
 /**
- * `deno task bench [--quick] [--profile] [--rounds N] [--scenario a,b] [--attacks x,y] [--users N] [--out FILE]`
+ * `deno task bench [--quick] [--profile] [--rounds N] [--scenario a,b] [--attacks x,y] [--users N] [--inspect-watcher] [--out FILE]`
  * (`--only` is the same as `--scenario`; `--attacks` picks the attacks of pongAttack; `--users`
- * registers at least N users, so that an isolated scenario meets a Général as large as a full run's)
+ * registers at least N users, so that an isolated scenario meets a Général as large as a full run's;
+ * `--inspect-watcher` attaches one watcher of the inspection stream, `GET /admin/inspect` on the
+ * admin socket, to Causerie during fan-out, to measure fan-out with and without one)
  *
  * Runs every scenario on Causerie (SQLite; MySQL too when
  * CAUSERIE_TEST_MYSQL_URL is set) and on the three baselines (bare Deno,
@@ -23,6 +25,8 @@ import { summarizeProfile } from "./profile.ts";
 import type { LoadgenConfig } from "./loadgen/main.ts";
 import { type BenchDatabase, freshBenchDatabase } from "./mysql_db.ts";
 import { ATTACKS } from "./loadgen/attacks.ts";
+// @ts-types="@types/ws"
+import WebSocket from "ws";
 
 type Target = "causerie" | "causerie-mysql" | "bare" | "bare-node" | "socketio";
 type Scenario =
@@ -251,6 +255,8 @@ function parseArgs(args: string[]) {
     attacks: undefined as string | undefined,
     /** Register at least this many users (so a scenario runs against a large Général). */
     users: undefined as number | undefined,
+    /** Fan-out on Causerie with one watcher of the inspection stream attached. */
+    inspectWatcher: false,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -267,11 +273,12 @@ function parseArgs(args: string[]) {
     } else if (a === "--out") opts.out = args[++i];
     else if (a === "--attacks") opts.attacks = args[++i];
     else if (a === "--users") opts.users = Number(args[++i]);
+    else if (a === "--inspect-watcher") opts.inspectWatcher = true;
     else {
       console.error(
         `unknown argument ${a}; usage: deno task bench [--quick] [--profile] [--rounds N] [--render report.json] [--scenario ${
           SCENARIOS.join(",")
-        }] [--attacks ${ATTACKS.join(",")}] [--users N] [--out FILE]`,
+        }] [--attacks ${ATTACKS.join(",")}] [--users N] [--inspect-watcher] [--out FILE]`,
       );
       Deno.exit(2);
     }
@@ -322,6 +329,8 @@ interface Server {
   pid: number;
   child: Deno.ChildProcess;
   logFile: string;
+  /** Causerie's admin socket. */
+  adminSocket?: string;
   /** Stops the server: SIGTERM (twice for Causerie: countdown, then drain), SIGKILL after `waitMs` (20 s). */
   stop(waitMs?: number): Promise<{ ms: number; killed: boolean }>;
 }
@@ -373,6 +382,7 @@ async function startServer(
   const inspect = opts.inspectPort ? [`--inspect=127.0.0.1:${opts.inspectPort}`] : [];
   const logFile = `${ctx.tmp}/server-${++ctx.serverSeq}-${target}.log`;
   let child: Deno.ChildProcess;
+  const adminSocket = `${ctx.tmp}/admin-${ctx.serverSeq}.sock`;
   const baseEnv = { ...Deno.env.toObject() };
   for (const k of Object.keys(baseEnv)) if (k.startsWith("CAUSERIE_")) delete baseEnv[k];
   if (target === "causerie" || target === "causerie-mysql") {
@@ -385,7 +395,7 @@ async function startServer(
         ...baseEnv,
         CAUSERIE_PORT: String(port),
         CAUSERIE_DB: db,
-        CAUSERIE_ADMIN_SOCKET: `${ctx.tmp}/admin-${ctx.serverSeq}.sock`,
+        CAUSERIE_ADMIN_SOCKET: adminSocket,
         CAUSERIE_SALONS: opts.salons ?? ctx.defaultSalonsEnv,
         // Every simulated user connects from 127.0.0.1: lift the per-address limits.
         ...(opts.defaultLimits ? {} : LIFTED),
@@ -440,6 +450,7 @@ async function startServer(
     pid: child.pid,
     child,
     logFile,
+    ...(isCauserie ? { adminSocket } : {}),
     async stop(waitMs = 20_000) {
       const t0 = Date.now();
       const signal = (s: Deno.Signal) => {
@@ -473,6 +484,37 @@ async function startServer(
         await child.status;
       }
       return { ms: Date.now() - t0, killed: !done };
+    },
+  };
+}
+
+/** A watcher of the inspection stream that reads every frame, counting them. */
+interface InspectWatcher {
+  /** Closes the stream; resolves with the frames read and the drops reported. */
+  close(): Promise<{ frames: number; dropped: number }>;
+}
+
+/** Attaches one watcher to `GET /admin/inspect` on Causerie's admin socket (no token needed). */
+async function attachInspectWatcher(socketPath: string): Promise<InspectWatcher> {
+  const ws = new WebSocket(`ws+unix://${socketPath}:/admin/inspect`, { perMessageDeflate: false });
+  let frames = 0;
+  let dropped = 0;
+  const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
+  ws.on("message", (data) => {
+    frames++;
+    const text = data.toString();
+    if (text.includes('"@causerie.dropped"')) dropped += JSON.parse(text).dropped;
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  return {
+    async close() {
+      ws.close(1000, "bench done");
+      await Promise.race([closed, sleep(2000)]);
+      ws.terminate();
+      return { frames, dropped };
     },
   };
 }
@@ -768,7 +810,17 @@ async function main(): Promise<void> {
           });
           const params = paramsFor(scenario);
           if (inspectPort) params.inspectPort = inspectPort;
+          const watcher = opts.inspectWatcher && scenario === "fanout" && server.adminSocket
+            ? await attachInspectWatcher(server.adminSocket)
+            : undefined;
           const result = await runLoadgen(ctx, server, LOADGEN_SCENARIO[scenario], params, file);
+          if (watcher) {
+            const seen = await watcher.close();
+            notes.push(
+              `${scenario} round ${round} on ${target}: one inspection watcher attached ` +
+                `(${seen.frames} frames read, ${seen.dropped} events dropped)`,
+            );
+          }
           const stopped = await server.stop();
           server = undefined;
           runs.push({
@@ -859,7 +911,7 @@ async function main(): Promise<void> {
     opts.profile ? " --profile" : ""
   }${opts.rounds ? ` --rounds ${opts.rounds}` : ""}${
     opts.only ? ` --scenario ${opts.only.join(",")}` : ""
-  }`;
+  }${opts.inspectWatcher ? " --inspect-watcher" : ""}`;
   const report: BenchReport = {
     command,
     quick: opts.quick,

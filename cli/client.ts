@@ -1,8 +1,12 @@
 /**
- * The CLI's link to a running server: HTTP over the local admin socket.
+ * The CLI's link to a running server: HTTP over the local admin socket, and
+ * the inspection stream (a WebSocket over the same socket).
  *
  * @module
  */
+
+// @ts-types="@types/ws"
+import WebSocket from "ws";
 
 /** The server answered with an error (exit status 1). */
 export class RefusedError extends Error {
@@ -90,8 +94,34 @@ export function assertTrustedOwner(path: string, info: Deno.FileInfo, uid: numbe
 export interface AdminClient {
   /** Sends a request; resolves with the parsed JSON body (or undefined for 204). */
   request(method: string, path: string, body?: unknown): Promise<unknown>;
+  /**
+   * Opens the WebSocket at `route` (`/admin/inspect`), hands each text frame
+   * to `onFrame`, and resolves with the close code and reason once the
+   * server closes it or `signal` aborts (then with 1000).
+   */
+  stream(
+    route: string,
+    onFrame: (text: string) => void,
+    signal?: AbortSignal,
+  ): Promise<{ code: number; reason: string }>;
   /** Releases the connection pool. */
   close(): void;
+}
+
+/** Throws unless `path` is a socket file of the current user or root. */
+async function checkSocket(path: string): Promise<void> {
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isSocket) throw new UnreachableError(path, "not a socket");
+    assertTrustedOwner(path, info, ownUid(path));
+  } catch (e) {
+    if (e instanceof UnreachableError || e instanceof UntrustedSocketError) throw e;
+    if (e instanceof Deno.errors.NotFound) throw new UnreachableError(path, "no such file");
+    if (e instanceof Deno.errors.PermissionDenied) {
+      throw new UnreachableError(path, "permission denied: run as the server's user");
+    }
+    throw new UnreachableError(path, (e as Error).message);
+  }
 }
 
 /** A client for the admin socket at `path`. */
@@ -99,18 +129,7 @@ export function adminClient(path: string): AdminClient {
   let client: Deno.HttpClient | undefined;
   return {
     async request(method, route, body) {
-      try {
-        const info = await Deno.stat(path);
-        if (!info.isSocket) throw new UnreachableError(path, "not a socket");
-        assertTrustedOwner(path, info, ownUid(path));
-      } catch (e) {
-        if (e instanceof UnreachableError || e instanceof UntrustedSocketError) throw e;
-        if (e instanceof Deno.errors.NotFound) throw new UnreachableError(path, "no such file");
-        if (e instanceof Deno.errors.PermissionDenied) {
-          throw new UnreachableError(path, "permission denied: run as the server's user");
-        }
-        throw new UnreachableError(path, (e as Error).message);
-      }
+      await checkSocket(path);
       client ??= Deno.createHttpClient(
         { proxy: { transport: "unix", path } } as Deno.CreateHttpClientOptions,
       );
@@ -147,6 +166,39 @@ export function adminClient(path: string): AdminClient {
         );
       }
       return parsed;
+    },
+    async stream(route, onFrame, signal) {
+      await checkSocket(path);
+      const ws = new WebSocket(`ws+unix://${path}:${route}`, { perMessageDeflate: false });
+      const done = Promise.withResolvers<{ code: number; reason: string }>();
+      let opened = false;
+      ws.on("open", () => opened = true);
+      ws.on("message", (data, isBinary) => {
+        if (!isBinary) onFrame(data.toString());
+      });
+      ws.on("error", (e: Error) => {
+        if (!opened) done.reject(new UnreachableError(path, e.message.split("\n")[0]));
+      });
+      ws.on("unexpected-response", (_req, res) => {
+        done.reject(
+          new RefusedError(res.statusCode ?? 0, "invalid", `the server answered ${res.statusCode}`),
+        );
+        ws.terminate();
+      });
+      ws.on("close", (code, reason) => done.resolve({ code, reason: reason.toString() }));
+      const abort = () => {
+        try {
+          ws.close(1000, "done");
+        } catch { /* not open yet */ }
+        ws.terminate();
+      };
+      signal?.addEventListener("abort", abort, { once: true });
+      try {
+        const closed = await done.promise;
+        return signal?.aborted ? { code: 1000, reason: "stopped" } : closed;
+      } finally {
+        signal?.removeEventListener("abort", abort);
+      }
     },
     close() {
       client?.close();

@@ -41,6 +41,7 @@ export const USAGE = `commands:
   role USER ROLE                            change a role (member, moderator, admin)
   audit [--limit N]                         the newest moderation acts
   actors                                    the live actor tree
+  inspect                                   the live inspection stream as JSON lines, until Ctrl-C
   console                                   an interactive prompt (also KICK:user, BAN:user,
                                             ACCEPT:user:salon, REJECT:user:salon, KILL)`;
 
@@ -254,6 +255,10 @@ export async function runCommand(argv: string[], ctx: CommandContext): Promise<s
         body.actors.map((a) => [a.id, a.machine, JSON.stringify(a.state), a.parent ?? ""]),
       );
     }
+    case "inspect":
+      throw new UsageError(
+        "inspect streams until Ctrl-C: run it on its own (deno task admin inspect), not in the console",
+      );
     default:
       throw new UsageError(`unknown command "${command}"; run help for the list`);
   }

@@ -12,6 +12,7 @@
 import { adminClient, RefusedError, UnreachableError, UntrustedSocketError } from "./client.ts";
 import { runCommand, UsageError } from "./commands.ts";
 import { runConsole } from "./console.ts";
+import { runInspect } from "./inspect.ts";
 
 /** Default socket path (as the server's CAUSERIE_ADMIN_SOCKET default). */
 export const DEFAULT_SOCKET = "data/admin.sock";
@@ -49,6 +50,14 @@ export async function readPassword(): Promise<string> {
   return new TextDecoder().decode(new Uint8Array(bytes));
 }
 
+const encoder = new TextEncoder();
+
+/** Writes `line` and a newline to stdout, whole (a pipe may take it in parts). */
+function writeLine(line: string): void {
+  let bytes = encoder.encode(`${line}\n`);
+  while (bytes.length > 0) bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
+}
+
 /** Runs the CLI with `args`; returns the exit status. */
 export async function main(args: string[]): Promise<number> {
   let socket = Deno.env.get("CAUSERIE_ADMIN_SOCKET") || DEFAULT_SOCKET;
@@ -61,6 +70,12 @@ export async function main(args: string[]): Promise<number> {
   const client = adminClient(socket);
   try {
     if (rest[0] === "console") return await runConsole(client, readPassword);
+    if (rest[0] === "inspect") {
+      if (rest.length > 1) {
+        throw new UsageError("inspect takes no arguments; run help for the usage");
+      }
+      return await runInspect(client, writeLine);
+    }
     console.log(await runCommand(rest, { client, readPassword }));
     return 0;
   } catch (e) {

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { isLoopbackHost } from "../lib/address.ts";
 import { parseTrustedProxies } from "../lib/proxies.ts";
 import { passwordProblem } from "../protocol/names.ts";
 import { DEFAULT_SALONS, parseSalons, type SalonConfig } from "./salons.ts";
@@ -81,6 +82,11 @@ export interface Config {
   // -- presence at scale (PROTOCOL 5.1)
   /** Salons with more members are large (presence not pushed); small again at 90% of it. */
   presenceSalonMax: number;
+  // -- Stately's inspector for developers (issue 12, item 3)
+  /** `stately`: the actor system is sent to Stately's inspector relay at `inspectUrl`. */
+  inspect: "off" | "stately";
+  /** The relay of Stately's inspector (a loopback `ws://` URL). */
+  inspectUrl: string;
 }
 
 /** A configuration problem: names the variable and what it expects. */
@@ -166,6 +172,17 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
     name: "CAUSERIE_PRESENCE_SALON_MAX",
     default: "100",
     meaning: "salons with more members are large: presence is watched, not pushed",
+  },
+  // Stately's inspector for developers (issue 12, item 3).
+  {
+    name: "CAUSERIE_INSPECT",
+    default: "off",
+    meaning: "off, or stately: send the actors to Stately's inspector (loopback host only)",
+  },
+  {
+    name: "CAUSERIE_INSPECT_URL",
+    default: "ws://127.0.0.1:8081",
+    meaning: "the Stately inspector relay, a loopback ws:// URL",
   },
 ];
 
@@ -328,6 +345,7 @@ export function loadConfig(
   if (/\s|\//.test(host)) {
     throw new ConfigError("CAUSERIE_HOST", `expected a host name or IP address, got "${host}"`);
   }
+  const { inspect, inspectUrl } = inspection(env, host);
   return {
     host,
     port: integer(env, "CAUSERIE_PORT", 8080, 0, 65535),
@@ -368,5 +386,44 @@ export function loadConfig(
     registerPerMinute: integer(env, "CAUSERIE_REGISTER_PER_MINUTE", 60, 0, 1e6),
     trustedProxies,
     presenceSalonMax: integer(env, "CAUSERIE_PRESENCE_SALON_MAX", 100, 1, 10_000_000),
+    inspect,
+    inspectUrl,
   };
+}
+
+/** Default relay of Stately's inspector (its own default, 8080, is Causerie's port). */
+export const DEFAULT_INSPECT_URL = "ws://127.0.0.1:8081";
+
+/**
+ * `CAUSERIE_INSPECT` and `CAUSERIE_INSPECT_URL`: Stately's inspector is for a
+ * developer's own machine, so it is refused unless the server listens on
+ * loopback and the relay is on loopback too.
+ */
+function inspection(env: Env, host: string): Pick<Config, "inspect" | "inspectUrl"> {
+  const inspect = (read(env, "CAUSERIE_INSPECT") ?? "off").toLowerCase();
+  if (inspect !== "off" && inspect !== "stately") {
+    throw new ConfigError("CAUSERIE_INSPECT", `expected off or stately, got "${inspect}"`);
+  }
+  const raw = read(env, "CAUSERIE_INSPECT_URL") ?? DEFAULT_INSPECT_URL;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError("CAUSERIE_INSPECT_URL", `expected a ws:// URL, got "${raw}"`);
+  }
+  if (url.protocol !== "ws:" || !isLoopbackHost(url.hostname)) {
+    throw new ConfigError(
+      "CAUSERIE_INSPECT_URL",
+      `expected a ws:// URL on this machine (localhost, 127.0.0.1 or [::1]), got "${raw}"`,
+    );
+  }
+  if (inspect === "stately" && !isLoopbackHost(host)) {
+    throw new ConfigError(
+      "CAUSERIE_INSPECT",
+      `stately is for a developer's machine: it sends every actor's state out of the process, ` +
+        `so it needs CAUSERIE_HOST on loopback (127.0.0.1, ::1 or localhost), not "${host}"; ` +
+        `set CAUSERIE_INSPECT=off or listen on loopback`,
+    );
+  }
+  return { inspect, inspectUrl: url.href };
 }

@@ -22,3 +22,15 @@ export function addressKey(address: string): string {
   const prefix = new ipaddr.IPv6([...parts, 0, 0, 0, 0]).toString();
   return `${prefix}/64`;
 }
+
+/**
+ * Whether `host` (a name or an IP address, IPv6 possibly in brackets) is this
+ * machine's loopback: `localhost`, `127.0.0.0/8`, `::1` (or an IPv4-mapped
+ * loopback).
+ */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  if (bare.toLowerCase() === "localhost") return true;
+  if (!ipaddr.IPv4.isValidFourPartDecimal(bare) && !ipaddr.IPv6.isValid(bare)) return false;
+  return ipaddr.process(bare).range() === "loopback";
+}

@@ -21,6 +21,7 @@ import {
   ShutdownBody,
 } from "../protocol/admin.ts";
 import { ProtocolError } from "../protocol/errors.ts";
+import { machineDefinitions } from "../actors/machines.ts";
 import { type Moderation, type Moderator, serverModerator } from "../runtime/moderation.ts";
 import { readJson } from "./body.ts";
 
@@ -146,6 +147,12 @@ export function adminRoutes(opts: AdminOptions): Hono<{ Variables: { actor: Mode
   admin.get("/actors", async (c) => {
     await moderation.assertCanInspect(c.var.actor);
     return c.json({ actors: opts.actors() }, 200);
+  });
+
+  // PROTOCOL 5.5: every machine's definition (toJSON() plus `always` and guard words), by name.
+  admin.get("/machines", async (c) => {
+    await moderation.assertCanInspect(c.var.actor);
+    return c.json(machineDefinitions(), 200);
   });
 
   return admin;

@@ -15,11 +15,12 @@ import { NO_TRUSTED_PROXIES, type TrustedProxies } from "../lib/proxies.ts";
 import { apiRoutes } from "./api.ts";
 import { bodyLimit, clientAddressResolver } from "./body.ts";
 import { adminRoutes } from "./admin.ts";
+import { inspectRoute, inspectSocketRoute } from "./inspect.ts";
 import { opsRoutes } from "./ops.ts";
 import type { Hub } from "../runtime/hub.ts";
 import { type WsDeps, type WsOptions, wsRoute } from "./ws.ts";
-import { type WebOptions, webRoutes } from "./web.ts";
 import { metricsRoutes, type MetricsSource } from "./metrics.ts";
+import { inspectorPageRoutes, type WebOptions, webRoutes } from "./web.ts";
 
 /** What the application needs. */
 export interface AppOptions {
@@ -76,7 +77,8 @@ export function securityHeaders(): MiddlewareHandler {
       await next();
       ownCsp = c.res.headers.get("Content-Security-Policy");
       const path = c.req.path;
-      if (path.startsWith("/api/") || path.startsWith("/admin/")) {
+      // The inspector page is a page like `/` (no-cache with its ETag), not an API answer.
+      if ((path.startsWith("/api/") || path.startsWith("/admin/")) && path !== "/admin/inspector") {
         c.res.headers.set("Cache-Control", "no-store");
       }
     });
@@ -98,6 +100,10 @@ export function createApp(opts: AppOptions): Hono {
     const hub = opts.hub;
     if (!opts.wsDeps) throw new Error("createApp: the live chat needs wsDeps (upgrade helper)");
     app.get("/ws", wsRoute(hub, opts.wsDeps, opts.ws));
+    // The inspector page before the admin API (whose middleware wants a bearer on every path).
+    app.route("/", inspectorPageRoutes(opts.web));
+    // Before the admin routes: its socket authenticates by itself (header or first frame).
+    app.get("/admin/inspect", inspectRoute(hub.inspection, opts.accounts, opts.wsDeps, opts.ws));
     app.route(
       "/admin",
       adminRoutes({
@@ -127,6 +133,7 @@ export function createAdminSocketApp(
   app.use("/admin/*", bodyLimit);
   app.get("/healthz", (c) => c.json({ status: "ok" }, 200));
   if (opts.metrics) app.route("/", metricsRoutes(opts.metrics));
+  app.get("/admin/inspect", inspectSocketRoute(opts.hub.inspection));
   app.route(
     "/admin",
     adminRoutes({

@@ -1,57 +1,60 @@
 /**
  * The live actor tree as `GET /admin/actors` lists it: every actor with its
- * machine, state, parent and a few facts read from its context.
+ * machine, state, parent and a few facts read from its context. The same
+ * walk opens the inspection stream (runtime/inspection.ts).
  *
  * @module
  */
 
 import type { AnyActorRef } from "xstate";
-import type { Session } from "../actors/session.ts";
 import type { ActorInfo } from "../protocol/admin.ts";
-import type { UserSummary } from "../store/store.ts";
+import { actorFacts, actorIdOf } from "./inspection_facts.ts";
+
+/** An actor's snapshot, as far as the walk reads it. */
+export interface WalkedSnapshot {
+  /** The state value (machines). */
+  value?: unknown;
+  /** `active`, `done`, `error` or `stopped`. */
+  status?: string;
+  /** The context (machines). */
+  context?: Record<string, unknown>;
+  /** Spawned and invoked children. */
+  children?: Record<string, AnyActorRef | undefined>;
+}
 
 /**
- * The tree under the root `server`, then the connection actors (started in
- * the server's system but not among its snapshot's children) under it.
+ * Visits every live actor, parents first: the tree under the root `server`,
+ * then the connection actors (started in the server's system but not among
+ * its snapshot's children) under it. `parent` is the parent's id, null for
+ * the root.
  */
+export function walkActors(
+  server: AnyActorRef,
+  connections: Iterable<AnyActorRef>,
+  visit: (ref: AnyActorRef, snapshot: WalkedSnapshot, id: string, parent: string | null) => void,
+): void {
+  const walk = (ref: AnyActorRef, parent: string | null) => {
+    const snapshot = ref.getSnapshot() as WalkedSnapshot;
+    const id = actorIdOf(ref);
+    visit(ref, snapshot, id, parent);
+    for (const child of Object.values(snapshot.children ?? {})) if (child) walk(child, id);
+  };
+  walk(server, null);
+  const root = actorIdOf(server);
+  for (const actor of connections) walk(actor, root);
+}
+
+/** The actor tree as `GET /admin/actors` lists it. */
 export function actorTree(server: AnyActorRef, connections: Iterable<AnyActorRef>): ActorInfo[] {
   const out: ActorInfo[] = [];
-  const walk = (ref: AnyActorRef, parent: string | null) => {
-    const snapshot = ref.getSnapshot() as {
-      value?: unknown;
-      status?: string;
-      context?: Record<string, unknown>;
-      children?: Record<string, AnyActorRef | undefined>;
-    };
-    const ctx = snapshot.context ?? {};
-    const facts: Record<string, unknown> = {};
-    const salon = ctx.salon as { name?: string } | string | undefined;
-    if (typeof salon === "string") facts.salon = salon;
-    else if (salon?.name) facts.salon = salon.name;
-    const session = ctx.session as Session | undefined;
-    if (session) facts.username = session.user.username;
-    const user = ctx.user as UserSummary | undefined;
-    if (user?.username) facts.username = user.username;
-    if (typeof ctx.username === "string") facts.username = ctx.username;
-    if (typeof ctx.remaining === "number") facts.remaining = ctx.remaining;
-    if (ctx.members instanceof Map) facts.members = ctx.members.size;
-    if (ctx.online instanceof Map) facts.online = ctx.online.size;
-    const sanction = ctx.sanction as { kind?: string; until?: number | null } | undefined;
-    if (sanction?.kind) {
-      facts.kind = sanction.kind;
-      if (sanction.until) facts.until = new Date(sanction.until).toISOString();
-    }
-    const id = parent === null ? "server" : ref.id;
+  walkActors(server, connections, (ref, snapshot, id, parent) => {
     out.push({
       id,
       machine: (ref as { logic?: { id?: string } }).logic?.id ?? "unknown",
       state: snapshot.value ?? snapshot.status ?? null,
       parent,
-      facts,
+      facts: actorFacts(snapshot.context),
     });
-    for (const child of Object.values(snapshot.children ?? {})) if (child) walk(child, id);
-  };
-  walk(server, null);
-  for (const actor of connections) walk(actor, "server");
+  });
   return out;
 }

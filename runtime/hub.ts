@@ -33,6 +33,7 @@ import { type ConnectionHandle, createConnections, type HubSocket } from "./conn
 import { welcomeSalons } from "./catchup.ts";
 import { commitDirect, directConversations, directHistory, directRead } from "./directs.ts";
 import { createHandshakes } from "./handshake.ts";
+import { createInspection, type Inspection } from "./inspection.ts";
 import type { HubContext, KnownSalon } from "./hub_context.ts";
 import { MembershipIndex } from "./membership_index.ts";
 import { Moderation } from "./moderation.ts";
@@ -109,6 +110,8 @@ export interface Hub {
   signal(): void;
   /** The live actor tree. */
   actorTree(): ActorInfo[];
+  /** The inspection stream's hub (`GET /admin/inspect`). */
+  readonly inspection: Inspection;
   /** Refuses new messages, commits the queued ones, stops every actor. */
   stop(): Promise<void>;
   /** The live gauges of `/metrics`, read from the actor system now. */
@@ -309,6 +312,13 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     });
   }
 
+  const inspection = createInspection({
+    server,
+    connections: () => connections.actors(),
+    now,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
+
   let signalled = false;
   const hub: Hub = {
     moderation,
@@ -327,6 +337,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
     actorTree: () => actorTree(server, connections.actors()),
     liveCounts: () => liveCounts(server, connections.actors()),
+    inspection,
     server,
     connect: (socket, address, connectOpts) => connections.connect(socket, address, connectOpts),
     onlineCount: (salonId) => onlineCount(ctx, salonId),
@@ -339,6 +350,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       }
     },
     async stop() {
+      inspection.close("server stopping");
       await connections.drainAndClose("server stopping");
       // Connections whose peers never answered the close: end their actors (and timers) too.
       connections.endAll();

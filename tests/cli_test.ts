@@ -661,3 +661,89 @@ Deno.test("console from a pipe: our commands and the original syntax, errors on 
     ) assert.ok(acts.includes(act), `${act} not in ${JSON.stringify(acts)}`);
   });
 });
+
+// ---------------------------------------------------------------------------
+// inspect (issue 12): the inspection stream as JSON lines until Ctrl-C
+
+Deno.test("inspect prints the inspection stream as JSON lines until Ctrl-C (SIGINT), then exits 0", async () => {
+  await withServer({}, async (ctx) => {
+    const env: Record<string, string> = { NO_COLOR: "1" };
+    for (const key of Object.keys(Deno.env.toObject())) {
+      if (key.startsWith("CAUSERIE_")) env[key] = "";
+    }
+    env.CAUSERIE_ADMIN_SOCKET = ctx.socket;
+    // The permissions of `deno task admin` (deno.json).
+    const proc = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-net",
+        "--allow-sys=uid",
+        "cli/main.ts",
+        "inspect",
+      ],
+      cwd: ROOT,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const guard = setTimeout(() => {
+      try {
+        proc.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, CHILD_MS);
+    const stderr = new Response(proc.stderr).text();
+    const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    const lines = () => text.split("\n").filter((l) => l !== "");
+    const until = async (ok: () => boolean, what: string) => {
+      while (!ok()) {
+        const { done, value } = await reader.read();
+        if (done) assert.fail(`inspect ended before ${what}:\n${text}\n${await stderr}`);
+        text += value;
+      }
+    };
+    try {
+      await until(() => text.includes('"@causerie.live"'), "@causerie.live");
+      const alice = await member(ctx.srv, "alice");
+      await until(
+        () => lines().some((l) => l.includes('"machine":"connection"') && l.includes('"active"')),
+        "alice's connection going active",
+      );
+      proc.kill("SIGINT");
+      const status = await proc.status;
+      while (true) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+      assert.equal(status.code, 0, await stderr);
+      const frames = lines().map((l) => JSON.parse(l));
+      assert.equal(frames[0].type, "@xstate.snapshot");
+      assert.equal(frames[0].actorId, "server");
+      assert.ok(frames.every((f) => typeof f.type === "string" && typeof f.at === "number"));
+      assert.ok(!text.includes(pw("alice")));
+      await alice.close();
+    } finally {
+      clearTimeout(guard);
+      try {
+        proc.kill("SIGKILL");
+      } catch { /* exited */ }
+      await proc.status;
+      await stderr;
+    }
+  });
+});
+
+Deno.test("inspect in the console is refused with a usage error", async () => {
+  await withServer({}, async (ctx) => {
+    const run = await cli(["console"], ctx.socket, "inspect\n");
+    assert.equal(run.code, 0, shown(run));
+    assert.match(run.stderr, /inspect streams until Ctrl-C/);
+    const extra = await cli(["inspect", "now"], ctx.socket);
+    assert.equal(extra.code, 64, shown(extra));
+  });
+});

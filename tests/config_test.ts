@@ -59,6 +59,8 @@ Deno.test("loadConfig: an empty environment gives the documented defaults", () =
     registerPerMinute: 60,
     trustedProxies: [],
     presenceSalonMax: 100,
+    inspect: "off",
+    inspectUrl: "ws://127.0.0.1:8081/",
   });
 });
 
@@ -100,6 +102,8 @@ Deno.test("loadConfig: every variable is read", () => {
     CAUSERIE_REGISTER_PER_MINUTE: "0",
     CAUSERIE_TRUSTED_PROXIES: " 10.0.0.0/8, ::1 ",
     CAUSERIE_PRESENCE_SALON_MAX: "250",
+    CAUSERIE_INSPECT: "OFF",
+    CAUSERIE_INSPECT_URL: "ws://localhost:9000",
   });
   assert.deepEqual(config, {
     host: "0.0.0.0",
@@ -132,6 +136,8 @@ Deno.test("loadConfig: every variable is read", () => {
     registerPerMinute: 0,
     trustedProxies: ["10.0.0.0/8", "::1"],
     presenceSalonMax: 250,
+    inspect: "off",
+    inspectUrl: "ws://localhost:9000/",
   });
 });
 

@@ -97,8 +97,21 @@ export class TestClient {
   }
 
   /** Opens a socket to `url` and waits until it is open. */
-  static async connect(url: string, name = "client", timeoutMs = WAIT_MS): Promise<TestClient> {
-    const ws = new WebSocket(url);
+  static connect(url: string, name = "client", timeoutMs = WAIT_MS): Promise<TestClient> {
+    return TestClient.open(new WebSocket(url), name, timeoutMs, url);
+  }
+
+  /**
+   * Waits until `ws`, a socket being opened, is open: a browser-style
+   * `WebSocket`, or one of npm `ws` (which can send headers and reach a Unix
+   * socket).
+   */
+  static async open(
+    ws: WebSocket,
+    name = "client",
+    timeoutMs = WAIT_MS,
+    url = ws.url,
+  ): Promise<TestClient> {
     const client = new TestClient(ws, name);
     const opened = Promise.withResolvers<void>();
     const onOpen = () => opened.resolve();
