@@ -6,6 +6,7 @@
  */
 
 // @ts-types="@types/ws"
+import { resolve } from "node:path";
 import WebSocket from "ws";
 
 /** The server answered with an error (exit status 1). */
@@ -169,7 +170,9 @@ export function adminClient(path: string): AdminClient {
     },
     async stream(route, onFrame, signal) {
       await checkSocket(path);
-      const ws = new WebSocket(`ws+unix://${path}:${route}`, { perMessageDeflate: false });
+      // `ws+unix://` takes an absolute path: a relative one (the default `data/admin.sock`) would
+      // be read as a host name.
+      const ws = new WebSocket(`ws+unix://${resolve(path)}:${route}`, { perMessageDeflate: false });
       const done = Promise.withResolvers<{ code: number; reason: string }>();
       let opened = false;
       ws.on("open", () => opened = true);

@@ -671,20 +671,25 @@ Deno.test("inspect prints the inspection stream as JSON lines until Ctrl-C (SIGI
     for (const key of Object.keys(Deno.env.toObject())) {
       if (key.startsWith("CAUSERIE_")) env[key] = "";
     }
-    env.CAUSERIE_ADMIN_SOCKET = ctx.socket;
+    // A relative path with a folder, like the default `data/admin.sock`: run from the folder above
+    // the socket's own.
+    const slash = ctx.socket.lastIndexOf("/", ctx.socket.lastIndexOf("/") - 1);
+    env.CAUSERIE_ADMIN_SOCKET = ctx.socket.slice(slash + 1);
     // The permissions of `deno task admin` (deno.json).
     const proc = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
+        "--config",
+        new URL("deno.json", ROOT).pathname,
         "--allow-read",
         "--allow-write",
         "--allow-env",
         "--allow-net",
         "--allow-sys=uid",
-        "cli/main.ts",
+        new URL("cli/main.ts", ROOT).pathname,
         "inspect",
       ],
-      cwd: ROOT,
+      cwd: ctx.socket.slice(0, slash),
       env,
       stdin: "null",
       stdout: "piped",
