@@ -70,6 +70,7 @@ const NOTES_END = "<!-- notes:end -->";
 
 const TARGET_NAMES: Record<string, string> = {
   causerie: "Causerie (SQLite)",
+  "causerie-watched": "Causerie (SQLite), one inspection watcher",
   "causerie-mysql": "Causerie (MySQL)",
   bare: "bare Deno",
   "bare-node": "bare node:http + ws",
@@ -359,6 +360,19 @@ export function renderReport(r: BenchReport, previous: string): string {
           ? `; transport ${fmtRatio(transport)}, ours ${fmtRatio(rn)}`
           : ""),
       "fanout",
+    );
+  }
+  if (runsOf(r, "fanout", "causerie-watched").length > 0) {
+    // The same server with one watcher of /admin/inspect attached (--inspect-watcher).
+    const watched = fan("causerie-watched"), plain = fan("causerie");
+    const cost = ratio(watched, plain);
+    row(
+      "Fan-out, one inspection watcher",
+      "deliveries/s with delivery p99 ≤ 100 ms",
+      { causerie: watched },
+      int,
+      "watched / unwatched, same run",
+      cost === null ? "not measured" : `${fmtRatio(cost)} of unwatched (${int(plain)})`,
     );
   }
   for (const scenario of ["ingest", "ingestWide"]) {

@@ -2,8 +2,9 @@
  * `deno task bench [--quick] [--profile] [--rounds N] [--scenario a,b] [--attacks x,y] [--users N] [--inspect-watcher] [--out FILE]`
  * (`--only` is the same as `--scenario`; `--attacks` picks the attacks of pongAttack; `--users`
  * registers at least N users, so that an isolated scenario meets a Général as large as a full run's;
- * `--inspect-watcher` attaches one watcher of the inspection stream, `GET /admin/inspect` on the
- * admin socket, to Causerie during fan-out, to measure fan-out with and without one)
+ * `--inspect-watcher` adds the fan-out target `causerie-watched`: the same server with one watcher
+ * of the inspection stream, `GET /admin/inspect` on the admin socket, attached; the plain `causerie`
+ * rounds stay unwatched, so one run measures fan-out with and without a watcher)
  *
  * Runs every scenario on Causerie (SQLite; MySQL too when
  * CAUSERIE_TEST_MYSQL_URL is set) and on the three baselines (bare Deno,
@@ -28,7 +29,14 @@ import { ATTACKS } from "./loadgen/attacks.ts";
 // @ts-types="@types/ws"
 import WebSocket from "ws";
 
-type Target = "causerie" | "causerie-mysql" | "bare" | "bare-node" | "socketio";
+/** `causerie-watched`: Causerie (SQLite) with one watcher of `/admin/inspect` attached. */
+type Target =
+  | "causerie"
+  | "causerie-watched"
+  | "causerie-mysql"
+  | "bare"
+  | "bare-node"
+  | "socketio";
 type Scenario =
   | "fanout"
   | "ingest"
@@ -385,7 +393,7 @@ async function startServer(
   const adminSocket = `${ctx.tmp}/admin-${ctx.serverSeq}.sock`;
   const baseEnv = { ...Deno.env.toObject() };
   for (const k of Object.keys(baseEnv)) if (k.startsWith("CAUSERIE_")) delete baseEnv[k];
-  if (target === "causerie" || target === "causerie-mysql") {
+  if (target === "causerie" || target === "causerie-watched" || target === "causerie-mysql") {
     const db = target === "causerie-mysql" ? ctx.mysqlUrl! : `sqlite:${opts.db ?? ctx.mainDb}`;
     const flags = ["run", ...inspect, "--allow-all"];
     if (opts.cpuProfDir) flags.push("--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`);
@@ -740,6 +748,8 @@ async function main(): Promise<void> {
   const targetsFor = (s: Scenario): Target[] => {
     const list: Target[] = [...mode.targets[s]];
     if (ctx.mysqlUrl && s !== "salons" && s !== "pongAttack") list.splice(1, 0, "causerie-mysql");
+    // The same server with and without a watcher, in the same run: what inspection costs.
+    if (opts.inspectWatcher && s === "fanout") list.splice(1, 0, "causerie-watched");
     return list;
   };
 
@@ -810,7 +820,7 @@ async function main(): Promise<void> {
           });
           const params = paramsFor(scenario);
           if (inspectPort) params.inspectPort = inspectPort;
-          const watcher = opts.inspectWatcher && scenario === "fanout" && server.adminSocket
+          const watcher = target === "causerie-watched" && server.adminSocket
             ? await attachInspectWatcher(server.adminSocket)
             : undefined;
           const result = await runLoadgen(ctx, server, LOADGEN_SCENARIO[scenario], params, file);
