@@ -87,8 +87,8 @@ export function decodeStored(bytes: Uint8Array, charset: string): Decoded {
  * other than tab and newline (CR is turned into LF first), lone surrogates,
  * bidirectional overrides and isolates.
  */
-// deno-lint-ignore no-control-regex -- matching control characters is the point
 const FORBIDDEN_IN_TEXT =
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
   /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\p{Cs}\u202A-\u202E\u2066-\u2069]/gu;
 
 /** A message text made acceptable, or why it is not imported. */
