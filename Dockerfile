@@ -1,5 +1,5 @@
 # Causerie: one Deno process. Build: docker build -t causerie .
-# Run:   docker compose up -d   (compose.yaml: open-file limit, restart policy, admin password secret)
+# Run:   docker compose up -d   (compose.yaml: MariaDB, open-file limit, restart policy, admin password secret)
 FROM denoland/deno:2.9.6
 
 WORKDIR /app
@@ -22,6 +22,8 @@ ENV CAUSERIE_HOST=0.0.0.0 \
 VOLUME /data
 EXPOSE 8080
 USER deno
+# `docker stop` sends SIGTERM: the shutdown countdown, then a clean exit (stop_grace_period covers it).
+STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=3s \
   CMD deno eval "const r = await fetch('http://127.0.0.1:8080/healthz'); Deno.exit(r.ok ? 0 : 1)"
 CMD ["task", "start"]

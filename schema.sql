@@ -171,3 +171,21 @@ CREATE TABLE message_mentions (
   CONSTRAINT message_mentions_message_fk FOREIGN KEY (salon_id, message_id)
     REFERENCES messages (salon_id, id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- migration: 6
+-- Importing the original server's database (issue 13, legacy/): which original row became
+-- which of ours (`client` -> users.id, `salon` -> salons.id), and how far the import read the
+-- tables it reads by increasing id (`membership`: salons_adheres.id, `message`:
+-- messages.message_id), each written in the transaction of the batch it describes, so that a
+-- re-run imports only what is new. A legacy password hash lives in users.password_hash as
+-- `$legacy-sha256$<hex>` until the first login replaces it (auth/legacy_password.ts).
+CREATE TABLE legacy_ids (
+  kind VARCHAR(16) NOT NULL CHECK (kind IN ('client', 'salon')),
+  legacy_id BIGINT NOT NULL,
+  our_id BIGINT NOT NULL,
+  PRIMARY KEY (kind, legacy_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE legacy_marks (
+  kind VARCHAR(16) NOT NULL PRIMARY KEY CHECK (kind IN ('membership', 'message')),
+  last_id BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -12,6 +12,7 @@ import type { PublicUser, SalonView } from "../protocol/http.ts";
 import { addressKey } from "../lib/address.ts";
 import { isReserved, nameKey } from "../protocol/names.ts";
 import { ConflictError, type Role, type Store, type UserRecord } from "../store/store.ts";
+import { isLegacyHash, isLockedHash, verifyLegacy } from "./legacy_password.ts";
 import { hashPassword, verifyNothing, verifyPassword } from "./password.ts";
 import { KeyedGate, Throttle, TokenBuckets } from "./throttle.ts";
 import { newToken, TOKEN_MAX_IDLE_MS, tokenHash, TOKENS_PER_USER } from "./tokens.ts";
@@ -361,7 +362,7 @@ export class Accounts {
   ): Promise<UserRecord> {
     const user = await this.#store.userByName(input.username);
     const ok = user
-      ? await verifyPassword(user.passwordHash, input.password)
+      ? await this.#verifyStored(user, input.password)
       : await verifyNothing(input.password);
     if (!user || !ok) {
       const now = this.#now();
@@ -394,6 +395,24 @@ export class Accounts {
     }
     this.#byPair.reset(pairKey);
     return user;
+  }
+
+  /**
+   * Whether `password` is the user's. An imported account's legacy SHA-256
+   * (auth/legacy_password.ts) is compared in constant time and, when it
+   * matches, replaced by argon2id in this same login; a mismatch, or a locked
+   * imported account, spends the time of an argon2 check so that response
+   * times tell nothing.
+   */
+  async #verifyStored(user: UserRecord, password: string): Promise<boolean> {
+    if (isLockedHash(user.passwordHash)) return await verifyNothing(password);
+    if (!isLegacyHash(user.passwordHash)) return await verifyPassword(user.passwordHash, password);
+    if (!verifyLegacy(user.passwordHash, password)) return await verifyNothing(password);
+    const upgraded = await hashPassword(password);
+    // A concurrent login may have upgraded it first: the password was right either way.
+    await this.#store.upgradePassword(user.id, user.passwordHash, upgraded);
+    user.passwordHash = upgraded;
+    return true;
   }
 
   /** Throws `banned` (403, with `until` for a kick) when a sanction is in force. */
@@ -479,6 +498,23 @@ export class Accounts {
       cause: "password_changed",
       ...(token === undefined ? {} : { except: tokenHash(token) }),
     });
+  }
+
+  /**
+   * Sets a new password for `user` on an administrator's behalf (`by` says
+   * who, for the security log): replaces the hash (an imported account's
+   * legacy hash or lock included), revokes every token and closes every live
+   * session of the user.
+   */
+  async setPasswordFor(user: UserRecord, password: string, by: string): Promise<void> {
+    await this.#store.setPassword(user.id, await hashPassword(password));
+    this.#security.record({
+      event: "password_reset",
+      username: user.username,
+      outcome: "accepted",
+      detail: by,
+    });
+    this.onCredentialsRevoked?.({ userId: user.id, cause: "password_changed" });
   }
 
   /**

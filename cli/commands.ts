@@ -38,6 +38,8 @@ export const USAGE = `commands:
   shutdown [--seconds N]                    start the shutdown countdown
   cancel-shutdown                           cancel the countdown
   user create USER --alias A --role ROLE    create an account (asks for the password, or reads stdin)
+  user password USER                        set a new password (asks for it, or reads stdin); unlocks
+                                            an account imported without a usable password
   role USER ROLE                            change a role (member, moderator, admin)
   audit [--limit N]                         the newest moderation acts
   actors                                    the live actor tree
@@ -199,8 +201,16 @@ export async function runCommand(argv: string[], ctx: CommandContext): Promise<s
     }
     case "user": {
       const [sub, ...rest] = args;
+      if (sub === "password") {
+        const { positionals } = parse(rest, {}, ["USER"], "user password");
+        const password = await ctx.readPassword();
+        await client.request("PUT", `/admin/users/${enc(positionals[0])}/password`, { password });
+        return `new password set for ${positionals[0]}; their sessions were closed`;
+      }
       if (sub !== "create") {
-        throw new UsageError("user needs a subcommand: user create USER --alias A --role ROLE");
+        throw new UsageError(
+          "user needs a subcommand: user create USER --alias A --role ROLE, or user password USER",
+        );
       }
       const { values, positionals } = parse(
         rest,

@@ -72,6 +72,8 @@ export const CreateUserBody = z.object({
   password: passwordField(),
   role: roleField,
 });
+/** `PUT /admin/users/{username}/password` (issue 13: unlocks an imported account). */
+export const PasswordResetBody = z.object({ password: passwordField() });
 /** `POST /admin/shutdown`. */
 export const ShutdownBody = z.object({ seconds: secondsField });
 

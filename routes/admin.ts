@@ -17,6 +17,7 @@ import {
   BanBody,
   CreateUserBody,
   KickBody,
+  PasswordResetBody,
   RoleBody,
   ShutdownBody,
 } from "../protocol/admin.ts";
@@ -96,6 +97,12 @@ export function adminRoutes(opts: AdminOptions): Hono<{ Variables: { actor: Mode
     const { role } = await readJson(c, RoleBody);
     await moderation.setRole(c.var.actor, c.req.param("username"), role);
     return c.json({ ok: true, role }, 200);
+  });
+
+  admin.put("/users/:username/password", async (c) => {
+    const { password } = await readJson(c, PasswordResetBody);
+    await moderation.resetPassword(c.var.actor, c.req.param("username"), password);
+    return c.body(null, 204);
   });
 
   admin.get("/join-requests", async (c) => {

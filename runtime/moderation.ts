@@ -136,6 +136,7 @@ const LOG_EVENT: Record<AuditAction, [event: string, verb: string]> = {
   cancel_shutdown: ["shutdown_cancelled", "cancelled the shutdown countdown"],
   role: ["role_changed", "changed the role of"],
   create_user: ["user_created", "created the account"],
+  reset_password: ["password_reset", "set a new password for"],
 };
 
 const RANK: Record<Role, number> = { member: 0, moderator: 1, admin: 2 };
@@ -452,6 +453,22 @@ export class Moderation {
       role: input.role,
     });
     return user;
+  }
+
+  /**
+   * Sets a new password for an account (admin): the way to unlock an account
+   * imported from the original server without a usable password, or to help
+   * a user who forgot theirs. Every token of the user is revoked and their
+   * live sessions are closed. Follows rank like a sanction: not oneself (use
+   * `POST /api/password`), not an account whose role is not below the actor's
+   * (the admin socket may).
+   */
+  async resetPassword(actor: Moderator, username: string, password: string): Promise<void> {
+    const who = await this.#authorize(actor, "admin", "setting passwords");
+    const target = await this.#target(username);
+    this.#assertCanSanction(who, target, "set the password of");
+    await this.#accounts.setPasswordFor(target, password, `${who.via}:${who.username}`);
+    await this.#audit(who, "reset_password", target.username, "", { user: target.username });
   }
 
   /** Every account with its status (moderator). */

@@ -22,6 +22,7 @@ import { mysqlUnreadMentions } from "./mentions_sql.ts";
 import * as accounts from "./mysql_accounts.ts";
 import { appendBatch } from "./mysql_append.ts";
 import * as history from "./mysql_history.ts";
+import * as legacy from "./mysql_legacy.ts";
 import * as markers from "./mysql_markers.ts";
 import {
   connectError,
@@ -42,6 +43,9 @@ import type {
   ConversationQuery,
   HistoryPage,
   HistoryQuery,
+  LegacyBatch,
+  LegacyBatchResult,
+  LegacyState,
   NewMessage,
   NewUser,
   ReadMark,
@@ -296,5 +300,19 @@ class MysqlStore implements Store {
 
   conversations(userId: number, query: ConversationQuery): Promise<ConversationPage> {
     return markers.conversations(this.#db.sql, userId, query);
+  }
+
+  // --- importing the original server's database (mysql_legacy.ts) -----------
+
+  legacyState(): Promise<LegacyState> {
+    return legacy.legacyState(this.#db);
+  }
+
+  importLegacy(batch: LegacyBatch): Promise<LegacyBatchResult> {
+    return legacy.importLegacy(this.#db, batch);
+  }
+
+  upgradePassword(userId: number, from: string, to: string): Promise<boolean> {
+    return legacy.upgradePassword(this.#db, userId, from, to);
   }
 }

@@ -25,6 +25,7 @@ import * as accounts from "./sqlite_accounts.ts";
 import { type MembershipChange, SqliteAppender } from "./sqlite_append.ts";
 import { SqliteDb } from "./sqlite_db.ts";
 import * as history from "./sqlite_history.ts";
+import * as legacy from "./sqlite_legacy.ts";
 import { SqliteMarkers } from "./sqlite_markers.ts";
 import { sqliteUnreadMentions } from "./mentions_sql.ts";
 import { migrate } from "./sqlite_migrate.ts";
@@ -38,6 +39,9 @@ import type {
   ConversationQuery,
   HistoryPage,
   HistoryQuery,
+  LegacyBatch,
+  LegacyBatchResult,
+  LegacyState,
   NewMessage,
   NewUser,
   ReadMark,
@@ -325,6 +329,20 @@ class SqliteStore implements Store {
   #membership(change: MembershipChange): Promise<boolean> {
     if (this.#writer?.usable) return this.#writer.membership(change);
     return Promise.resolve(this.#localAppender().applyMembership(change));
+  }
+
+  // --- importing the original server's database (sqlite_legacy.ts) ----------
+
+  legacyState(): Promise<LegacyState> {
+    return Promise.resolve(legacy.legacyState(this.#db));
+  }
+
+  importLegacy(batch: LegacyBatch): Promise<LegacyBatchResult> {
+    return Promise.resolve(legacy.importLegacy(this.#db, batch));
+  }
+
+  upgradePassword(userId: number, from: string, to: string): Promise<boolean> {
+    return Promise.resolve(legacy.upgradePassword(this.#db, userId, from, to));
   }
 
   /** The appender on this connection (in memory, or when the writer thread died). */

@@ -125,7 +125,9 @@ Deno.test("sqlite: migration 5 on a database with messages: they mention nobody,
     try {
       const versions = check.prepare("SELECT version FROM schema_migrations ORDER BY version")
         .all().map((r) => Number(r.version));
-      assert.deepEqual(versions, [...schema.versions, MENTIONS_MIGRATION]);
+      // Migration 5 and every later one, each once.
+      assert.deepEqual(versions, parseMigrations(schema.full).map((m) => m.version));
+      assert.ok(versions.includes(MENTIONS_MIGRATION));
     } finally {
       check.close();
     }
