@@ -27,7 +27,7 @@ import {
   usernameKey,
 } from "./names.ts";
 import type { Source, SourceMessage } from "./source.ts";
-import { cleanMessage, decodeStored, type Decoding } from "./text.ts";
+import { cleanMessage, decodeName, decodeStored, type Decoding } from "./text.ts";
 
 /** Progress of one table. */
 export interface Progress {
@@ -150,7 +150,7 @@ export async function importLegacy(
   const progress = opts.onProgress ?? (() => {});
   const state = await store.legacyState();
   const charset = (column: string) => source.charsets[column] ?? "binary";
-  const decode = (b: Uint8Array, column: string) => decodeStored(b, charset(column)).text;
+  const decode = (b: Uint8Array, column: string) => decodeName(b, charset(column)).text;
 
   // --- salons ---------------------------------------------------------------
   const originalSalons = await source.salons();

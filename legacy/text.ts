@@ -5,12 +5,19 @@
  * 1. Columns are read as bytes. Bytes that are valid UTF-8 are kept as they
  *    are (utf8mb4 columns, and latin1 columns that a latin1 connection filled
  *    with the UTF-8 its clients sent, the usual case).
- * 2. Bytes that are valid UTF-8 except for a character cut at either end (the
- *    old server stored what one read of 1024 bytes held, so a long message
- *    was split inside a character) keep their text, and each cut end becomes
- *    one U+FFFD.
+ * 2. Message texts only ({@link decodeStored}): bytes that are valid UTF-8
+ *    except for a character cut at either end (the old server stored what one
+ *    read of 1024 bytes held, so a long message was split inside a character)
+ *    keep their text, and each cut end becomes one U+FFFD. A cut end is a
+ *    lead byte followed only by continuation bytes, too few of them, at the
+ *    end; or continuation bytes at the start. In a `latin1` column, where a
+ *    lone é (0xE9) at the end of a word is also a lead byte, the end counts
+ *    as cut only in a value of exactly 1024 bytes (a full read), and the
+ *    start only when the rest holds UTF-8 beyond ASCII.
  * 3. Other invalid bytes in a `latin1` column are genuine latin1 text: it is
  *    decoded as MySQL's latin1 (windows-1252), every byte a character.
+ *    Names (usernames, aliases, salon names; {@link decodeName}) were never
+ *    cut by a read: only rules 1, 3 and 4 apply to them.
  * 4. Otherwise each invalid sequence becomes U+FFFD.
  *
  * Then, for message texts ({@link cleanMessage}): CR LF and lone CR become LF;
@@ -55,22 +62,46 @@ function sequenceLength(lead: number): number {
   return 0;
 }
 
-/** Decodes stored bytes by the rule of this module; `charset` is the column's character set. */
+/** The most the original server read from a socket at once: a longer message was stored cut. */
+export const ORIGINAL_READ_BYTES = 1024;
+
+const isContinuation = (byte: number) => (byte & 0xc0) === 0x80;
+
+/** Rules 1, 3 and 4: whole UTF-8, else latin1 in a latin1 column, else U+FFFD for what is invalid. */
+function decodeWhole(bytes: Uint8Array, charset: string): Decoded {
+  const whole = utf8(bytes);
+  if (whole !== undefined) return { text: whole, decoding: "utf8" };
+  if (charset.toLowerCase() === "latin1") return { text: LATIN1.decode(bytes), decoding: "latin1" };
+  return { text: UTF8_LENIENT.decode(bytes), decoding: "replaced" };
+}
+
+/** Decodes a stored name (rules 1, 3 and 4); `charset` is the column's character set. */
+export function decodeName(bytes: Uint8Array, charset: string): Decoded {
+  return decodeWhole(bytes, charset);
+}
+
+/** Decodes a stored message text by the rules of this module; `charset` is the column's. */
 export function decodeStored(bytes: Uint8Array, charset: string): Decoded {
   const whole = utf8(bytes);
   if (whole !== undefined) return { text: whole, decoding: "utf8" };
+  const latin1 = charset.toLowerCase() === "latin1";
   // A character cut at the start: at most three continuation bytes.
   let start = 0;
-  while (start < 3 && start < bytes.length && (bytes[start] & 0xc0) === 0x80) start++;
-  // A character cut at the end: a lead byte among the last three whose sequence runs past the end.
+  while (start < 3 && start < bytes.length && isContinuation(bytes[start])) start++;
+  // A character cut at the end: a lead byte among the last three, followed only by continuation
+  // bytes, fewer than its sequence needs. In latin1, only in a full read.
   let end = bytes.length;
-  for (let i = Math.max(0, bytes.length - 3); i < bytes.length; i++) {
-    const n = sequenceLength(bytes[i]);
-    if (n > 0 && i + n > bytes.length) {
-      end = i;
-      break;
+  if (!latin1 || bytes.length === ORIGINAL_READ_BYTES) {
+    for (let i = Math.max(0, bytes.length - 3); i < bytes.length; i++) {
+      const n = sequenceLength(bytes[i]);
+      if (n > 0 && i + n > bytes.length && bytes.subarray(i + 1).every(isContinuation)) {
+        end = i;
+        break;
+      }
     }
   }
+  // In latin1, leading bytes 0x80-0xBF are also characters (« ° ±): a cut start needs UTF-8 after.
+  if (start > 0 && latin1 && !/[^\0-\x7f]/.test(utf8(bytes.subarray(start, end)) ?? "")) start = 0;
   if (start > 0 || end < bytes.length) {
     const middle = utf8(bytes.subarray(start, Math.max(start, end)));
     if (middle !== undefined) {
@@ -78,8 +109,7 @@ export function decodeStored(bytes: Uint8Array, charset: string): Decoded {
       return { text, decoding: "utf8_cut" };
     }
   }
-  if (charset.toLowerCase() === "latin1") return { text: LATIN1.decode(bytes), decoding: "latin1" };
-  return { text: UTF8_LENIENT.decode(bytes), decoding: "replaced" };
+  return decodeWhole(bytes, charset);
 }
 
 /**

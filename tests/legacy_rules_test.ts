@@ -21,7 +21,7 @@ import {
   TakenNames,
   usernameKey,
 } from "../legacy/names.ts";
-import { cleanMessage, decodeStored, splitText } from "../legacy/text.ts";
+import { cleanMessage, decodeName, decodeStored, splitText } from "../legacy/text.ts";
 import { displayNameProblem, usernameProblem } from "../protocol/names.ts";
 import { textProblem } from "../protocol/text.ts";
 
@@ -32,7 +32,14 @@ const bytes = (...parts: Array<string | number[]>) =>
 
 Deno.test("legacy text: valid UTF-8 is kept, cut characters become U+FFFD, latin1 is read as such", () => {
   assert.deepEqual(decodeStored(bytes("é 😀"), "latin1"), { text: "é 😀", decoding: "utf8" });
-  assert.deepEqual(decodeStored(bytes("ab", [0xf0, 0x9f]), "latin1"), {
+  // A full read of the original server (1024 bytes) that ends inside an emoji.
+  assert.deepEqual(decodeStored(bytes("a".repeat(1022), [0xf0, 0x9f]), "latin1"), {
+    text: "a".repeat(1022) + "\uFFFD",
+    decoding: "utf8_cut",
+  });
+  // Shorter, the same bytes in a latin1 column are latin1 text (nothing was cut).
+  assert.equal(decodeStored(bytes("ab", [0xf0, 0x9f]), "latin1").decoding, "latin1");
+  assert.deepEqual(decodeStored(bytes("ab", [0xf0, 0x9f]), "utf8mb4"), {
     text: "ab\uFFFD",
     decoding: "utf8_cut",
   });
@@ -49,6 +56,33 @@ Deno.test("legacy text: valid UTF-8 is kept, cut characters become U+FFFD, latin
     text: "a\uFFFDb",
     decoding: "replaced",
   });
+});
+
+Deno.test("legacy text: accented latin1 at the end of a short value is latin1, not a cut UTF-8 character", () => {
+  // The original server's five salons in a latin1 table: "Comptabilité" ends with 0xE9, a UTF-8 lead
+  // byte; "prêt" has 0xEA followed by "t". Both are latin1 text, whole.
+  const comptabilite = bytes("Comptabilit", [0xe9]);
+  assert.deepEqual(decodeName(comptabilite, "latin1"), {
+    text: "Comptabilité",
+    decoding: "latin1",
+  });
+  assert.deepEqual(decodeStored(comptabilite, "latin1"), {
+    text: "Comptabilité",
+    decoding: "latin1",
+  });
+  assert.deepEqual(decodeStored(bytes("Le bilan est pr", [0xea], "t"), "latin1"), {
+    text: "Le bilan est prêt",
+    decoding: "latin1",
+  });
+  // A lead byte followed by a byte that is not a continuation is never a cut character.
+  assert.equal(decodeStored(bytes("pr", [0xea], "t"), "utf8mb4").text, "pr\uFFFDt");
+  // Latin1 « at the start is a character, not the end of a cut one.
+  assert.deepEqual(decodeStored(bytes([0xab], "Bonjour"), "latin1"), {
+    text: "«Bonjour",
+    decoding: "latin1",
+  });
+  // Names are never cut: a full-read-sized name is still latin1.
+  assert.equal(decodeName(bytes("a".repeat(1022), [0xf0, 0x9f]), "latin1").decoding, "latin1");
 });
 
 Deno.test("legacy text: cleaned texts pass the protocol's text rule; nothing is dropped silently", () => {
