@@ -11,9 +11,10 @@
  *    keep their text, and each cut end becomes one U+FFFD. A cut end is a
  *    lead byte followed only by continuation bytes, too few of them, at the
  *    end; or continuation bytes at the start. In a `latin1` column, where a
- *    lone é (0xE9) at the end of a word is also a lead byte, the end counts
- *    as cut only in a value of exactly 1024 bytes (a full read), and the
- *    start only when the rest holds UTF-8 beyond ASCII.
+ *    lone é (0xE9) at the end of a word is also a lead byte and « (0xAB) is
+ *    also a continuation byte, the ends count as cut only when the rest
+ *    holds UTF-8 beyond ASCII, or, for the end, in a value of exactly 1024
+ *    bytes (a full read).
  * 3. Other invalid bytes in a `latin1` column are genuine latin1 text: it is
  *    decoded as MySQL's latin1 (windows-1252), every byte a character.
  *    Names (usernames, aliases, salon names; {@link decodeName}) were never
@@ -89,27 +90,30 @@ export function decodeStored(bytes: Uint8Array, charset: string): Decoded {
   let start = 0;
   while (start < 3 && start < bytes.length && isContinuation(bytes[start])) start++;
   // A character cut at the end: a lead byte among the last three, followed only by continuation
-  // bytes, fewer than its sequence needs. In latin1, only in a full read.
+  // bytes, fewer than its sequence needs.
   let end = bytes.length;
-  if (!latin1 || bytes.length === ORIGINAL_READ_BYTES) {
-    for (let i = Math.max(0, bytes.length - 3); i < bytes.length; i++) {
-      const n = sequenceLength(bytes[i]);
-      if (n > 0 && i + n > bytes.length && bytes.subarray(i + 1).every(isContinuation)) {
-        end = i;
-        break;
-      }
+  for (let i = Math.max(0, bytes.length - 3); i < bytes.length; i++) {
+    const n = sequenceLength(bytes[i]);
+    if (n > 0 && i + n > bytes.length && bytes.subarray(i + 1).every(isContinuation)) {
+      end = i;
+      break;
     }
   }
-  // In latin1, leading bytes 0x80-0xBF are also characters (« ° ±): a cut start needs UTF-8 after.
-  if (start > 0 && latin1 && !/[^\0-\x7f]/.test(utf8(bytes.subarray(start, end)) ?? "")) start = 0;
-  if (start > 0 || end < bytes.length) {
-    const middle = utf8(bytes.subarray(start, Math.max(start, end)));
-    if (middle !== undefined) {
-      const text = (start > 0 ? "\uFFFD" : "") + middle + (end < bytes.length ? "\uFFFD" : "");
-      return { text, decoding: "utf8_cut" };
+  if (start === 0 && end === bytes.length) return decodeWhole(bytes, charset);
+  const middle = utf8(bytes.subarray(start, Math.max(start, end)));
+  if (middle === undefined) return decodeWhole(bytes, charset);
+  if (latin1 && !/[^\0-\x7f]/.test(middle)) {
+    // In latin1 every byte is also a character (é at the end of "Comptabilité", « at the start):
+    // without UTF-8 beyond ASCII in between, only a full read's end counts as cut.
+    if (bytes.length !== ORIGINAL_READ_BYTES || end === bytes.length) {
+      return decodeWhole(bytes, charset);
+    }
+    if (start > 0) {
+      return { text: LATIN1.decode(bytes.subarray(0, end)) + "\uFFFD", decoding: "utf8_cut" };
     }
   }
-  return decodeWhole(bytes, charset);
+  const text = (start > 0 ? "\uFFFD" : "") + middle + (end < bytes.length ? "\uFFFD" : "");
+  return { text, decoding: "utf8_cut" };
 }
 
 /**
