@@ -15,6 +15,7 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
+import { unixSocketAnswers } from "../lib/unix_socket.ts";
 
 /** The sentence saying how to stop the server. */
 export const STOP_HINT =
@@ -29,23 +30,13 @@ export async function targetBusy(
     return "CAUSERIE_DB is sqlite::memory:, which no server would ever read; name a file " +
       "(sqlite:data/causerie.db) or a MySQL database";
   }
-  if (await socketAnswers(adminSocket)) {
+  if (await unixSocketAnswers(adminSocket)) {
     return `a Causerie server answers on its admin socket ${adminSocket}: ${STOP_HINT}`;
   }
   if (db.startsWith("sqlite:") && sqliteInUse(db.slice("sqlite:".length))) {
     return `another process has ${db} open (a Causerie server?): ${STOP_HINT}`;
   }
   return undefined;
-}
-
-async function socketAnswers(path: string): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ transport: "unix", path });
-    conn.close();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether another connection has the SQLite file at `path` open (false when there is no file). */

@@ -13,6 +13,7 @@
  */
 
 import { dirname, join } from "node:path";
+import { unixSocketAnswers } from "../lib/unix_socket.ts";
 
 /** A listening admin socket. */
 export interface AdminSocket {
@@ -20,16 +21,6 @@ export interface AdminSocket {
   path: string;
   /** Stops listening and removes the file. */
   close(): Promise<void>;
-}
-
-async function isLive(path: string): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ transport: "unix", path });
-    conn.close();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -96,7 +87,7 @@ export async function serveAdminSocket(
           `CAUSERIE_ADMIN_SOCKET: ${path} exists and is not a socket; remove it or choose another path`,
         );
       }
-      if (await isLive(path)) {
+      if (await unixSocketAnswers(path)) {
         throw new Error(
           `CAUSERIE_ADMIN_SOCKET: another Causerie server is listening on ${path}; stop it or choose another path`,
         );

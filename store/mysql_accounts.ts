@@ -8,7 +8,7 @@
 
 import { aliasKey, nameKey } from "../protocol/names.ts";
 import { keptTokens, newUserRecord, sessionUse } from "./adapter_common.ts";
-import { conflictOf, type MysqlDb } from "./mysql_sql.ts";
+import { conflictOf, type MysqlDb, type Sql } from "./mysql_sql.ts";
 import { toUser, toUserSummary, USER_COLUMNS } from "./rows.ts";
 import {
   ConflictError,
@@ -20,33 +20,40 @@ import {
 } from "./store.ts";
 
 /**
+ * Inserts an account and its membership of the `auto` salon, inside the
+ * transaction of `sql`; rejects with {@link ConflictError} when the username
+ * or alias is taken. Resolves to the new id.
+ */
+export async function insertUser(sql: Sql, user: NewUser, now: number): Promise<number> {
+  const usernameKey = nameKey(user.username);
+  const aliasKeyOf = aliasKey(user.alias);
+  if (await sql.row("SELECT 1 FROM users WHERE username_key = ?", [usernameKey])) {
+    throw new ConflictError("username");
+  }
+  if (await sql.row("SELECT 1 FROM users WHERE alias_key = ?", [aliasKeyOf])) {
+    throw new ConflictError("alias");
+  }
+  const result = await sql.run(
+    `INSERT INTO users (username, username_key, alias, alias_key, password_hash, role, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    [user.username, usernameKey, user.alias, aliasKeyOf, user.passwordHash, user.role, now],
+  );
+  const userId = Number(result.insertId);
+  await sql.run(
+    `INSERT INTO memberships (salon_id, user_id, joined_at)
+     SELECT id, ?, ? FROM salons WHERE policy = 'auto'`,
+    [userId, now],
+  );
+  return userId;
+}
+
+/**
  * Creates an account and makes it a member of the `auto` salon, in one
  * transaction; rejects with {@link ConflictError} when the username or alias is taken.
  */
 export async function createUser(db: MysqlDb, user: NewUser, now: number): Promise<UserRecord> {
-  const usernameKey = nameKey(user.username);
-  const aliasKeyOf = aliasKey(user.alias);
   try {
-    const id = await db.tx(async (sql) => {
-      if (await sql.row("SELECT 1 FROM users WHERE username_key = ?", [usernameKey])) {
-        throw new ConflictError("username");
-      }
-      if (await sql.row("SELECT 1 FROM users WHERE alias_key = ?", [aliasKeyOf])) {
-        throw new ConflictError("alias");
-      }
-      const result = await sql.run(
-        `INSERT INTO users (username, username_key, alias, alias_key, password_hash, role, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        [user.username, usernameKey, user.alias, aliasKeyOf, user.passwordHash, user.role, now],
-      );
-      const userId = Number(result.insertId);
-      await sql.run(
-        `INSERT INTO memberships (salon_id, user_id, joined_at)
-         SELECT id, ?, ? FROM salons WHERE policy = 'auto'`,
-        [userId, now],
-      );
-      return userId;
-    });
+    const id = await db.tx((sql) => insertUser(sql, user, now));
     return newUserRecord(user, id, now);
   } catch (e) {
     throw conflictOf(e) ?? e;

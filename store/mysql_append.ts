@@ -23,16 +23,7 @@ export async function appendBatch(sql: Sql, batch: NewMessage[]): Promise<number
   for (const m of batch) {
     if (m.kind === "salon") counts.set(m.salonId, (counts.get(m.salonId) ?? 0) + 1);
   }
-  const next = new Map<number, number>();
-  for (const salonId of [...counts.keys()].sort((a, b) => a - b)) {
-    const n = counts.get(salonId)!;
-    const result = await sql.run(
-      "UPDATE salons SET last_message_id = LAST_INSERT_ID(last_message_id + ?) WHERE id = ?",
-      [n, salonId],
-    );
-    if (result.affectedRows !== 1) throw new Error(`salon ${salonId} does not exist`);
-    next.set(salonId, Number(result.insertId) - n + 1);
-  }
+  const next = await reserveSalonIds(sql, counts);
   const ids: number[] = [];
   const mentionRows: Array<[number, number, number]> = [];
   for (const m of batch) {
@@ -65,4 +56,27 @@ export async function appendBatch(sql: Sql, batch: NewMessage[]): Promise<number
   await mysqlInsertMentions(sql, mentionRows);
   await afterBatch(sql, batch, ids);
   return ids;
+}
+
+/**
+ * Reserves `counts.get(salon)` consecutive message ids in each salon, inside
+ * the transaction of `sql`: one update of each salon's counter, salons in id
+ * order (two batches never wait on each other crosswise); LAST_INSERT_ID(expr)
+ * hands the new counter back. Resolves to each salon's first reserved id.
+ */
+export async function reserveSalonIds(
+  sql: Sql,
+  counts: ReadonlyMap<number, number>,
+): Promise<Map<number, number>> {
+  const next = new Map<number, number>();
+  for (const salonId of [...counts.keys()].sort((a, b) => a - b)) {
+    const n = counts.get(salonId)!;
+    const result = await sql.run(
+      "UPDATE salons SET last_message_id = LAST_INSERT_ID(last_message_id + ?) WHERE id = ?",
+      [n, salonId],
+    );
+    if (result.affectedRows !== 1) throw new Error(`salon ${salonId} does not exist`);
+    next.set(salonId, Number(result.insertId) - n + 1);
+  }
+  return next;
 }

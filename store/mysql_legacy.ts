@@ -8,10 +8,10 @@
  * @module
  */
 
-import { aliasKey, nameKey } from "../protocol/names.ts";
+import { insertUser } from "./mysql_accounts.ts";
+import { reserveSalonIds } from "./mysql_append.ts";
 import { conflictOf, type MysqlDb, type Param, runChunked, type Sql } from "./mysql_sql.ts";
 import {
-  ConflictError,
   type LegacyBatch,
   type LegacyBatchResult,
   type LegacyMark,
@@ -82,33 +82,7 @@ async function createUser(
     [u.legacyId],
   );
   if (known) return Number(known.our_id);
-  const usernameKey = nameKey(u.user.username);
-  const aliasKeyOf = aliasKey(u.user.alias);
-  if (await sql.row("SELECT 1 FROM users WHERE username_key = ?", [usernameKey])) {
-    throw new ConflictError("username");
-  }
-  if (await sql.row("SELECT 1 FROM users WHERE alias_key = ?", [aliasKeyOf])) {
-    throw new ConflictError("alias");
-  }
-  const result = await sql.run(
-    `INSERT INTO users (username, username_key, alias, alias_key, password_hash, role, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    [
-      u.user.username,
-      usernameKey,
-      u.user.alias,
-      aliasKeyOf,
-      u.user.passwordHash,
-      u.user.role,
-      u.createdAt,
-    ],
-  );
-  const id = Number(result.insertId);
-  await sql.run(
-    `INSERT INTO memberships (salon_id, user_id, joined_at)
-     SELECT id, ?, ? FROM salons WHERE policy = 'auto'`,
-    [id, u.createdAt],
-  );
+  const id = await insertUser(sql, u.user, u.createdAt);
   await sql.run(
     "INSERT INTO legacy_ids (kind, legacy_id, our_id) VALUES ('client', ?, ?)",
     [u.legacyId, id],
@@ -127,16 +101,7 @@ async function appendMessages(
 ): Promise<number[]> {
   const counts = new Map<number, number>();
   for (const m of messages) counts.set(m.salonId, (counts.get(m.salonId) ?? 0) + 1);
-  const next = new Map<number, number>();
-  for (const salonId of [...counts.keys()].sort((a, b) => a - b)) {
-    const n = counts.get(salonId)!;
-    const result = await sql.run(
-      "UPDATE salons SET last_message_id = LAST_INSERT_ID(last_message_id + ?) WHERE id = ?",
-      [n, salonId],
-    );
-    if (result.affectedRows !== 1) throw new Error(`salon ${salonId} does not exist`);
-    next.set(salonId, Number(result.insertId) - n + 1);
-  }
+  const next = await reserveSalonIds(sql, counts);
   const rows: Param[][] = [];
   const newest = new Map<string, { userId: number; salonId: number; lastRead: number }>();
   const ids = messages.map((m) => {

@@ -21,31 +21,38 @@ import {
 } from "./store.ts";
 
 /**
+ * Inserts an account and its membership of the `auto` salon, inside the
+ * caller's transaction; throws {@link ConflictError} when the username or
+ * alias is taken. Returns the new id.
+ */
+export function insertUser(db: SqliteDb, user: NewUser, now: number): number {
+  const usernameKey = nameKey(user.username);
+  const aliasKeyOf = aliasKey(user.alias);
+  if (db.q("SELECT 1 FROM users WHERE username_key = ?").get(usernameKey)) {
+    throw new ConflictError("username");
+  }
+  if (db.q("SELECT 1 FROM users WHERE alias_key = ?").get(aliasKeyOf)) {
+    throw new ConflictError("alias");
+  }
+  const result = db.q(
+    `INSERT INTO users (username, username_key, alias, alias_key, password_hash, role, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(user.username, usernameKey, user.alias, aliasKeyOf, user.passwordHash, user.role, now);
+  const userId = Number(result.lastInsertRowid);
+  db.q(
+    `INSERT INTO memberships (salon_id, user_id, joined_at)
+     SELECT id, ?, ? FROM salons WHERE policy = 'auto'`,
+  ).run(userId, now);
+  return userId;
+}
+
+/**
  * Creates an account and makes it a member of the `auto` salon, in one
  * transaction; throws {@link ConflictError} when the username or alias is taken.
  */
 export function createUser(db: SqliteDb, user: NewUser, now: number): UserRecord {
-  const usernameKey = nameKey(user.username);
-  const aliasKeyOf = aliasKey(user.alias);
   try {
-    const id = db.tx(() => {
-      if (db.q("SELECT 1 FROM users WHERE username_key = ?").get(usernameKey)) {
-        throw new ConflictError("username");
-      }
-      if (db.q("SELECT 1 FROM users WHERE alias_key = ?").get(aliasKeyOf)) {
-        throw new ConflictError("alias");
-      }
-      const result = db.q(
-        `INSERT INTO users (username, username_key, alias, alias_key, password_hash, role, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(user.username, usernameKey, user.alias, aliasKeyOf, user.passwordHash, user.role, now);
-      const userId = Number(result.lastInsertRowid);
-      db.q(
-        `INSERT INTO memberships (salon_id, user_id, joined_at)
-         SELECT id, ?, ? FROM salons WHERE policy = 'auto'`,
-      ).run(userId, now);
-      return userId;
-    });
+    const id = db.tx(() => insertUser(db, user, now));
     return newUserRecord(user, id, now);
   } catch (e) {
     throw conflictOf(e) ?? e;

@@ -8,10 +8,9 @@
  * @module
  */
 
-import { aliasKey, nameKey } from "../protocol/names.ts";
+import { insertUser } from "./sqlite_accounts.ts";
 import type { SqliteDb } from "./sqlite_db.ts";
 import {
-  ConflictError,
   type LegacyBatch,
   type LegacyBatchResult,
   type LegacyMark,
@@ -48,32 +47,7 @@ export function importLegacy(db: SqliteDb, batch: LegacyBatch): LegacyBatchResul
     const userIds = (batch.users ?? []).map((u) => {
       const known = db.q(MAPPED).get("client", u.legacyId);
       if (known) return Number(known.our_id);
-      const usernameKey = nameKey(u.user.username);
-      const aliasKeyOf = aliasKey(u.user.alias);
-      if (db.q("SELECT 1 FROM users WHERE username_key = ?").get(usernameKey)) {
-        throw new ConflictError("username");
-      }
-      if (db.q("SELECT 1 FROM users WHERE alias_key = ?").get(aliasKeyOf)) {
-        throw new ConflictError("alias");
-      }
-      const id = Number(
-        db.q(
-          `INSERT INTO users (username, username_key, alias, alias_key, password_hash, role, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          u.user.username,
-          usernameKey,
-          u.user.alias,
-          aliasKeyOf,
-          u.user.passwordHash,
-          u.user.role,
-          u.createdAt,
-        ).lastInsertRowid,
-      );
-      db.q(
-        `INSERT INTO memberships (salon_id, user_id, joined_at)
-         SELECT id, ?, ? FROM salons WHERE policy = 'auto'`,
-      ).run(id, u.createdAt);
+      const id = insertUser(db, u.user, u.createdAt);
       db.q(MAP).run("client", u.legacyId, id);
       return id;
     });
