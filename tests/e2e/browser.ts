@@ -20,6 +20,7 @@
 
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../ws_client.ts";
+import type { StartOptions } from "../../main.ts";
 
 /** Where failing tests leave their screenshots (git-ignored). */
 export const FAILURES_DIR = new URL("./failures/", import.meta.url);
@@ -108,6 +109,8 @@ export interface BrowserTestOptions {
    * registered as ignored with this reason in its name.
    */
   missing?: string;
+  /** Start options of the server (a simulated clock for the actors' timers, `hub.clock`). */
+  start?: StartOptions;
 }
 
 const SKIP_REASON = "no Chromium: install Debian's chromium or set CAUSERIE_CHROMIUM";
@@ -129,7 +132,7 @@ export function browserTest(
   Deno.test({
     name: reason === undefined ? `e2e: ${name}` : `e2e: ${name} (ignored: ${reason})`,
     ignore,
-    fn: () => runBrowserTest(name, fn, opts.env ?? {}),
+    fn: () => runBrowserTest(name, fn, opts.env ?? {}, opts.start),
   });
 }
 
@@ -142,6 +145,7 @@ export async function runBrowserTest(
   name: string,
   fn: (t: E2E) => Promise<void>,
   env: Record<string, string>,
+  start: StartOptions = {},
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "causerie-e2e-" });
   const serverEnv = {
@@ -154,7 +158,7 @@ export async function runBrowserTest(
   let srv: TestServer | undefined;
   let browser: Browser | undefined;
   try {
-    srv = await startTestServer(serverEnv);
+    srv = await startTestServer(serverEnv, start);
     const port = new URL(srv.url).port;
     browser = await launchChromium();
     const b = browser;

@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { SimulatedClock } from "xstate";
 import type { Locator, Page } from "playwright-core";
 import { ADMIN_PASSWORD, browserTest } from "./browser.ts";
 import { alias, pw, users } from "../ws_users.ts";
@@ -104,6 +105,44 @@ browserTest(
     await assertAccessible(admin.page, "the inspector with a sanction selected");
     assert.equal(alias("dave"), "Dave");
   },
+);
+
+// The issue's "done when": a kick timer appears and expires, seen live. The actors' timers run on
+// a simulated clock: five minutes pass in one step, no waiting.
+const kickClock = new SimulatedClock();
+browserTest(
+  "the admin sees a kick's sanction actor appear and expire when its five minutes are up",
+  async (t) => {
+    await users(t.srv, "erin");
+    const admin = await t.open("admin");
+    await admin.page.goto(`${t.url}/admin/inspector`);
+    await submitLogin(admin.page, "admin", ADMIN_PASSWORD);
+    await admin.page.getByRole("status").filter({ hasText: "Live." }).waitFor();
+    const erin = await t.srv.connect("erin");
+    erin.send({ type: "hello", username: "erin", password: pw("erin") });
+    await erin.next((f) => f.type === "welcome", undefined, "erin's welcome");
+    const token = await loginHttp(t.url, "admin", ADMIN_PASSWORD);
+    const res = await fetch(`${t.url}/admin/users/erin/kick`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ minutes: 5 }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    await erin.waitClosed();
+    const kicked = tree(admin.page).getByRole("button", {
+      name: /^sanction \S+ active\.kicked erin/,
+    });
+    await kicked.waitFor();
+    await kicked.click();
+    await diagram(admin.page, "sanction").waitFor();
+    kickClock.increment(5 * 60_000 - 1);
+    // Not yet: one millisecond is left.
+    assert.equal(await kicked.count(), 1);
+    kickClock.increment(1);
+    await tree(admin.page).getByRole("button", { name: /^sanction \S+ expired erin/ }).waitFor();
+    assert.deepEqual(await current(admin.page, "sanction"), ["state expired (current)"]);
+  },
+  { start: { hub: { clock: kickClock } } },
 );
 
 browserTest(

@@ -1,18 +1,23 @@
 /**
- * `deno task screenshot`: writes the README's picture of the client,
- * docs/client.png, from a real server with a short conversation, seen by one
- * of its members in Chromium (1280×800, light theme).
+ * `deno task screenshot`: writes the README's pictures from a real server in
+ * Chromium (1280×800, light theme): the client, docs/client.png, with a short
+ * conversation seen by one of its members; and the inspector,
+ * docs/inspector.png, with bob's connection actor selected and its statechart
+ * lit.
  *
  * @module
  */
 
-import { launchChromium } from "./browser.ts";
+import { ADMIN_PASSWORD, launchChromium } from "./browser.ts";
 import { session, startTestServer } from "../ws_client.ts";
 import { pw, users } from "../ws_users.ts";
-import { home, logIn, openSalon, salonEntry, seeMessage } from "./ui.ts";
+import { home, logIn, openSalon, salonEntry, seeMessage, submitLogin } from "./ui.ts";
 
 /** Where the picture goes. */
 export const SCREENSHOT = new URL("../../docs/client.png", import.meta.url);
+
+/** Where the inspector's picture goes. */
+export const INSPECTOR_SCREENSHOT = new URL("../../docs/inspector.png", import.meta.url);
 
 const CONVERSATION: [string, string][] = [
   ["bob", "Morning all! The release notes for 2.4 are up."],
@@ -24,7 +29,7 @@ const CONVERSATION: [string, string][] = [
 
 /** Builds the scene and writes {@link SCREENSHOT}. */
 async function main(): Promise<void> {
-  const srv = await startTestServer();
+  const srv = await startTestServer({ CAUSERIE_ADMIN_PASSWORD: ADMIN_PASSWORD });
   const browser = await launchChromium();
   try {
     await users(srv, "alice", "bob", "chloe");
@@ -56,8 +61,18 @@ async function main(): Promise<void> {
     await salonEntry(page, "Général").filter({ hasNotText: "unread" }).waitFor({ timeout: 5_000 })
       .catch(() => console.error("the open salon still shows unread messages"));
     await page.screenshot({ path: SCREENSHOT.pathname });
-    await context.close();
     console.log(`wrote ${SCREENSHOT.pathname}`);
+
+    const inspector = await context.newPage();
+    await inspector.goto(`${srv.url}/admin/inspector`);
+    await submitLogin(inspector, "admin", ADMIN_PASSWORD);
+    await inspector.getByRole("status").filter({ hasText: "Live." }).waitFor();
+    const actors = inspector.getByRole("region", { name: "Actors", exact: true });
+    await actors.getByRole("button", { name: /^connection \S+ active bob$/ }).click();
+    await inspector.getByRole("group", { name: "Statechart of connection", exact: true }).waitFor();
+    await inspector.screenshot({ path: INSPECTOR_SCREENSHOT.pathname });
+    console.log(`wrote ${INSPECTOR_SCREENSHOT.pathname}`);
+    await context.close();
   } finally {
     await browser.close();
     await srv.stop();
