@@ -209,14 +209,17 @@ export class MessageDesk {
     if (minutes === 0) {
       throw new ProtocolError("forbidden", 403, "editing is turned off on this server");
     }
-    const found = await this.#find(actor, ref, id);
-    if (found.salon && !this.#live.isMember(found.salon.id, actor.userId ?? -1)) {
-      throw new ProtocolError(
-        "not_member",
-        403,
-        `you are not a member of ${found.salon.name}; join it first`,
-      );
+    if ("salon" in ref) {
+      const salon = this.#salon(ref.salon);
+      if (!this.#live.isMember(salon.id, actor.userId ?? -1)) {
+        throw new ProtocolError(
+          "not_member",
+          403,
+          `you are not a member of ${salon.name}; join it first`,
+        );
+      }
     }
+    const found = await this.#find(actor, ref, id);
     const { facts } = found;
     if (facts.authorId !== actor.userId) {
       throw new ProtocolError("forbidden", 403, "you can only edit your own messages");

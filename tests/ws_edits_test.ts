@@ -8,35 +8,10 @@
 
 import assert from "node:assert/strict";
 import { manualClock } from "./helpers.ts";
-import { assertErrorFrame, type Frame, startTestServer, type TestClient } from "./ws_client.ts";
+import { assertErrorFrame, type Frame, startTestServer } from "./ws_client.ts";
+import { history, promote, say } from "./edits_helpers.ts";
+import { serverModerator } from "../runtime/moderation.ts";
 import { login, users } from "./ws_users.ts";
-
-/** `say` and wait for its `ok`; returns the new id. */
-export async function say(client: TestClient, salon: string, text: string): Promise<number> {
-  const ok = await client.request({ type: "say", salon, text });
-  assert.equal(ok.type, "ok", JSON.stringify(ok));
-  return ok.id;
-}
-
-/** The whole history of a salon or conversation (at most 200 messages). */
-export async function history(
-  client: TestClient,
-  target: { salon: string } | { with: string },
-): Promise<Frame[]> {
-  const reply = await client.request({ type: "history", ...target, limit: 200 });
-  assert.equal(reply.type, "history", JSON.stringify(reply));
-  return reply.messages;
-}
-
-/** Makes a registered user a moderator (or admin) in the store, before they log in. */
-export async function promote(
-  srv: Awaited<ReturnType<typeof startTestServer>>,
-  name: string,
-  role: "moderator" | "admin" = "moderator",
-): Promise<void> {
-  const user = await srv.server.store.userByName(name);
-  await srv.server.store.setRole(user!.id, role);
-}
 
 Deno.test("edit: the author within the window; every online member gets edited; history carries editedAt and the new mentions", async () => {
   const clock = manualClock();
@@ -312,5 +287,55 @@ Deno.test("report: stored once per reporter, moderators online get it, reports l
     assert.match(audit!.target, new RegExp(`alice@Général#${id}`));
   } finally {
     await srv.stop();
+  }
+});
+
+Deno.test("reports, resolutions, edits and tombstones survive a restart (SQLite file)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "causerie-edits-" });
+  const env = { CAUSERIE_DB: `sqlite:${dir}/causerie.db` };
+  const server = serverModerator("socket");
+  try {
+    let srv = await startTestServer(env);
+    let ids: number[];
+    let reports: number[];
+    try {
+      await users(srv, "alice", "bob");
+      const a = await login(srv, "alice");
+      const b = await login(srv, "bob");
+      ids = [
+        await say(a.client, "Général", "one"),
+        await say(a.client, "Général", "two"),
+        await say(a.client, "Général", "three"),
+      ];
+      await a.client.request({ type: "edit", salon: "Général", id: ids[0], text: "one!" });
+      await a.client.request({ type: "delete", salon: "Général", id: ids[1] });
+      reports = [];
+      for (const id of [ids[0], ids[2]]) {
+        reports.push((await b.client.request({ type: "report", salon: "Général", id })).report);
+      }
+      await srv.server.hub.messages.resolve(server, reports[0], "done");
+    } finally {
+      await srv.stop();
+    }
+    srv = await startTestServer(env);
+    try {
+      const open = await srv.server.hub.messages.reports(server);
+      assert.deepEqual(open.map((r) => [r.id, r.message.id, r.message.text]), [
+        [reports[1], ids[2], "three"],
+      ]);
+      const b = await login(srv, "bob");
+      const items = await history(b.client, { salon: "Général" });
+      assert.deepEqual(items.map((m) => [m.id, m.text, m.deleted, m.editedAt !== undefined]), [
+        [ids[0], "one!", undefined, true],
+        [ids[1], undefined, true, false],
+        [ids[2], "three", undefined, false],
+      ]);
+      const audit = await srv.server.store.listAudit(10);
+      assert.ok(audit.some((e) => e.action === "resolve_report" && e.reason === "done"));
+    } finally {
+      await srv.stop();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
