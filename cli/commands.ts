@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import type { AdminClient } from "./client.ts";
 import { table } from "./table.ts";
+import { MESSAGE_COMMANDS, MESSAGE_USAGE, runMessageCommand } from "./message_commands.ts";
 
 /** A mistake in the command line itself (exit status 64). */
 export class UsageError extends Error {
@@ -45,7 +46,8 @@ export const USAGE = `commands:
   actors                                    the live actor tree
   inspect                                   the live inspection stream as JSON lines, until Ctrl-C
   console                                   an interactive prompt (also KICK:user, BAN:user,
-                                            ACCEPT:user:salon, REJECT:user:salon, KILL)`;
+                                            ACCEPT:user:salon, REJECT:user:salon, KILL)
+${MESSAGE_USAGE}`;
 
 type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
 
@@ -270,6 +272,10 @@ export async function runCommand(argv: string[], ctx: CommandContext): Promise<s
         "inspect streams until Ctrl-C: run it on its own (deno task admin inspect), not in the console",
       );
     default:
+      // Edit, delete and reports (PROTOCOL 5.4): cli/message_commands.ts.
+      if (MESSAGE_COMMANDS.has(command)) {
+        return await runMessageCommand(command, args, client, (m) => new UsageError(m));
+      }
       throw new UsageError(`unknown command "${command}"; run help for the list`);
   }
 }
