@@ -30,10 +30,12 @@ import { SqliteMarkers } from "./sqlite_markers.ts";
 import { sqliteUnreadMentions } from "./mentions_sql.ts";
 import { migrate } from "./sqlite_migrate.ts";
 import * as moderation from "./sqlite_moderation.ts";
+import * as mutes from "./sqlite_mutes.ts";
 import * as salons from "./sqlite_salons.ts";
 import { SqliteWriterThread } from "./sqlite_writer.ts";
 import type {
   AuditEntry,
+  AuthoredMute,
   AuthoredSanction,
   ConversationPage,
   ConversationQuery,
@@ -42,6 +44,7 @@ import type {
   LegacyBatch,
   LegacyBatchResult,
   LegacyState,
+  MuteRecord,
   NewMessage,
   NewUser,
   ReadMark,
@@ -343,6 +346,31 @@ class SqliteStore implements Store {
 
   upgradePassword(userId: number, from: string, to: string): Promise<boolean> {
     return Promise.resolve(legacy.upgradePassword(this.#db, userId, from, to));
+  }
+
+  // --- mute and slow mode (sqlite_mutes.ts) ----------------------------------
+
+  addMute(
+    mute: Omit<MuteRecord, "id">,
+    byUserId: number | null,
+  ): Promise<{ mute: MuteRecord; replaced: number[] }> {
+    return Promise.resolve(mutes.addMute(this.#db, mute, byUserId));
+  }
+
+  activeMutesOf(userId: number, now: number): Promise<AuthoredMute[]> {
+    return Promise.resolve(mutes.activeMutesOf(this.#db, userId, now));
+  }
+
+  liftMutes(userId: number, now: number, ids: readonly number[]): Promise<number> {
+    return Promise.resolve(mutes.liftMutes(this.#db, userId, now, ids));
+  }
+
+  listActiveMutes(now: number): Promise<MuteRecord[]> {
+    return Promise.resolve(mutes.listActiveMutes(this.#db, now));
+  }
+
+  setSlowMode(salonId: number, seconds: number): Promise<boolean> {
+    return Promise.resolve(mutes.setSlowMode(this.#db, salonId, seconds));
   }
 
   /** The appender on this connection (in memory, or when the writer thread died). */
