@@ -47,7 +47,13 @@ export function storeMuteContract(
     const mod = await createUser(store, "mod", "Mod", "moderator");
     const bob = await createUser(store, "bob");
     const { mute, replaced } = await store.addMute(
-      { userId: bob.id, salonId: Blabla.id, until: T0 + 10 * MINUTE, reason: "calm", createdAt: T0 },
+      {
+        userId: bob.id,
+        salonId: Blabla.id,
+        until: T0 + 10 * MINUTE,
+        reason: "calm",
+        createdAt: T0,
+      },
       mod.id,
     );
     assert.ok(mute.id > 0);
