@@ -223,7 +223,9 @@ Deno.test("hostile mute, unmute and slow_mode frames: a clear error with the ref
     const mod = w.ws.mod;
     for (const [frame, code, pattern] of hostileFrames()) {
       const reply = await mod.request(frame);
-      const where = `${JSON.stringify(frame).slice(0, 80)} -> ${JSON.stringify(reply).slice(0, 200)}`;
+      const where = `${JSON.stringify(frame).slice(0, 80)} -> ${
+        JSON.stringify(reply).slice(0, 200)
+      }`;
       assert.equal(reply.type, "error", where);
       assert.equal(reply.code, code, where);
       if (pattern) assert.match(reply.message, pattern, where);
@@ -275,9 +277,11 @@ Deno.test("hostile mute, unmute and slow-mode bodies over HTTP and the admin soc
           ? await w.server.sock(method, path, body)
           : await w.server.http(method, path, body, w.tokens.adm);
         if (res.status !== status || res.body?.error?.code !== code) {
-          problems.push(`${via} ${method} ${path} ${JSON.stringify(body)?.slice(0, 40)}: ${
-            res.status
-          } ${res.text.slice(0, 120)}`);
+          problems.push(
+            `${via} ${method} ${path} ${JSON.stringify(body)?.slice(0, 40)}: ${res.status} ${
+              res.text.slice(0, 120)
+            }`,
+          );
         } else if (!(typeof res.body.error.message === "string" && res.body.error.message)) {
           problems.push(`${via} ${method} ${path}: no message`);
         }
