@@ -43,6 +43,11 @@ export const HANDLERS: { [K in ServerFrameType]: (ctx: ChatContext, f: ServerFra
     who: s.onWho,
     requests: s.onRequests,
     join_request: s.onJoinRequest,
+    // Mute and slow mode (PROTOCOL 5.4): placeholders of the server branch (`mute`), so that the
+    // table stays complete; the browser branch (`modui`) replaces them with real handlers.
+    muted: () => {},
+    unmuted: () => {},
+    salon_settings: () => {},
   };
 
 /** Hands a frame to its handler. */
