@@ -212,6 +212,7 @@ CREATE TABLE mutes (
   CONSTRAINT mutes_user_fk FOREIGN KEY (user_id) REFERENCES users (id),
   CONSTRAINT mutes_salon_fk FOREIGN KEY (salon_id) REFERENCES salons (id),
   CONSTRAINT mutes_by_fk FOREIGN KEY (by_user_id) REFERENCES users (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- migration: 8
 -- Edit, delete and reports (PROTOCOL.md 5.4). An edit replaces `text` (and, for a salon message,
