@@ -53,10 +53,11 @@ export class ReportsStore {
     this.contexts.value = next;
   }
 
-  /** Sets a report's context. */
-  setContext(id: number, c: ReportContext): void {
+  /** Sets a report's context (null: hides it). */
+  setContext(id: number, c: ReportContext | null): void {
     const next = new Map(this.contexts.value);
-    next.set(id, c);
+    if (c) next.set(id, c);
+    else next.delete(id);
     this.contexts.value = next;
   }
 
