@@ -245,7 +245,10 @@ Deno.test("edit: refused after the window (forbidden) or gone (not_found) is sai
   chat.composer.setDraft(G, "late");
   chat.saveEdit(G);
   s.receive({ type: "error", ref: s.last("edit")!.ref, code: "forbidden", message: "too late" });
-  assert.match(chat.composer.problems.value.get(G)!.message, /Not edited: not allowed \(too late\)/);
+  assert.match(
+    chat.composer.problems.value.get(G)!.message,
+    /Not edited: not allowed \(too late\)/,
+  );
   assert.equal(item(chat, 2).text, "mine");
 });
 
