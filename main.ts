@@ -179,6 +179,7 @@ export async function start(
       presenceSalonMax: config.presenceSalonMax,
       onFatal: opts.onFatal,
       kickMinutes: config.kickMinutes,
+      editMinutes: config.editMinutes,
       security,
       metrics,
       shutdownSeconds: config.shutdownSeconds,

@@ -189,3 +189,32 @@ CREATE TABLE legacy_marks (
   kind VARCHAR(16) NOT NULL PRIMARY KEY CHECK (kind IN ('membership', 'message')),
   last_id BIGINT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- migration: 8
+-- Edit, delete and reports (PROTOCOL.md 5.4). An edit replaces `text` (and, for a salon message,
+-- `mentions` and its `message_mentions` rows) and sets `edited_at`; a delete erases the text
+-- (`text` becomes '', `mentions` NULL, the mention rows go) and sets `deleted`: the row stays, so
+-- that its id is never reused and history shows a tombstone. `reports` holds one row per reporter
+-- and message (UNIQUE), the message's author and time as they were reported (a purge may delete
+-- the message row; the report keeps no copy of the text), and its resolution.
+ALTER TABLE messages ADD COLUMN edited_at BIGINT NULL, ADD COLUMN deleted TINYINT NOT NULL DEFAULT 0;
+ALTER TABLE direct_messages ADD COLUMN edited_at BIGINT NULL, ADD COLUMN deleted TINYINT NOT NULL DEFAULT 0;
+CREATE TABLE reports (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  salon_id BIGINT NOT NULL,
+  message_id BIGINT NOT NULL,
+  author_id BIGINT NOT NULL,
+  message_at BIGINT NOT NULL,
+  reporter_id BIGINT NOT NULL,
+  reason MEDIUMTEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  resolved_at BIGINT NULL,
+  resolved_by BIGINT NULL,
+  note MEDIUMTEXT NOT NULL,
+  UNIQUE KEY reports_once (reporter_id, salon_id, message_id),
+  KEY reports_open (resolved_at, id),
+  CONSTRAINT reports_salon_fk FOREIGN KEY (salon_id) REFERENCES salons (id),
+  CONSTRAINT reports_author_fk FOREIGN KEY (author_id) REFERENCES users (id),
+  CONSTRAINT reports_reporter_fk FOREIGN KEY (reporter_id) REFERENCES users (id),
+  CONSTRAINT reports_resolved_by_fk FOREIGN KEY (resolved_by) REFERENCES users (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

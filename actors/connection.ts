@@ -16,6 +16,7 @@
 import { and, assign, enqueueActions, fromPromise, not, raise, setup } from "xstate";
 import { pongEvent, type WelcomeCatchup } from "../protocol/events.ts";
 import { type HandshakeFrame, MODERATOR_FRAMES } from "../protocol/frames.ts";
+import { isMessageFrameType } from "../protocol/edit_frames.ts";
 import { textProblem } from "../protocol/text.ts";
 import type { UserSummary } from "../store/store.ts";
 import {
@@ -135,6 +136,14 @@ export const connectionMachine = setup({
     /** The frame is a `typing` about a direct conversation. */
     isDirectTyping: ({ event }) =>
       event.type === "FRAME" && event.frame.type === "typing" && event.frame.with !== undefined,
+    // -- edit, delete and reports (PROTOCOL 5.4)
+    /** The frame is an edit, delete or report frame (or `reports`, `resolve_report`). */
+    isMessageAction: ({ event }) => event.type === "FRAME" && isMessageFrameType(event.frame.type),
+    /** The frame is an `edit` (its text passes the rule of `say`). */
+    isEdit: ({ event }) => event.type === "FRAME" && event.frame.type === "edit",
+    /** The frame spends a token of the user's message bucket: `edit` and `report`. */
+    usesMessageToken: ({ event }) =>
+      event.type === "FRAME" && (event.frame.type === "edit" || event.frame.type === "report"),
     /** The frame names a salon that exists. */
     knownSalon: ({ context, event }) => {
       const frame = frameOf(event) as { salon?: string };
@@ -308,6 +317,20 @@ export const connectionMachine = setup({
           },
           { guard: "isPing", actions: ["spendRequest", "replyPong"] },
           { guard: "isModeration", actions: ["spendRequest", "forwardModeration"] },
+          // Edit, delete and reports (PROTOCOL 5.4): edit and report use the message bucket.
+          {
+            guard: and(["isEdit", not("textOk")]),
+            actions: ["spendRequest", "refuseText", "noteRefusal", "raiseRefused"],
+          },
+          {
+            guard: and(["usesMessageToken", not("hasToken")]),
+            actions: ["spendRequest", "refuseRateLimited", "noteRefusal", "raiseRefused"],
+          },
+          {
+            guard: "usesMessageToken",
+            actions: ["spendRequest", "takeToken", "forwardMessageAction"],
+          },
+          { guard: "isMessageAction", actions: ["spendRequest", "forwardMessageAction"] },
           {
             guard: and(["isChat", not("textOk")]),
             actions: ["spendRequest", "refuseText", "noteRefusal", "raiseRefused"],

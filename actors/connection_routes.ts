@@ -13,6 +13,7 @@ import {
   CONVERSATIONS_DEFAULT,
   type ModeratorFrame,
 } from "../protocol/frames.ts";
+import type { MessageFrame } from "../protocol/edit_frames.ts";
 import { frameOf, historyQuery, salonRequest } from "./connection_frames.ts";
 import type { ConnectionAction } from "./connection_types.ts";
 
@@ -76,5 +77,11 @@ export const routes = {
   /** Hands a moderator frame to the moderation desk. */
   forwardModeration: ({ context, event }) => {
     context.deps.moderate(context.session!, frameOf(event) as ModeratorFrame);
+  },
+  /** Hands an edit, delete or report frame (PROTOCOL 5.4) to the message desk. */
+  forwardMessageAction: ({ context, event }) => {
+    const frame = frameOf(event) as MessageFrame;
+    if (context.deps.messages) context.deps.messages(context.session!, frame);
+    else context.socket.send(errorEvent("internal", `${frame.type} is not available`, frame.ref));
   },
 } satisfies Record<string, ConnectionAction>;

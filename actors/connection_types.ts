@@ -8,6 +8,7 @@
 
 import type { WelcomeCatchup } from "../protocol/events.ts";
 import type { ClientFrame, HandshakeFrame, ModeratorFrame } from "../protocol/frames.ts";
+import type { MessageFrame } from "../protocol/edit_frames.ts";
 import type { BucketState, TokenBuckets } from "../lib/token_bucket.ts";
 import type { ConversationQuery, HistoryQuery, UserSummary } from "../store/store.ts";
 import type { Session } from "./session.ts";
@@ -109,6 +110,9 @@ export interface ConnectionDeps {
   // -- metrics (PROTOCOL 5.5)
   /** Told of each `error rate_limited` sent, with the limit that refused (a count, no I/O). */
   rateLimited?(limit: RateLimit): void;
+  // -- edit, delete and reports (PROTOCOL 5.4)
+  /** Carries out an edit, delete or report frame and answers it; absent: `error internal`. */
+  messages?(session: Session, frame: MessageFrame): void;
 }
 
 /** Limits of one connection. */

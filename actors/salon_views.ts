@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { MessageItem, UserRef } from "../protocol/events.ts";
+import type { MessageItem, TombstoneItem, UserRef } from "../protocol/events.ts";
 import type { HistoryPage, UserSummary } from "../store/store.ts";
 import type { JoinRequestInput } from "./join_request.ts";
 import type { SalonContext } from "./salon_types.ts";
@@ -23,8 +23,10 @@ export function whoList(
 }
 
 /** The items of a `history` page of salon `name`. */
-export function historyItems(name: string, page: HistoryPage): MessageItem[] {
+export function historyItems(name: string, page: HistoryPage): Array<MessageItem | TombstoneItem> {
   return page.messages.map((m) => {
+    // A deleted message is a tombstone (PROTOCOL.md 5.4): its id and time, nothing else.
+    if (m.deleted) return { id: m.id, at: new Date(m.at).toISOString(), deleted: true };
     const item: MessageItem = {
       salon: name,
       id: m.id,
@@ -33,6 +35,7 @@ export function historyItems(name: string, page: HistoryPage): MessageItem[] {
       at: new Date(m.at).toISOString(),
     };
     if (m.mentions) item.mentions = m.mentions; // stored with the message, never parsed again
+    if (m.editedAt !== undefined) item.editedAt = new Date(m.editedAt).toISOString();
     return item;
   });
 }

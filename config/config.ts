@@ -87,6 +87,9 @@ export interface Config {
   inspect: "off" | "stately";
   /** The relay of Stately's inspector (a loopback `ws://` URL). */
   inspectUrl: string;
+  // -- edit and delete (PROTOCOL 5.4)
+  /** How long after sending an author may edit a message, minutes; 0: never. */
+  editMinutes: number;
 }
 
 /** A configuration problem: names the variable and what it expects. */
@@ -183,6 +186,11 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
     name: "CAUSERIE_INSPECT_URL",
     default: "ws://127.0.0.1:8081",
     meaning: "the Stately inspector relay, a loopback ws:// URL",
+  },
+  {
+    name: "CAUSERIE_EDIT_MINUTES",
+    default: "15",
+    meaning: "how long an author may edit a message, minutes (0: never)",
   },
 ];
 
@@ -388,7 +396,25 @@ export function loadConfig(
     presenceSalonMax: integer(env, "CAUSERIE_PRESENCE_SALON_MAX", 100, 1, 10_000_000),
     inspect,
     inspectUrl,
+    editMinutes: editMinutes(env),
   };
+}
+
+/** Longest edit window, minutes (a year). */
+export const EDIT_MINUTES_MAX = 525_600;
+
+/** `CAUSERIE_EDIT_MINUTES`: 0 (editing off) or a positive number of minutes, fractions allowed. */
+function editMinutes(env: Env): number {
+  const raw = read(env, "CAUSERIE_EDIT_MINUTES");
+  if (raw === undefined) return 15;
+  const n = Number(raw);
+  if (!/^\d*\.?\d+$/.test(raw) || !(n >= 0) || n > EDIT_MINUTES_MAX) {
+    throw new ConfigError(
+      "CAUSERIE_EDIT_MINUTES",
+      `expected a number of minutes from 0 (editing off) to ${EDIT_MINUTES_MAX}, got "${raw}"`,
+    );
+  }
+  return n;
 }
 
 /** Default relay of Stately's inspector (its own default, 8080, is Causerie's port). */

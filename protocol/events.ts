@@ -31,6 +31,8 @@ export interface MessageItem {
   at: string;
   /** Usernames of the salon's members written as `@username` (PROTOCOL.md 5.3); absent when none. */
   mentions?: string[];
+  /** Time of the last edit, ISO-8601 UTC; absent when never edited (PROTOCOL.md 5.4). */
+  editedAt?: string;
 }
 
 /** A direct message (the `direct` event without `type`). */
@@ -45,6 +47,18 @@ export interface DirectItem {
   text: string;
   /** Commit time, ISO-8601 UTC. */
   at: string;
+  /** Time of the last edit, ISO-8601 UTC; absent when never edited (PROTOCOL.md 5.4). */
+  editedAt?: string;
+}
+
+/** A history item of a deleted message: its text is gone, only its id and time remain (5.4). */
+export interface TombstoneItem {
+  /** Id. */
+  id: number;
+  /** Commit time, ISO-8601 UTC. */
+  at: string;
+  /** Always true. */
+  deleted: true;
 }
 
 /** Adds `ref` when the request carried one. */
@@ -120,7 +134,7 @@ export function memberJoinedEvent(salon: string, user: UserRef): string {
 /** `history` answer. */
 export function historyEvent(
   target: { salon: string } | { with: string },
-  messages: Array<MessageItem | DirectItem>,
+  messages: Array<MessageItem | DirectItem | TombstoneItem>,
   more: boolean,
   ref?: string,
 ): string {

@@ -11,6 +11,7 @@ import { jsonTooDeep, MAX_JSON_DEPTH } from "../lib/json_depth.ts";
 import { describeIssues, givenPasswordField, stringField } from "./fields.ts";
 import { aliasField, passwordField, usernameField } from "./fields.ts";
 import { minutesField, reasonField, secondsField } from "./admin.ts";
+import { EDIT_SCHEMAS } from "./edit_frames.ts";
 
 /** Longest `ref` a client may attach, in characters. */
 export const MAX_REF = 64;
@@ -242,6 +243,8 @@ const SCHEMAS = {
   unban: UnbanFrame,
   announce: AnnounceFrame,
   shutdown: ShutdownFrame,
+  // Edit, delete and reports (PROTOCOL 5.4): protocol/edit_frames.ts.
+  ...EDIT_SCHEMAS,
 } as const;
 
 /** Every frame type a client may send. */

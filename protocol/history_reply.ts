@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type DirectItem, historyEvent, type MessageItem } from "./events.ts";
+import { type DirectItem, historyEvent, type MessageItem, type TombstoneItem } from "./events.ts";
 
 /** Most UTF-8 bytes of one `history` frame: 256 KiB. */
 export const HISTORY_REPLY_MAX_BYTES = 256 * 1024;
@@ -42,7 +42,7 @@ export type HistoryDirection = "before" | "after";
  */
 export function cappedHistoryEvent(
   target: { salon: string } | { with: string },
-  messages: Array<MessageItem | DirectItem>,
+  messages: Array<MessageItem | DirectItem | TombstoneItem>,
   more: boolean,
   ref?: string,
   maxBytes: number = HISTORY_REPLY_MAX_BYTES,

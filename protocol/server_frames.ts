@@ -132,3 +132,58 @@ export type ServerFrameOf<K extends ServerFrameType> = ServerFrameMap[K] & {
 
 /** Any server frame. */
 export type ServerFrame = { [K in ServerFrameType]: ServerFrameOf<K> }[ServerFrameType];
+
+// --- edit, delete and reports (PROTOCOL 5.4) ----------------------------------
+
+/** A history item of a deleted message (defined in ./events.ts beside the other items). */
+export type { TombstoneItem } from "./events.ts";
+
+/** A report `R` as moderators see it (`reports`, `report`). */
+export interface ReportItem {
+  /** Report id (for `resolve_report`). */
+  id: number;
+  /** Salon name. */
+  salon: string;
+  /** The message as it stands: `text` "" and `deleted` once it was deleted. */
+  message: {
+    id: number;
+    from: UserRef;
+    text: string;
+    at: string;
+    editedAt?: string;
+    deleted?: true;
+  };
+  /** Who reported it. */
+  by: UserRef;
+  /** Why ("" when not given). */
+  reason: string;
+  /** When it was reported, ISO-8601 UTC. */
+  at: string;
+}
+
+/**
+ * The frames of edit, delete and reports, by `type`. Kept apart from
+ * {@link ServerFrameMap} (whose every type needs a browser handler in
+ * web/core/handlers) until the browser client handles them; history items
+ * may now also be {@link TombstoneItem}s, and message and direct items carry
+ * `editedAt` once edited.
+ */
+export interface EditFrameMap {
+  /** A message was edited (`with`: the other side of the conversation, as the receiver sees it). */
+  edited: {
+    salon?: string;
+    with?: string;
+    id: number;
+    text: string;
+    editedAt: string;
+    mentions?: string[];
+  };
+  /** A message was deleted. */
+  deleted: { salon?: string; with?: string; id: number };
+  /** A new report, to moderators online. */
+  report: { report: ReportItem };
+  /** The open reports, oldest first (the answer to `reports`). */
+  reports: { open: ReportItem[] };
+  /** A report was resolved, to moderators online. */
+  report_resolved: { report: number; by: UserRef };
+}

@@ -25,6 +25,8 @@ import { ProtocolError } from "../protocol/errors.ts";
 import { machineDefinitions } from "../actors/machines.ts";
 import { type Moderation, type Moderator, serverModerator } from "../runtime/moderation.ts";
 import { readJson } from "./body.ts";
+import type { MessageDesk } from "../runtime/message_desk.ts";
+import { addMessageRoutes } from "./admin_messages.ts";
 
 /** What the admin routes need. */
 export interface AdminOptions {
@@ -36,6 +38,8 @@ export interface AdminOptions {
   actors: () => ActorInfo[];
   /** `"socket"`: every request is the server itself; `"http"`: bearer tokens. */
   via: "http" | "socket";
+  /** The desk of edit, delete and reports (PROTOCOL 5.4); absent: those routes are not served. */
+  messages?: MessageDesk;
 }
 
 /** Largest `limit` of `GET /admin/audit`. */
@@ -161,6 +165,9 @@ export function adminRoutes(opts: AdminOptions): Hono<{ Variables: { actor: Mode
     await moderation.assertCanInspect(c.var.actor);
     return c.json(machineDefinitions(), 200);
   });
+
+  // Edit, delete and reports (PROTOCOL 5.4): routes/admin_messages.ts.
+  if (opts.messages) addMessageRoutes(admin, opts.messages);
 
   return admin;
 }

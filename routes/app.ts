@@ -111,6 +111,7 @@ export function createApp(opts: AppOptions): Hono {
         accounts: opts.accounts,
         actors: () => hub.actorTree(),
         via: "http",
+        messages: hub.messages,
       }),
     );
   }
@@ -141,6 +142,7 @@ export function createAdminSocketApp(
       accounts: opts.accounts,
       actors: () => opts.hub.actorTree(),
       via: "socket",
+      messages: opts.hub.messages,
     }),
   );
   return withErrorHandling(app, opts.log);

@@ -131,13 +131,17 @@ export function directHistory(
     const page = await ctx.store.directHistory(session.user.id, target.id, query);
     session.send(cappedHistoryEvent(
       { with: target.username },
-      page.messages.map((m) => ({
-        id: m.id,
-        from: m.from,
-        to: m.to!,
-        text: m.text,
-        at: new Date(m.at).toISOString(),
-      })),
+      page.messages.map((m) =>
+        // Edit and delete (PROTOCOL.md 5.4): a tombstone, or the item with its edit time.
+        m.deleted ? { id: m.id, at: new Date(m.at).toISOString(), deleted: true as const } : {
+          id: m.id,
+          from: m.from,
+          to: m.to!,
+          text: m.text,
+          at: new Date(m.at).toISOString(),
+          ...(m.editedAt === undefined ? {} : { editedAt: new Date(m.editedAt).toISOString() }),
+        }
+      ),
       page.more,
       ref,
       HISTORY_REPLY_MAX_BYTES,

@@ -36,6 +36,8 @@ import { createHandshakes } from "./handshake.ts";
 import { createInspection, type Inspection } from "./inspection.ts";
 import type { HubContext, KnownSalon } from "./hub_context.ts";
 import { MembershipIndex } from "./membership_index.ts";
+import { MessageDesk } from "./message_desk.ts";
+import { messageAction, messagePorts } from "./message_ports.ts";
 import { Moderation } from "./moderation.ts";
 import { livePorts, moderate } from "./moderation_ports.ts";
 import { onlineCount, salonDeps, salonInputs, salonSize, salonViews } from "./salons.ts";
@@ -84,6 +86,8 @@ export interface HubOptions {
   security?: SecurityLog;
   /** The counters of `/metrics` (default: {@link noMetrics}). */
   metrics?: Metrics;
+  /** How long an author may edit a message, minutes; 0: never (default 15, PROTOCOL 5.4). */
+  editMinutes?: number;
 }
 
 /** The running chat. */
@@ -116,6 +120,8 @@ export interface Hub {
   stop(): Promise<void>;
   /** The live gauges of `/metrics`, read from the actor system now. */
   liveCounts(): LiveCounts;
+  /** The desk of edit, delete and reports (PROTOCOL 5.4). */
+  readonly messages: MessageDesk;
 }
 
 /** Defaults of the connection limits a caller may leave out. */
@@ -274,6 +280,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         watch: (session, ref, names) => server.send({ type: "WATCH", session, ref, users: names }),
         typingTo: (session, ref, to) => server.send({ type: "TYPING_TO", session, ref, to }),
         rateLimited: (limit) => metrics.rateLimited(limit),
+        messages: (session, frame) => messageAction(ctx, messageDesk, session, frame),
       },
     },
   });
@@ -302,6 +309,16 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     log,
   });
 
+  const messageDesk = new MessageDesk({
+    store,
+    accounts,
+    live: messagePorts(ctx),
+    editMinutes: opts.editMinutes ?? 15,
+    maxText: limits.maxText,
+    now,
+    log,
+  });
+
   // Sanctions in force come back as actors: a restart neither forgets nor extends a kick.
   for (const sanction of await store.listActiveSanctions(now())) {
     const target = await store.userById(sanction.userId);
@@ -322,6 +339,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   let signalled = false;
   const hub: Hub = {
     moderation,
+    messages: messageDesk,
     isShuttingDown: () => ctx.lifecycle() !== "running",
     signal() {
       // The first signal starts the countdown (unless one already runs); any later one skips

@@ -137,6 +137,9 @@ const LOG_EVENT: Record<AuditAction, [event: string, verb: string]> = {
   role: ["role_changed", "changed the role of"],
   create_user: ["user_created", "created the account"],
   reset_password: ["password_reset", "set a new password for"],
+  // Edit, delete and reports (PROTOCOL 5.4): written by runtime/message_desk.ts.
+  delete_message: ["message_deleted", "deleted a message of"],
+  resolve_report: ["report_resolved", "resolved"],
 };
 
 const RANK: Record<Role, number> = { member: 0, moderator: 1, admin: 2 };

@@ -21,6 +21,7 @@ import type { SalonConfig } from "../config/salons.ts";
 import { mysqlUnreadMentions } from "./mentions_sql.ts";
 import * as accounts from "./mysql_accounts.ts";
 import { appendBatch } from "./mysql_append.ts";
+import * as edits from "./mysql_edits.ts";
 import * as history from "./mysql_history.ts";
 import * as legacy from "./mysql_legacy.ts";
 import * as markers from "./mysql_markers.ts";
@@ -59,6 +60,14 @@ import type {
   Store,
   UserRecord,
   UserSummary,
+} from "./store.ts";
+import type {
+  MessageEdit,
+  MessageFacts,
+  MessageTarget,
+  NewReport,
+  ReportRecord,
+  ReportResolution,
 } from "./store.ts";
 
 /** Options of {@link openMysqlStore}. */
@@ -314,5 +323,31 @@ class MysqlStore implements Store {
 
   upgradePassword(userId: number, from: string, to: string): Promise<boolean> {
     return legacy.upgradePassword(this.#db, userId, from, to);
+  }
+
+  // --- edit, delete and reports (mysql_edits.ts, PROTOCOL.md 5.4) ------------------
+
+  messageFacts(target: MessageTarget): Promise<MessageFacts | undefined> {
+    return edits.messageFacts(this.#db, target);
+  }
+
+  editMessage(target: MessageTarget, edit: MessageEdit): Promise<boolean> {
+    return edits.editMessage(this.#db, target, edit);
+  }
+
+  deleteMessage(target: MessageTarget): Promise<boolean> {
+    return edits.deleteMessage(this.#db, target);
+  }
+
+  addReport(report: NewReport): Promise<{ report: ReportRecord; created: boolean }> {
+    return edits.addReport(this.#db, report);
+  }
+
+  openReports(limit: number): Promise<ReportRecord[]> {
+    return edits.openReports(this.#db, limit);
+  }
+
+  resolveReport(id: number, resolution: ReportResolution): Promise<ReportRecord | undefined> {
+    return edits.resolveReport(this.#db, id, resolution);
   }
 }

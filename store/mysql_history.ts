@@ -20,6 +20,7 @@ export async function salonHistory(
   if (after !== undefined) return await markers.salonAfter(db.sql, salonId, after, limit);
   const rows = await db.sql.rows(
     `SELECT m.id AS id, m.text AS text, m.created_at AS created_at, m.mentions AS mentions,
+            m.edited_at AS edited_at, m.deleted AS deleted,
             u.username AS from_username, u.alias AS from_alias
      FROM messages m JOIN users u ON u.id = m.user_id
      WHERE m.salon_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`,
@@ -38,6 +39,7 @@ export async function directHistory(
   if (after !== undefined) return await markers.directAfter(db.sql, userA, userB, after, limit);
   const rows = await db.sql.rows(
     `SELECT d.id AS id, d.text AS text, d.created_at AS created_at,
+            d.edited_at AS edited_at, d.deleted AS deleted,
             f.username AS from_username, f.alias AS from_alias,
             t.username AS to_username, t.alias AS to_alias
      FROM direct_messages d

@@ -116,6 +116,11 @@ export function toMessage(row: Row): StoredMessage {
   }
   const mentions = mentionsOfColumn(row.mentions);
   if (mentions) message.mentions = mentions;
+  // Edit and delete (PROTOCOL.md 5.4, migration 8).
+  if (row.edited_at !== null && row.edited_at !== undefined) {
+    message.editedAt = Number(row.edited_at);
+  }
+  if (Number(row.deleted ?? 0) !== 0) message.deleted = true;
   return message;
 }
 

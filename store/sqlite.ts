@@ -24,6 +24,7 @@ import type { SalonConfig } from "../config/salons.ts";
 import * as accounts from "./sqlite_accounts.ts";
 import { type MembershipChange, SqliteAppender } from "./sqlite_append.ts";
 import { SqliteDb } from "./sqlite_db.ts";
+import * as edits from "./sqlite_edits.ts";
 import * as history from "./sqlite_history.ts";
 import * as legacy from "./sqlite_legacy.ts";
 import { SqliteMarkers } from "./sqlite_markers.ts";
@@ -55,6 +56,14 @@ import type {
   Store,
   UserRecord,
   UserSummary,
+} from "./store.ts";
+import type {
+  MessageEdit,
+  MessageFacts,
+  MessageTarget,
+  NewReport,
+  ReportRecord,
+  ReportResolution,
 } from "./store.ts";
 
 /** Options of {@link openSqliteStore}. */
@@ -343,6 +352,32 @@ class SqliteStore implements Store {
 
   upgradePassword(userId: number, from: string, to: string): Promise<boolean> {
     return Promise.resolve(legacy.upgradePassword(this.#db, userId, from, to));
+  }
+
+  // --- edit, delete and reports (sqlite_edits.ts, PROTOCOL.md 5.4) ------------------
+
+  messageFacts(target: MessageTarget): Promise<MessageFacts | undefined> {
+    return Promise.resolve(edits.messageFacts(this.#db, target));
+  }
+
+  editMessage(target: MessageTarget, edit: MessageEdit): Promise<boolean> {
+    return Promise.resolve(edits.editMessage(this.#db, target, edit));
+  }
+
+  deleteMessage(target: MessageTarget): Promise<boolean> {
+    return Promise.resolve(edits.deleteMessage(this.#db, target));
+  }
+
+  addReport(report: NewReport): Promise<{ report: ReportRecord; created: boolean }> {
+    return Promise.resolve(edits.addReport(this.#db, report));
+  }
+
+  openReports(limit: number): Promise<ReportRecord[]> {
+    return Promise.resolve(edits.openReports(this.#db, limit));
+  }
+
+  resolveReport(id: number, resolution: ReportResolution): Promise<ReportRecord | undefined> {
+    return Promise.resolve(edits.resolveReport(this.#db, id, resolution));
   }
 
   /** The appender on this connection (in memory, or when the writer thread died). */

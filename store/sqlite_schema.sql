@@ -164,3 +164,30 @@ CREATE TABLE legacy_marks (
   kind TEXT NOT NULL PRIMARY KEY CHECK (kind IN ('membership', 'message')),
   last_id INTEGER NOT NULL
 );
+
+-- migration: 8
+-- Edit, delete and reports (PROTOCOL.md 5.4). An edit replaces `text` (and, for a salon message,
+-- `mentions` and its `message_mentions` rows) and sets `edited_at`; a delete erases the text
+-- (`text` becomes '', `mentions` NULL, the mention rows go) and sets `deleted`: the row stays, so
+-- that its id is never reused and history shows a tombstone. `reports` holds one row per reporter
+-- and message (UNIQUE), the message's author and time as they were reported (a purge may delete
+-- the message row; the report keeps no copy of the text), and its resolution.
+ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE direct_messages ADD COLUMN edited_at INTEGER;
+ALTER TABLE direct_messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE reports (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  salon_id INTEGER NOT NULL REFERENCES salons (id),
+  message_id INTEGER NOT NULL,
+  author_id INTEGER NOT NULL REFERENCES users (id),
+  message_at INTEGER NOT NULL,
+  reporter_id INTEGER NOT NULL REFERENCES users (id),
+  reason TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  resolved_at INTEGER,
+  resolved_by INTEGER REFERENCES users (id),
+  note TEXT NOT NULL DEFAULT '',
+  UNIQUE (reporter_id, salon_id, message_id)
+);
+CREATE INDEX reports_open ON reports (resolved_at, id);

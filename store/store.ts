@@ -113,6 +113,10 @@ export interface StoredMessage {
   at: number;
   /** Usernames a salon message mentions, in order; absent when none. */
   mentions?: string[];
+  /** Last edit, epoch ms; absent when never edited (PROTOCOL.md 5.4). */
+  editedAt?: number;
+  /** Deleted: the text is gone (empty), only the id and time remain (PROTOCOL.md 5.4). */
+  deleted?: true;
 }
 
 /** A page of history: oldest first, and whether more messages exist beyond it. */
@@ -173,7 +177,10 @@ export type AuditAction =
   | "cancel_shutdown"
   | "role"
   | "create_user"
-  | "reset_password";
+  | "reset_password"
+  // edit, delete and reports (PROTOCOL.md 5.4)
+  | "delete_message"
+  | "resolve_report";
 
 /** Where a moderation act came from. */
 export type AuditVia = "ws" | "http" | "socket" | "signal";
@@ -518,4 +525,134 @@ export interface Store {
    * the stored hash is no longer `from` (changed or reset meanwhile).
    */
   upgradePassword(userId: number, from: string, to: string): Promise<boolean>;
+
+  // --- edit, delete and reports (PROTOCOL.md 5.4, migration 8) ---------------
+
+  /**
+   * The message `target` names, with its author and state, or `undefined`
+   * when there is none (a direct message is looked for in the conversation of
+   * `userA` and `userB` only, so an id of another conversation is not found).
+   */
+  messageFacts(target: MessageTarget): Promise<MessageFacts | undefined>;
+  /**
+   * Replaces the text of a message written by `edit.authorId` at or after
+   * `edit.sentAfter` and not deleted, sets its edit time and, for a salon
+   * message, its mentions (the column and the `message_mentions` rows), in one
+   * transaction. Returns false, changing nothing, when no such message exists.
+   */
+  editMessage(target: MessageTarget, edit: MessageEdit): Promise<boolean>;
+  /**
+   * Erases a message: its text becomes empty, its mentions go (column and
+   * rows), and it is marked deleted; the row stays, so its id is never reused.
+   * Returns false, changing nothing, when there is no such message or it was
+   * deleted already.
+   */
+  deleteMessage(target: MessageTarget): Promise<boolean>;
+  /**
+   * Records a report, once per reporter and message: a second one of the same
+   * message by the same user changes nothing (`created: false`, the first
+   * report returned).
+   */
+  addReport(report: NewReport): Promise<{ report: ReportRecord; created: boolean }>;
+  /** The open reports, oldest first, at most `limit`. */
+  openReports(limit: number): Promise<ReportRecord[]>;
+  /**
+   * Closes an open report; returns it as it now stands, or `undefined`
+   * (nothing changed) when no open report has this id.
+   */
+  resolveReport(id: number, resolution: ReportResolution): Promise<ReportRecord | undefined>;
+}
+
+// --- edit, delete and reports (PROTOCOL.md 5.4, migration 8) -----------------
+
+/** A message named by a client: in a salon, or in the conversation of two users. */
+export type MessageTarget =
+  | { kind: "salon"; salonId: number; id: number }
+  | { kind: "direct"; userA: number; userB: number; id: number };
+
+/** What edit, delete and report need to know of a stored message. */
+export interface MessageFacts {
+  /** Id. */
+  id: number;
+  /** The author's id. */
+  authorId: number;
+  /** The author's names. */
+  from: { username: string; alias: string };
+  /** The recipient of a direct message. */
+  to?: { id: number; username: string; alias: string };
+  /** Text ('' once deleted). */
+  text: string;
+  /** Commit time, epoch ms. */
+  at: number;
+  /** Last edit, epoch ms; absent when never edited. */
+  editedAt?: number;
+  /** Whether it was deleted. */
+  deleted: boolean;
+}
+
+/** An edit: the new text (and a salon message's new mentions), by its author, in the window. */
+export interface MessageEdit {
+  /** Only the author may edit. */
+  authorId: number;
+  /** The new text (already checked). */
+  text: string;
+  /** The edit time, epoch ms. */
+  at: number;
+  /** The message must have been sent at or after this (the edit window), epoch ms. */
+  sentAfter: number;
+  /** The members the new text mentions (salon messages; none: no mention). */
+  mentions?: Mention[];
+}
+
+/** A report to record. */
+export interface NewReport {
+  /** The salon. */
+  salonId: number;
+  /** The reported message. */
+  messageId: number;
+  /** The message's author. */
+  authorId: number;
+  /** The message's commit time, epoch ms. */
+  messageAt: number;
+  /** Who reports. */
+  reporterId: number;
+  /** Why (may be empty). */
+  reason: string;
+  /** When, epoch ms. */
+  at: number;
+}
+
+/** A stored report with the message as it stands now. */
+export interface ReportRecord {
+  /** Id. */
+  id: number;
+  /** The salon. */
+  salonId: number;
+  /** The message: its current text ('' once deleted or purged), author and time. */
+  message: {
+    id: number;
+    from: { username: string; alias: string };
+    text: string;
+    at: number;
+    editedAt?: number;
+    deleted: boolean;
+  };
+  /** Who reported it. */
+  by: { username: string; alias: string };
+  /** Why (may be empty). */
+  reason: string;
+  /** When, epoch ms. */
+  at: number;
+  /** When it was resolved, epoch ms; absent while open. */
+  resolvedAt?: number;
+}
+
+/** Who closes a report, and why. */
+export interface ReportResolution {
+  /** The moderator's id; `null`: the server itself (admin socket). */
+  byUserId: number | null;
+  /** A note (may be empty). */
+  note: string;
+  /** When, epoch ms. */
+  at: number;
 }

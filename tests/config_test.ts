@@ -61,6 +61,7 @@ Deno.test("loadConfig: an empty environment gives the documented defaults", () =
     presenceSalonMax: 100,
     inspect: "off",
     inspectUrl: "ws://127.0.0.1:8081/",
+    editMinutes: 15,
   });
 });
 
@@ -104,6 +105,7 @@ Deno.test("loadConfig: every variable is read", () => {
     CAUSERIE_PRESENCE_SALON_MAX: "250",
     CAUSERIE_INSPECT: "OFF",
     CAUSERIE_INSPECT_URL: "ws://localhost:9000",
+    CAUSERIE_EDIT_MINUTES: "2.5",
   });
   assert.deepEqual(config, {
     host: "0.0.0.0",
@@ -138,7 +140,22 @@ Deno.test("loadConfig: every variable is read", () => {
     presenceSalonMax: 250,
     inspect: "off",
     inspectUrl: "ws://localhost:9000/",
+    editMinutes: 2.5,
   });
+});
+
+Deno.test("loadConfig: CAUSERIE_EDIT_MINUTES is 0 (editing off) or a number of minutes up to a year", () => {
+  for (const bad of ["-1", "abc", "1e3", "525601", "15 minutes", "0x10"]) {
+    assertRefused(
+      { CAUSERIE_EDIT_MINUTES: bad },
+      "CAUSERIE_EDIT_MINUTES",
+      /from 0 \(editing off\)/,
+    );
+  }
+  assert.equal(loadConfig({ CAUSERIE_EDIT_MINUTES: "0" }).editMinutes, 0);
+  assert.equal(loadConfig({ CAUSERIE_EDIT_MINUTES: "0.5" }).editMinutes, 0.5);
+  assert.equal(loadConfig({ CAUSERIE_EDIT_MINUTES: "525600" }).editMinutes, 525600);
+  assert.ok(CONFIG_VARIABLES.some((v) => v.name === "CAUSERIE_EDIT_MINUTES" && v.default === "15"));
 });
 
 Deno.test("loadConfig: CAUSERIE_ALLOWED_ORIGINS takes origins only", () => {

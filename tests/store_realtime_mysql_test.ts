@@ -18,6 +18,7 @@ import {
   openFreshMysqlStore,
 } from "./mysql_fixture.ts";
 import { storeCatchupContract } from "./store_catchup_contract.ts";
+import { storeEditsContract } from "./store_edits_contract.ts";
 import { storeMentionsContract } from "./store_mentions_contract.ts";
 import { storeRealtimeContract } from "./store_realtime_contract.ts";
 
@@ -71,6 +72,7 @@ async function fixture(url: string): Promise<Fixture> {
 
 storeRealtimeContract("mysql", openFreshMysqlStore, { ignore: MYSQL_SKIPPED });
 storeMentionsContract("mysql", openFreshMysqlStore, { ignore: MYSQL_SKIPPED });
+storeEditsContract("mysql", openFreshMysqlStore, { ignore: MYSQL_SKIPPED });
 
 mysqlTest("mysql: salon ids are never reused after the newest messages are purged", async () => {
   const db = await freshDatabase();
