@@ -446,3 +446,36 @@ Deno.test("moderator: a context refused (not a member) is said; one-click delete
   assert.equal(chat.reports.open.value[0].messageDeleted, true);
   assert.equal(chat.reports.outcome.value?.message, "Message deleted.");
 });
+
+Deno.test("edit: ok's editedAt is kept; edited brings the new mentions (absent: none)", () => {
+  const { chat, s } = started();
+  chat.startEdit(G, 2);
+  chat.composer.setDraft(G, "hi @bob");
+  chat.saveEdit(G);
+  s.receive({ type: "ok", ref: s.last("edit")!.ref, id: 2, editedAt: "2026-11-24T10:03:00.000Z" });
+  assert.equal(item(chat, 2).editedAt, "2026-11-24T10:03:00.000Z");
+  s.receive({
+    type: "edited",
+    salon: "Général",
+    id: 3,
+    text: "@alice look",
+    editedAt: "2026-11-24T10:04:00.000Z",
+    mentions: ["alice"],
+  });
+  assert.deepEqual(item(chat, 3).mentions, ["alice"]);
+  s.receive({
+    type: "edited",
+    salon: "Général",
+    id: 3,
+    text: "never mind",
+    editedAt: "2026-11-24T10:05:00.000Z",
+  });
+  assert.equal(item(chat, 3).mentions, undefined);
+});
+
+Deno.test("moderator: a report whose message the server says is deleted is shown deleted", () => {
+  const { chat, s } = started("moderator");
+  const r = report(4, 2, "");
+  s.receive({ type: "report", report: { ...r, message: { ...r.message, deleted: true } } });
+  assert.equal(chat.reports.open.value[0].messageDeleted, true);
+});

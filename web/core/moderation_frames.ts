@@ -1,60 +1,30 @@
 /**
  * The frames of PROTOCOL.md 5.4 (mute, slow mode, edit, delete, reports) as
- * the browser client writes and reads them, typed from the contract's text.
- * Types only: nothing here reaches the bundle.
+ * the browser client writes and reads them: edit, delete and reports from
+ * protocol/ (`import type` only: nothing here reaches the bundle).
  *
  * @module
  */
 
-import type { UserRef } from "../../protocol/events.ts";
+import type { z } from "zod";
+import type * as E from "../../protocol/edit_frames.ts";
+import type { EditFrameMap, ReportItem } from "../../protocol/server_frames.ts";
 
-/** A reported message as a report carries it (`R.message`). */
-export interface ReportedMessage {
-  /** Id in the salon. */
-  id: number;
-  /** Author. */
-  from: UserRef;
-  /** Text when reported. */
-  text: string;
-  /** Commit time, ISO-8601. */
-  at: string;
-}
+/** A report (`R` of PROTOCOL 5.4), as the server defines it. */
+export type { ReportItem };
 
-/** A report (`R` of PROTOCOL 5.4). */
-export interface ReportItem {
-  /** Report id. */
-  id: number;
-  /** Salon of the message. */
-  salon: string;
-  /** The message reported. */
-  message: ReportedMessage;
-  /** Who reported it. */
-  by: UserRef;
-  /** The reporter's reason (may be empty or absent). */
-  reason?: string | null;
-  /** When it was reported, ISO-8601. */
-  at: string;
-}
-
-/** Server frames of 5.4, by `type`. */
-export interface ModerationFrameMap {
+/** Frames of mute and slow mode (PROTOCOL 5.4). */
+export interface MuteFrameMap {
   /** The user is muted (in `salon`, or everywhere without it) until `until`. */
   muted: { salon?: string; until: string; reason?: string };
   /** That mute ended (expired or lifted). */
   unmuted: { salon?: string };
   /** A salon's slow mode changed (0: off). */
   salon_settings: { salon: string; slowModeSeconds: number };
-  /** A message one received was edited. */
-  edited: { salon?: string; with?: string; id: number; text: string; editedAt: string };
-  /** A message one received was deleted. */
-  deleted: { salon?: string; with?: string; id: number };
-  /** A new report (moderators). */
-  report: { report: ReportItem };
-  /** The open reports (moderators, answer to `reports`). */
-  reports: { open: ReportItem[] };
-  /** A report was resolved (moderators). */
-  report_resolved: { report: number; by: UserRef };
 }
+
+/** Server frames of 5.4, by `type`: edit, delete and reports as the server defines them. */
+export type ModerationFrameMap = MuteFrameMap & EditFrameMap;
 
 /** The `type` of a 5.4 server frame. */
 export type ModerationFrameType = keyof ModerationFrameMap;
@@ -82,12 +52,10 @@ export const MODERATION_FRAME_TYPES: readonly ModerationFrameType[] = [
   "report_resolved",
 ];
 
-type Where = { salon: string } | { with: string };
-
-/** Requests of 5.4 the client sends. */
+/** Requests of 5.4 the client sends (the schemas' input side). */
 export type ModerationRequest =
-  | ({ type: "edit"; id: number; text: string; ref?: string } & Where)
-  | ({ type: "delete"; id: number; reason?: string; ref?: string } & Where)
-  | { type: "report"; salon: string; id: number; reason?: string; ref?: string }
-  | { type: "reports"; ref?: string }
-  | { type: "resolve_report"; report: number; note?: string; ref?: string };
+  | z.input<typeof E.EditFrame>
+  | z.input<typeof E.DeleteFrame>
+  | z.input<typeof E.ReportFrame>
+  | z.input<typeof E.ReportsFrame>
+  | z.input<typeof E.ResolveReportFrame>;

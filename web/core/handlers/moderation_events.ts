@@ -17,6 +17,12 @@ import type { ChatContext, PendingRequest } from "./context.ts";
 
 const iso = (ctx: ChatContext) => new Date(ctx.clock.now()).toISOString();
 
+/** `editedAt` of an edit's `ok`, when the server gives it. */
+function editedAtOf(f: ServerFrameOf<"ok">): string | undefined {
+  const at = (f as { editedAt?: unknown }).editedAt;
+  return typeof at === "string" ? at : undefined;
+}
+
 /** The conversation a 5.4 event names (`salon`, or `with`: the other side). */
 function keyOf(f: { salon?: string; with?: string }): ConversationKey {
   return f.salon !== undefined ? salonKey(f.salon) : directKey(f.with ?? "");
@@ -39,7 +45,7 @@ export function onSalonSettings(ctx: ChatContext, f: ModerationFrameOf<"salon_se
 
 /** `edited`: the new text, marked "(edited)". */
 export function onEdited(ctx: ChatContext, f: ModerationFrameOf<"edited">): void {
-  ctx.messages.edited(keyOf(f), f.id, f.text, f.editedAt);
+  ctx.messages.edited(keyOf(f), f.id, f.text, f.editedAt, f.mentions);
 }
 
 /** `deleted`: a tombstone; a report about that message says it is gone. */
@@ -71,7 +77,8 @@ export function onReportResolved(ctx: ChatContext, f: ModerationFrameOf<"report_
 export function okOf(ctx: ChatContext, req: PendingRequest, f: ServerFrameOf<"ok">): boolean {
   switch (req.kind) {
     case "edit":
-      ctx.messages.edited(req.key, req.id, req.text, iso(ctx));
+      // The server's `ok` carries `editedAt` (docs/protocol.md); the local time otherwise.
+      ctx.messages.edited(req.key, req.id, req.text, editedAtOf(f) ?? iso(ctx), null);
       ctx.composer.setProblem(req.key, null);
       return true;
     case "delete":
@@ -93,7 +100,6 @@ export function okOf(ctx: ChatContext, req: PendingRequest, f: ServerFrameOf<"ok
       ctx.reports.outcome.value = { ok: true, message: `Report ${req.report} resolved.` };
       return true;
     default:
-      void f;
       return false;
   }
 }

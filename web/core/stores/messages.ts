@@ -202,11 +202,26 @@ export class MessagesStore {
   }
 
   /**
-   * Message `id` was edited (`edited`, or one's own `ok`): new text and time.
+   * Message `id` was edited (`edited`, or one's own `ok`): new text, time and mentions.
    * A message not held changes nothing (its page will bring the new text).
    */
-  edited(key: ConversationKey, id: number, text: string, editedAt: string): void {
-    this.#change(key, id, (i) => i.deleted ? i : { ...i, text, editedAt });
+  edited(
+    key: ConversationKey,
+    id: number,
+    text: string,
+    editedAt: string,
+    mentions?: string[] | null,
+  ): void {
+    this.#change(key, id, (i) => {
+      if (i.deleted) return i;
+      const next: ChatItem = { ...i, text, editedAt };
+      // `edited` carries the new text's mentions (absent: none); one's own `ok` (null) does not.
+      if (mentions !== null) {
+        if (mentions?.length) next.mentions = mentions;
+        else delete next.mentions;
+      }
+      return next;
+    });
   }
 
   /** Message `id` was deleted: it becomes a tombstone (no text, no mentions). */

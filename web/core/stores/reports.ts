@@ -23,6 +23,11 @@ export type ReportContext =
 /** A report as kept: the server's item, and whether its message was deleted since. */
 export type KeptReport = ReportItem & { messageDeleted?: boolean };
 
+/** A report as kept: a message the server already says is deleted is marked so. */
+function kept(r: ReportItem): KeptReport {
+  return r.message.deleted ? { ...r, messageDeleted: true } : r;
+}
+
 /** Open reports and their contexts. */
 export class ReportsStore {
   /** Open reports, oldest first. */
@@ -34,12 +39,12 @@ export class ReportsStore {
 
   /** Replaces the list (`reports`). */
   set(list: ReportItem[]): void {
-    this.open.value = [...list].sort((a, b) => a.id - b.id);
+    this.open.value = list.map(kept).sort((a, b) => a.id - b.id);
   }
 
   /** Adds one (`report`), once per id. */
   add(r: ReportItem): void {
-    this.open.value = [...this.open.value.filter((x) => x.id !== r.id), r].sort((a, b) =>
+    this.open.value = [...this.open.value.filter((x) => x.id !== r.id), kept(r)].sort((a, b) =>
       a.id - b.id
     );
   }
