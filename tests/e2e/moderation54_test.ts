@@ -16,15 +16,18 @@ import { pw, users } from "../ws_users.ts";
 import {
   assertAccessible,
   composer,
+  control,
   eventually,
   home,
   literal,
   log,
   logIn,
   moderation,
+  openModeration,
   openSalon,
   seeMessage,
   send,
+  submitLogin,
 } from "./ui.ts";
 
 /** A member logged in with Général open. */
@@ -238,5 +241,72 @@ browserTest(
     await report.getByRole("button", { name: "Resolve", exact: true }).click();
     await panel.getByText(/^Report \d+ resolved\.$/).waitFor();
     await panel.getByText("No open report.").waitFor();
+  },
+);
+
+/** The page's width beyond 360 px (0: nothing overflows sideways). */
+async function overflow360(page: Page): Promise<number> {
+  return (await page.evaluate("document.documentElement.scrollWidth") as number) - 360;
+}
+
+browserTest(
+  "keyboard, dark theme, 360 px: the message actions, the report dialog and the report queue",
+  async (t) => {
+    await users(t.srv, "uma", "vic");
+    const uma = await member(t, "uma");
+    await send(uma.page, "a rude remark");
+    const vic = await t.open("vic");
+    await vic.page.setViewportSize({ width: 360, height: 740 });
+    await vic.page.emulateMedia({ colorScheme: "dark" });
+    await home(vic.page, t.url);
+    await submitLogin(vic.page, "vic", pw("vic"));
+    await seeMessage(vic.page, "a rude remark");
+
+    // The actions open with Enter, focus their first item, and Escape gives the focus back.
+    const toggle = messageItem(vic.page, "a rude remark")
+      .getByRole("button", { name: "Message actions", exact: true });
+    await toggle.focus();
+    await vic.page.keyboard.press("Enter");
+    const report = messageItem(vic.page, "a rude remark")
+      .getByRole("button", { name: "Report", exact: true });
+    await eventually(async () =>
+      assert.equal(await vic.page.evaluate("document.activeElement?.textContent"), "Report")
+    );
+    assert.equal(await overflow360(vic.page), 0, "the open actions overflow at 360 px");
+    await vic.page.keyboard.press("Escape");
+    await report.waitFor({ state: "detached" });
+    assert.equal(
+      await vic.page.evaluate("document.activeElement?.getAttribute('aria-label')"),
+      "Message actions",
+      "Escape gives the focus back to the actions button",
+    );
+    await vic.page.keyboard.press("Enter");
+    await eventually(async () =>
+      assert.equal(await vic.page.evaluate("document.activeElement?.textContent"), "Report")
+    );
+    await vic.page.keyboard.press("Enter");
+    const dialog = vic.page.getByRole("dialog", { name: "Report Uma's message", exact: true });
+    await dialog.waitFor();
+    await vic.page.keyboard.type("insulting");
+    assert.equal(await overflow360(vic.page), 0, "the report dialog overflows at 360 px");
+    await assertAccessible(vic.page, "the report dialog in the dark theme at 360 px");
+    await dialog.getByRole("button", { name: "Send report", exact: true }).focus();
+    await vic.page.keyboard.press("Enter");
+    await vic.page.getByText("Reported. The moderators will look at it.").waitFor();
+
+    const mod = await t.open("admin");
+    await mod.page.setViewportSize({ width: 360, height: 740 });
+    await mod.page.emulateMedia({ colorScheme: "dark" });
+    await home(mod.page, t.url);
+    await submitLogin(mod.page, "admin", ADMIN_PASSWORD);
+    await composer(mod.page).waitFor();
+    // At 360 px the panel is in the sidebar, behind "Conversations".
+    await control(mod.page, "Conversations").click();
+    const panel = await openModeration(mod.page);
+    const entry = panel.getByRole("listitem").filter({ hasText: "Vic reported Uma in Général" });
+    await entry.getByRole("button", { name: "Show in context", exact: true }).click();
+    await entry.getByRole("list", { name: /^Context of report/ }).waitFor();
+    assert.equal(await overflow360(mod.page), 0, "the report queue overflows at 360 px");
+    await assertAccessible(mod.page, "the report queue in the dark theme at 360 px");
   },
 );
