@@ -190,6 +190,29 @@ CREATE TABLE legacy_marks (
   last_id BIGINT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- migration: 7
+-- Mute and slow mode (PROTOCOL.md 5.4). A salon's slow mode is stored with it (seconds between
+-- two `say` of a member, 0 = off). A mute is in force from its creation until `until_at` unless
+-- `lifted_at` is set (by an unmute, or by a newer mute of the same user and salon replacing it);
+-- `salon_id` NULL is a mute everywhere (salons and direct messages). Like sanctions, the end is
+-- absolute, so a restart neither forgets nor extends a mute.
+ALTER TABLE salons ADD COLUMN slow_mode_seconds INT NOT NULL DEFAULT 0
+  CHECK (slow_mode_seconds BETWEEN 0 AND 3600);
+CREATE TABLE mutes (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  user_id BIGINT NOT NULL,
+  salon_id BIGINT NULL,
+  until_at BIGINT NOT NULL,
+  reason MEDIUMTEXT NOT NULL,
+  by_user_id BIGINT NULL,
+  created_at BIGINT NOT NULL,
+  lifted_at BIGINT NULL,
+  KEY mutes_user (user_id, lifted_at),
+  KEY mutes_until (until_at),
+  CONSTRAINT mutes_user_fk FOREIGN KEY (user_id) REFERENCES users (id),
+  CONSTRAINT mutes_salon_fk FOREIGN KEY (salon_id) REFERENCES salons (id),
+  CONSTRAINT mutes_by_fk FOREIGN KEY (by_user_id) REFERENCES users (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 -- migration: 8
 -- Edit, delete and reports (PROTOCOL.md 5.4). An edit replaces `text` (and, for a salon message,
 -- `mentions` and its `message_mentions` rows) and sets `edited_at`; a delete erases the text

@@ -36,6 +36,7 @@ import type {
 } from "./connection_types.ts";
 import { refusals } from "./connection_refusals.ts";
 import { routes } from "./connection_routes.ts";
+import { chatMutedUntil, muteRefusals } from "./connection_mute.ts";
 
 export type {
   ConnectionContext,
@@ -94,6 +95,8 @@ export const connectionMachine = setup({
       const frame = frameOf(event) as { text?: string };
       return textProblem(frame.text ?? "", context.limits.maxText) === undefined;
     },
+    /** The sender of this `say`/`direct` is muted there (PROTOCOL 5.4). */
+    isMuted: ({ context, event }) => chatMutedUntil(context, event) !== undefined,
     /** The user's `say`/`direct` bucket has a token. */
     hasToken: ({ context }) =>
       context.buckets.messages.available(userOf(context), context.deps.now()) >= 1,
@@ -162,6 +165,7 @@ export const connectionMachine = setup({
   actions: {
     ...refusals,
     ...routes,
+    ...muteRefusals,
     /** Remembers the hello's ref. */
     rememberHelloRef: assign({ helloRef: ({ event }) => refOf(event) }),
     /** Keeps a frame that arrived during the handshake, to handle it after welcome. */
@@ -334,6 +338,10 @@ export const connectionMachine = setup({
           {
             guard: and(["isChat", not("textOk")]),
             actions: ["spendRequest", "refuseText", "noteRefusal", "raiseRefused"],
+          },
+          {
+            guard: and(["isChat", "isMuted"]),
+            actions: ["spendRequest", "refuseMuted", "noteRefusal", "raiseRefused"],
           },
           {
             guard: and(["isChat", not("hasToken")]),

@@ -11,6 +11,7 @@ import type { ClientFrame, HandshakeFrame, ModeratorFrame } from "../protocol/fr
 import type { MessageFrame } from "../protocol/edit_frames.ts";
 import type { BucketState, TokenBuckets } from "../lib/token_bucket.ts";
 import type { ConversationQuery, HistoryQuery, UserSummary } from "../store/store.ts";
+import type { MuteBook } from "./mute_book.ts";
 import type { Session } from "./session.ts";
 
 /** The socket as the machine sees it. */
@@ -185,6 +186,8 @@ export interface ConnectionInput {
   limits: ConnectionLimits;
   /** The users' buckets, shared with every other connection. */
   buckets: UserBuckets;
+  /** The mutes in force (PROTOCOL 5.4), kept by the server; absent: nobody is muted. */
+  mutes?: MuteBook;
 }
 
 /** Connection state. */

@@ -20,6 +20,7 @@ import { salonMachine } from "./salon.ts";
 import { sanctionMachine } from "./sanction.ts";
 import { serverMachine } from "./server.ts";
 import { shutdownMachine } from "./shutdown.ts";
+import { muteMachine } from "./mute.ts";
 
 /** Every machine, keyed by its id, in the order of the actor tree. */
 export const MACHINES: Readonly<Record<string, AnyStateMachine>> = Object.freeze({
@@ -29,6 +30,7 @@ export const MACHINES: Readonly<Record<string, AnyStateMachine>> = Object.freeze
   [connectionMachine.id]: connectionMachine,
   [sanctionMachine.id]: sanctionMachine,
   [shutdownMachine.id]: shutdownMachine,
+  [muteMachine.id]: muteMachine,
 });
 
 /** A guard as words; `undefined` when there is none. */

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { enqueueActions, not, setup } from "xstate";
+import { and, enqueueActions, not, setup } from "xstate";
 import { errorEvent, messageEvent, okEvent, salonEvent, whoPageEvent } from "../protocol/events.ts";
 import { WHO_DEFAULT } from "../protocol/frames.ts";
 import { findMentions } from "../protocol/mentions.ts";
@@ -43,6 +43,7 @@ import {
 } from "./salon_presence.ts";
 import { replyHistory, replyRead } from "./salon_catchup.ts";
 import { joinRequestFrame, requestInput } from "./salon_views.ts";
+import { paceActions, paceGuards } from "./salon_pace.ts";
 
 export { RecentTimes } from "./recent_times.ts";
 export {
@@ -103,8 +104,10 @@ export const salonMachine = setup({
     requestedRecently: ({ context, event }) =>
       "session" in event && event.session !== undefined &&
       context.requested.recent(event.session.user.id, context.deps.now()),
+    ...paceGuards,
   },
   actions: {
+    ...paceActions,
     /** Adds a session to the online set when its user is a member. */
     addOnline: ({ context, event }) => {
       const { session } = event as E<"SESSION_UP">;
@@ -449,7 +452,8 @@ export const salonMachine = setup({
         SESSION_UP: { actions: "addOnline" },
         SESSION_DOWN: { actions: "removeOnline" },
         SAY: [
-          { guard: "isMember", actions: "commitMessage" },
+          { guard: and(["isMember", "tooSoon"]), actions: "replySlowMode" },
+          { guard: "isMember", actions: ["noteSaid", "commitMessage"] },
           { actions: "replyNotMember" },
         ],
         COMMITTED: { actions: "deliverMessage" },
@@ -492,6 +496,7 @@ export const salonMachine = setup({
         "xstate.done.actor.*": { actions: ["applyOutcome", "forgetFinishedRequest"] },
         STORE_FAILED: { actions: "replyStoreFailed" },
         ADD_MEMBER: { actions: "addMemberNow" },
+        SET_SLOW_MODE: { actions: "applySlowMode" },
         // Members only; in a large salon, or within 3 s of the last one, dropped silently.
         TYPING: [
           { guard: not("isMember"), actions: "replyNotMember" },

@@ -18,6 +18,7 @@ import { RecentTimes } from "./recent_times.ts";
 import type { SalonContext, SalonInput } from "./salon_types.ts";
 import type { Session } from "./session.ts";
 import { TYPING_INTERVAL_MS } from "./salon_presence.ts";
+import { pacing } from "./salon_pace.ts";
 
 /** A user's join request for a salon is taken at most once per this long, ms (10 minutes). */
 export const JOIN_REQUEST_INTERVAL_MS = 10 * 60 * 1000;
@@ -127,6 +128,8 @@ export function salonContext(input: SalonInput): SalonContext {
     large,
     statsSent: { online: 0, members: input.members.length, presence: large ? "watch" : "push" },
     typed: new RecentTimes(TYPING_INTERVAL_MS),
+    slowModeSeconds: input.slowModeSeconds ?? 0,
+    paced: pacing(input.slowModeSeconds ?? 0),
   };
 }
 

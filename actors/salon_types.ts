@@ -55,6 +55,9 @@ export interface SalonDeps {
   delivered?(frames: number): void;
   /** Told of each `error rate_limited` the salon sends (a join request within 10 minutes). */
   rateLimited?(limit: "join_request"): void;
+  // -- slow mode (PROTOCOL 5.4)
+  /** Gives back the message-bucket token a `say` refused by slow mode took. */
+  refundMessageToken?(userId: number): void;
 }
 
 /** Input of the salon machine. */
@@ -72,6 +75,8 @@ export interface SalonInput {
    * again at 90% of it or fewer. Default 100 (`PRESENCE_SALON_MAX`, presence.ts).
    */
   presenceMax?: number;
+  /** Slow mode as stored (PROTOCOL 5.4), seconds; 0 or absent: off. */
+  slowModeSeconds?: number;
 }
 
 /** The counts `salon_stats` carries, and the presence mode. */
@@ -115,6 +120,11 @@ export interface SalonContext {
   statsSent: SalonStats;
   /** When each member's last `typing` was relayed (one per 3 s). */
   typed: RecentTimes;
+  // -- slow mode (PROTOCOL 5.4)
+  /** Seconds between two `say` of a member; 0 = off. */
+  slowModeSeconds: number;
+  /** When each paced member's last `say` was accepted; undefined while slow mode is off. */
+  paced: RecentTimes | undefined;
 }
 
 /** Events a salon handles. */
@@ -144,4 +154,5 @@ export type SalonEvent =
   | { type: "REQUESTS_WITHDRAWN"; userId: number }
   | { type: "STORE_FAILED"; session: Session; ref?: string; op: "join" | "leave" | "request" }
   | { type: "ADD_MEMBER"; user: UserSummary }
-  | { type: "TYPING"; session: Session; ref?: string };
+  | { type: "TYPING"; session: Session; ref?: string }
+  | { type: "SET_SLOW_MODE"; seconds: number };

@@ -45,6 +45,17 @@ import {
   type SalonPort,
 } from "./server_presence.ts";
 import { sanctionMachine } from "./sanction.ts";
+import { MuteBook } from "./mute_book.ts";
+import { muteMachine, muteSystemId } from "./mute.ts";
+import {
+  dropMutes,
+  expireMute,
+  muteActors,
+  muteInput,
+  type MuteServerEvent,
+  putMute,
+  tellMutes,
+} from "./server_mutes.ts";
 import { revokes, type Session, type SessionRevocation } from "./session.ts";
 import { shutdownMachine } from "./shutdown.ts";
 
@@ -118,6 +129,8 @@ export interface ServerContext extends ServerInput {
    * session of a user and kept across reconnects (full ones are forgotten).
    */
   buckets: UserBuckets;
+  /** The mutes in force (PROTOCOL 5.4), read by every connection before a `say` or `direct`. */
+  mutes: MuteBook;
 }
 
 /** Events the server handles. */
@@ -137,7 +150,8 @@ export type ServerEvent =
   | { type: "PUNISH"; userId: number; frame: string }
   | { type: "REVOKE_SESSIONS"; revocation: SessionRevocation }
   | { type: "BROADCAST"; frame: string }
-  | { type: "ROLE_CHANGED"; userId: number; role: Role };
+  | { type: "ROLE_CHANGED"; userId: number; role: Role }
+  | MuteServerEvent;
 
 type E<T extends ServerEvent["type"]> = Extract<ServerEvent, { type: T }>;
 
@@ -162,6 +176,7 @@ export const serverMachine = setup({
     salon: salonMachine,
     sanction: sanctionMachine,
     shutdown: shutdownMachine,
+    mute: muteMachine,
     /** Drains the server through the injected effect. */
     drain: fromPromise<void, { deps: ServerDeps }>(({ input }) => input.deps.drain()),
   },
@@ -275,7 +290,7 @@ export const serverMachine = setup({
           sanction,
           username,
           now: () => context.deps.now(),
-          onExpired: (s) => context.deps.sanctionExpired?.(s),
+          onExpired: (s: SanctionRecord) => context.deps.sanctionExpired?.(s),
         },
       });
     }),
@@ -334,6 +349,26 @@ export const serverMachine = setup({
     skipCountdown: sendTo("shutdown", { type: "SKIP" }),
     /** Reports that the server has drained. */
     reportStopped: ({ context }) => context.deps.stopped(),
+    // -- mute (PROTOCOL 5.4; server_mutes.ts)
+    /** Starts the actor of a mute (lifting those it replaces), puts it in the book, `muted`. */
+    spawnMute: enqueueActions(({ context, event, enqueue, system, self }) => {
+      const e = event as E<"TRACK_MUTE">;
+      for (const ref of muteActors(system, e.replaced)) enqueue.sendTo(ref, { type: "LIFT" });
+      const id = muteSystemId(e.mute.id);
+      enqueue.spawnChild("mute", { id, systemId: id, input: muteInput(context, e, self) });
+      putMute(context, e);
+    }),
+    /** Lifts the actors of mutes (already lifted in the store), out of the book, `unmuted`. */
+    liftMutes: enqueueActions(({ context, event, enqueue, system }) => {
+      const { userId, muteIds } = event as E<"LIFT_MUTES">;
+      for (const ref of muteActors(system, muteIds)) enqueue.sendTo(ref, { type: "LIFT" });
+      dropMutes(context, userId, muteIds);
+    }),
+    /** A mute ran out: out of the book, `unmuted`. */
+    expireMute: ({ context, event }) => expireMute(context, (event as E<"MUTE_EXPIRED">).mute),
+    /** A new session of a muted user gets `muted` for each mute in force. */
+    tellMutes: ({ context, event }) =>
+      tellMutes(context, (event as E<"SESSION_UP">).session, context.deps.now()),
     /** Commits a direct message; the result comes back as DIRECT_DONE. */
     commitDirect: ({ context, event, self }) => {
       const { session, ref, to, text } = event as E<"DIRECT">;
@@ -378,6 +413,7 @@ export const serverMachine = setup({
       history: new TokenBuckets(input.historyRate ?? HISTORY_RATE),
       watch: new TokenBuckets(input.watchRate ?? WATCH_RATE),
     },
+    mutes: new MuteBook(),
   }),
   type: "parallel",
   entry: "spawnSalons",
@@ -448,7 +484,7 @@ export const serverMachine = setup({
     },
   },
   on: {
-    SESSION_UP: { actions: "registerSession" },
+    SESSION_UP: { actions: ["registerSession", "tellMutes"] },
     SESSION_DOWN: { actions: "unregisterSession" },
     DIRECT: { actions: "commitDirect" },
     DIRECT_DONE: { actions: "deliverDirect" },
@@ -462,6 +498,9 @@ export const serverMachine = setup({
     REVOKE_SESSIONS: { actions: "revokeSessions" },
     BROADCAST: { actions: "broadcast" },
     ROLE_CHANGED: { actions: "applyRole" },
+    TRACK_MUTE: { actions: "spawnMute" },
+    LIFT_MUTES: { actions: "liftMutes" },
+    MUTE_EXPIRED: { actions: "expireMute" },
   },
 });
 
@@ -490,12 +529,12 @@ export function startConnection(
   server: Actor<typeof serverMachine>,
   { id, socket, address }: NewConnection,
 ): Actor<typeof connectionMachine> {
-  const { connectionDeps: deps, limits, buckets } = server.getSnapshot().context;
+  const { connectionDeps: deps, limits, buckets, mutes } = server.getSnapshot().context;
   const actor = createActor(connectionMachine, {
     id,
     systemId: id,
     parent: server,
-    input: { id, socket, address, deps, limits, buckets },
+    input: { id, socket, address, deps, limits, buckets, mutes },
   });
   // A failure (a bug) closes the socket; the server logs it and forgets the session.
   actor.subscribe({ error: () => socket.close(1011, "internal error; reconnect") });

@@ -582,6 +582,7 @@ export class Accounts {
       pending: pendingSet.has(s.id),
       online: this.onlineCount(s.id),
       ...size(s.id),
+      slowModeSeconds: s.slowModeSeconds,
     }));
   }
 }

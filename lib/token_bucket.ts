@@ -63,6 +63,18 @@ export class TokenBuckets<K> {
     return true;
   }
 
+  /**
+   * Gives back one token of `key` (a request refused after it took one),
+   * never above `burst`.
+   */
+  refund(key: K, now: number): void {
+    const state = this.#buckets.get(key);
+    if (!state) return;
+    const tokens = tokensAt(this.rate, state, now) + 1;
+    if (tokens >= this.rate.burst) this.#buckets.delete(key);
+    else this.#buckets.set(key, { tokens, at: now });
+  }
+
   /** Forgets every bucket that is full at `now` (a missing bucket is a full one). */
   sweep(now: number): void {
     for (const [key, state] of this.#buckets) {

@@ -77,6 +77,42 @@ export const PasswordResetBody = z.object({ password: passwordField() });
 /** `POST /admin/shutdown`. */
 export const ShutdownBody = z.object({ seconds: secondsField });
 
+// --- Mute and slow mode (PROTOCOL 5.4) ------------------------------------------
+
+/** Longest mute, minutes (30 days). */
+export const MUTE_MINUTES_MAX = 43_200;
+/** Mute length when none is given, minutes. */
+export const MUTE_MINUTES_DEFAULT = 10;
+/** Longest slow mode, seconds (one hour). */
+export const SLOW_MODE_SECONDS_MAX = 3600;
+
+/** Mute length: a positive number of minutes up to 43200, fractions allowed (as a kick's). */
+export const muteMinutesField = z.number({ error: "minutes must be a number" })
+  .positive({ error: "minutes must be greater than 0" })
+  .max(MUTE_MINUTES_MAX, {
+    error: `minutes must be at most ${MUTE_MINUTES_MAX} (30 days); ban for longer`,
+  })
+  .optional();
+
+/** An optional salon name (a mute in one salon). */
+export const muteSalonField = stringField("salon").min(1, { error: "salon must not be empty" })
+  .max(256, { error: "salon must be at most 256 characters" }).optional();
+
+/** Slow mode: whole seconds from 0 (off) to 3600. */
+export const slowModeSecondsField = z.number({ error: "seconds must be a number" })
+  .int({ error: "seconds must be a whole number" })
+  .min(0, { error: "seconds must be at least 0 (0 turns slow mode off)" })
+  .max(SLOW_MODE_SECONDS_MAX, { error: `seconds must be at most ${SLOW_MODE_SECONDS_MAX}` });
+
+/** `POST /admin/users/{username}/mute`. */
+export const MuteBody = z.object({
+  minutes: muteMinutesField,
+  salon: muteSalonField,
+  reason: reasonField,
+});
+/** `PUT /admin/salons/{salon}/slow-mode`. */
+export const SlowModeBody = z.object({ seconds: slowModeSecondsField });
+
 /** One live actor as `GET /admin/actors` lists it. */
 export interface ActorInfo {
   /** Actor id (the system id where it has one). */

@@ -20,7 +20,10 @@ export type ErrorCode =
   | "alias_taken"
   | "shutting_down"
   | "internal"
-  | "not_found";
+  | "not_found"
+  // -- mute and slow mode (PROTOCOL 5.4)
+  | "muted"
+  | "slow_mode";
 
 /** The body of every HTTP error: `{"error": {"code", "message", until?}}`. */
 export interface ErrorBody {

@@ -66,18 +66,23 @@ function withRef<T extends object>(frame: T, ref: string | undefined): T & { ref
   return ref === undefined ? frame : { ...frame, ref };
 }
 
-/** `error` `{code, message, ref?, until?}`. */
+/**
+ * `error` `{code, message, ref?, until?, retryAfter?}`: `until` for a kick
+ * or a mute, `retryAfter` (whole seconds) for slow mode (PROTOCOL 5.4).
+ */
 export function errorEvent(
   code: ErrorCode,
   message: string,
   ref?: string,
   until?: string,
+  retryAfter?: number,
 ): string {
   const frame: Record<string, unknown> = { type: "error" };
   if (ref !== undefined) frame.ref = ref;
   frame.code = code;
   frame.message = message;
   if (until !== undefined) frame.until = until;
+  if (retryAfter !== undefined) frame.retryAfter = retryAfter;
   return JSON.stringify(frame);
 }
 
@@ -251,4 +256,25 @@ export function salonStatsEvent(
 /** `typing` relayed to a small salon's other members, or to the other side of a conversation. */
 export function typingEvent(target: { salon: string } | { with: string }, user: UserRef): string {
   return JSON.stringify({ type: "typing", ...target, user });
+}
+
+// --- Mute and slow mode (PROTOCOL 5.4) ------------------------------------------
+
+/** `muted` to every session of a muted user: `salon` absent for a mute everywhere. */
+export function mutedEvent(mute: { salon?: string; until: string; reason?: string }): string {
+  const frame: Record<string, unknown> = { type: "muted" };
+  if (mute.salon !== undefined) frame.salon = mute.salon;
+  frame.until = mute.until;
+  if (mute.reason !== undefined && mute.reason !== "") frame.reason = mute.reason;
+  return JSON.stringify(frame);
+}
+
+/** `unmuted` to every session of the user when a mute ends (expiry or unmute). */
+export function unmutedEvent(salon?: string): string {
+  return JSON.stringify(salon === undefined ? { type: "unmuted" } : { type: "unmuted", salon });
+}
+
+/** `salon_settings` to a salon's connected members when its slow mode changes. */
+export function salonSettingsEvent(salon: string, slowModeSeconds: number): string {
+  return JSON.stringify({ type: "salon_settings", salon, slowModeSeconds });
 }

@@ -12,6 +12,7 @@ import { describeIssues, givenPasswordField, stringField } from "./fields.ts";
 import { aliasField, passwordField, usernameField } from "./fields.ts";
 import { minutesField, reasonField, secondsField } from "./admin.ts";
 import { EDIT_SCHEMAS } from "./edit_frames.ts";
+import { muteMinutesField, muteSalonField, slowModeSecondsField } from "./admin.ts";
 
 /** Longest `ref` a client may attach, in characters. */
 export const MAX_REF = 64;
@@ -211,6 +212,30 @@ export const AnnounceFrame = z.object({
 /** `{"type":"shutdown","seconds"?}` (admins). */
 export const ShutdownFrame = z.object({ type: z.literal("shutdown"), ref, seconds: secondsField });
 
+/** `{"type":"mute","username","minutes"?,"salon"?,"reason"?}` (moderators, PROTOCOL 5.4). */
+export const MuteFrame = z.object({
+  type: z.literal("mute"),
+  ref,
+  username: nameRef("username"),
+  minutes: muteMinutesField,
+  salon: muteSalonField,
+  reason: reasonField,
+});
+/** `{"type":"unmute","username","salon"?}` (moderators, PROTOCOL 5.4). */
+export const UnmuteFrame = z.object({
+  type: z.literal("unmute"),
+  ref,
+  username: nameRef("username"),
+  salon: muteSalonField,
+});
+/** `{"type":"slow_mode","salon","seconds"}` (moderators, PROTOCOL 5.4). */
+export const SlowModeFrame = z.object({
+  type: z.literal("slow_mode"),
+  ref,
+  salon: nameRef("salon"),
+  seconds: slowModeSecondsField,
+});
+
 /** Frame types reserved to moderators and admins. */
 export const MODERATOR_FRAMES: ReadonlySet<string> = new Set([
   "requests",
@@ -220,6 +245,10 @@ export const MODERATOR_FRAMES: ReadonlySet<string> = new Set([
   "unban",
   "announce",
   "shutdown",
+  // mute and slow mode (PROTOCOL 5.4)
+  "mute",
+  "unmute",
+  "slow_mode",
 ]);
 
 const SCHEMAS = {
@@ -245,6 +274,10 @@ const SCHEMAS = {
   shutdown: ShutdownFrame,
   // Edit, delete and reports (PROTOCOL 5.4): protocol/edit_frames.ts.
   ...EDIT_SCHEMAS,
+  // mute and slow mode (PROTOCOL 5.4)
+  mute: MuteFrame,
+  unmute: UnmuteFrame,
+  slow_mode: SlowModeFrame,
 } as const;
 
 /** Every frame type a client may send. */
@@ -256,7 +289,20 @@ export type ClientFrame = { [K in FrameType]: z.infer<(typeof SCHEMAS)[K]> }[Fra
 /** A moderator frame. */
 export type ModeratorFrame = Extract<
   ClientFrame,
-  { type: "requests" | "decide" | "kick" | "ban" | "unban" | "announce" | "shutdown" }
+  {
+    type:
+      | "requests"
+      | "decide"
+      | "kick"
+      | "ban"
+      | "unban"
+      | "announce"
+      | "shutdown"
+      // mute and slow mode (PROTOCOL 5.4)
+      | "mute"
+      | "unmute"
+      | "slow_mode";
+  }
 >;
 
 /** The frames a client may send before `welcome`. */

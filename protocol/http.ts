@@ -61,4 +61,6 @@ export interface SalonView {
    * `watch` for a large one (watch the users you show).
    */
   presence: "push" | "watch";
+  /** Slow mode (PROTOCOL 5.4): seconds a member waits between two `say`; 0 = off. */
+  slowModeSeconds: number;
 }

@@ -119,6 +119,13 @@ export interface ServerFrameMap {
   salon_stats: { salon: string; online: number; members: number; presence?: "push" | "watch" };
   /** Someone is typing in a salon, or (`with`: their username) to the user. */
   typing: { salon?: string; with?: string; user: UserRef };
+  // -- mute and slow mode (PROTOCOL 5.4)
+  /** The user is muted in `salon`, or everywhere without it, until `until`. */
+  muted: { salon?: string; until: string; reason?: string };
+  /** A mute of the user ended (ran out or lifted). */
+  unmuted: { salon?: string };
+  /** A salon's settings changed (its slow mode). */
+  salon_settings: { salon: string; slowModeSeconds: number };
 }
 
 /** The `type` of a server frame. */

@@ -17,9 +17,11 @@ import {
   BanBody,
   CreateUserBody,
   KickBody,
+  MuteBody,
   PasswordResetBody,
   RoleBody,
   ShutdownBody,
+  SlowModeBody,
 } from "../protocol/admin.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { machineDefinitions } from "../actors/machines.ts";
@@ -168,6 +170,29 @@ export function adminRoutes(opts: AdminOptions): Hono<{ Variables: { actor: Mode
 
   // Edit, delete and reports (PROTOCOL 5.4): routes/admin_messages.ts.
   if (opts.messages) addMessageRoutes(admin, opts.messages);
+
+  // Mute and slow mode (PROTOCOL 5.4).
+  admin.post("/users/:username/mute", async (c) => {
+    const body = await optionalBody(c, MuteBody);
+    const { until } = await moderation.mute(c.var.actor, c.req.param("username"), body);
+    return c.json({ ok: true, until }, 200);
+  });
+
+  admin.delete("/users/:username/mute", async (c) => {
+    const salon = c.req.query("salon");
+    const { lifted } = await moderation.unmute(
+      c.var.actor,
+      c.req.param("username"),
+      salon === undefined ? {} : { salon },
+    );
+    return c.json({ ok: true, lifted }, 200);
+  });
+
+  admin.put("/salons/:salon/slow-mode", async (c) => {
+    const { seconds } = await readJson(c, SlowModeBody);
+    const done = await moderation.slowMode(c.var.actor, c.req.param("salon"), seconds);
+    return c.json({ ok: true, salon: done.salon, slowModeSeconds: done.seconds }, 200);
+  });
 
   return admin;
 }

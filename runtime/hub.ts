@@ -329,6 +329,20 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     });
   }
 
+  // Mutes in force come back as actors too, at their stored end (PROTOCOL 5.4).
+  for (const mute of await store.listActiveMutes(now())) {
+    const target = await store.userById(mute.userId);
+    const salon = mute.salonId === null ? undefined : byId.get(mute.salonId);
+    if (mute.salonId !== null && !salon) continue; // never turn a salon's mute into one everywhere
+    send({
+      type: "TRACK_MUTE",
+      mute,
+      username: target?.username ?? String(mute.userId),
+      ...(salon ? { salon: { name: salon.name, key: salon.key } } : {}),
+      replaced: [],
+    });
+  }
+
   const inspection = createInspection({
     server,
     connections: () => connections.actors(),

@@ -70,6 +70,12 @@ export function actorFacts(context: Record<string, unknown> | undefined): Record
       facts.until = new Date(sanction.until).toISOString();
     }
   }
+  // A mute's actor (PROTOCOL 5.4): its end; `salon` and `username` come from the context.
+  const mute = ctx.mute as { until?: unknown } | undefined;
+  if (typeof mute?.until === "number") {
+    facts.kind = "mute";
+    facts.until = new Date(mute.until).toISOString();
+  }
   return facts;
 }
 

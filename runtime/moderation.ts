@@ -12,6 +12,15 @@ import type { Accounts } from "../auth/accounts.ts";
 import { type LogFields, type Logger, silentLogger } from "../lib/log.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { textProblem } from "../protocol/text.ts";
+import {
+  type DeskKit,
+  mute,
+  type MuteListing,
+  muteListings,
+  type MuteLivePorts,
+  slowMode,
+  unmute,
+} from "./moderation_mutes.ts";
 import type {
   AuditAction,
   AuditEntry,
@@ -52,8 +61,8 @@ export interface PendingView {
   at: string;
 }
 
-/** What the moderation desk needs from the live actors. */
-export interface LivePorts {
+/** What the moderation desk needs from the live actors (mutes and slow mode: moderation_mutes.ts). */
+export interface LivePorts extends MuteLivePorts {
   /** Whether a user has a live session. */
   isOnline(userId: number): boolean;
   /** Every pending request, oldest first. */
@@ -101,6 +110,9 @@ export interface UserListing {
   banned?: boolean;
 }
 
+/** A user as listed by `GET /admin/users`, with their mutes (PROTOCOL 5.4). */
+export type UserListingWithMutes = UserListing & MuteListing;
+
 /** Options of {@link Moderation}. */
 export interface ModerationOptions {
   /** The database. */
@@ -140,6 +152,9 @@ const LOG_EVENT: Record<AuditAction, [event: string, verb: string]> = {
   // Edit, delete and reports (PROTOCOL 5.4): written by runtime/message_desk.ts.
   delete_message: ["message_deleted", "deleted a message of"],
   resolve_report: ["report_resolved", "resolved"],
+  mute: ["mute", "muted"],
+  unmute: ["unmute", "lifted the mute of"],
+  slow_mode: ["slow_mode", "set the slow mode of"],
 };
 
 const RANK: Record<Role, number> = { member: 0, moderator: 1, admin: 2 };
@@ -474,16 +489,21 @@ export class Moderation {
     await this.#audit(who, "reset_password", target.username, "", { user: target.username });
   }
 
-  /** Every account with its status (moderator). */
-  async users(actor: Moderator, filter: { status?: "online" } = {}): Promise<UserListing[]> {
+  /** Every account with its status and sanctions (moderator). */
+  async users(
+    actor: Moderator,
+    filter: { status?: "online" } = {},
+  ): Promise<UserListingWithMutes[]> {
     await this.#authorize(actor, "moderator", "listing users");
-    const [users, sanctions] = await Promise.all([
+    const [users, sanctions, mutes] = await Promise.all([
       this.#store.listUsers(),
       this.#store.listActiveSanctions(this.#now()),
+      this.#store.listActiveMutes(this.#now()),
     ]);
+    const muted = muteListings(mutes, (id) => this.#live.salonById(id));
     const byUser = new Map<number, SanctionRecord[]>();
     for (const s of sanctions) byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), s]);
-    const listing: UserListing[] = [];
+    const listing: UserListingWithMutes[] = [];
     for (const u of users) {
       const online = this.#live.isOnline(u.id);
       if (filter.status === "online" && !online) continue;
@@ -499,9 +519,44 @@ export class Moderation {
       if (kicks.length > 0) {
         entry.bannedUntil = new Date(Math.max(...kicks.map((s) => s.until!))).toISOString();
       }
-      listing.push(entry);
+      listing.push({ ...entry, ...muted.get(u.id) });
     }
     return listing;
+  }
+
+  // --- mute and slow mode (PROTOCOL 5.4; moderation_mutes.ts) ---------------
+
+  /** The desk's checks, lent to moderation_mutes.ts. */
+  #kit(): DeskKit {
+    return {
+      store: this.#store,
+      live: this.#live,
+      now: this.#now,
+      authorize: (actor, needed, what) => this.#authorize(actor, needed, what),
+      target: (username) => this.#target(username),
+      assertCanSanction: (actor, target, what) => this.#assertCanSanction(actor, target, what),
+      audit: (actor, action, target, reason, logged) =>
+        this.#audit(actor, action, target, reason, logged),
+    };
+  }
+
+  /** Mutes a user in one salon or everywhere (moderator; rank as for a kick). */
+  mute(
+    actor: Moderator,
+    username: string,
+    opts: { minutes?: number; salon?: string; reason?: string } = {},
+  ): Promise<{ until: string }> {
+    return mute(this.#kit(), actor, username, opts);
+  }
+
+  /** Ends a user's mute in one salon, or everywhere (moderator). */
+  unmute(actor: Moderator, username: string, opts: { salon?: string } = {}) {
+    return unmute(this.#kit(), actor, username, opts);
+  }
+
+  /** Sets a salon's slow mode, 0-3600 seconds (moderator). */
+  slowMode(actor: Moderator, salon: string, seconds: number) {
+    return slowMode(this.#kit(), actor, salon, seconds);
   }
 
   /** The newest audit entries (moderator). */

@@ -99,6 +99,31 @@ export function livePorts(ctx: HubContext): LivePorts {
       send({ type: "ROLE_CHANGED", userId, role });
       ctx.users.roleChanged(userId, role);
     },
+    // -- mute and slow mode (PROTOCOL 5.4)
+    salonNamed: (name) => {
+      const key = nameKey(name);
+      for (const s of ctx.salons.values()) if (s.key === key) return s;
+      return undefined;
+    },
+    salonById: (id) => ctx.salons.get(id),
+    trackMute: (mute, username, replaced) => {
+      const salon = mute.salonId === null ? undefined : ctx.salons.get(mute.salonId);
+      if (mute.salonId !== null && !salon) return; // never turn a salon's mute into one everywhere
+      send({
+        type: "TRACK_MUTE",
+        mute,
+        username,
+        ...(salon ? { salon: { name: salon.name, key: salon.key } } : {}),
+        replaced,
+      });
+    },
+    liftMutes: (userId, muteIds) => send({ type: "LIFT_MUTES", userId, muteIds }),
+    slowModeChanged: (salonId, seconds) => {
+      const salon = ctx.salons.get(salonId);
+      if (!salon) return;
+      salon.slowModeSeconds = seconds;
+      salonRef(salon.key)?.send({ type: "SET_SLOW_MODE", seconds });
+    },
   };
 }
 
@@ -153,6 +178,18 @@ export function moderate(
       break;
     case "shutdown":
       work = moderation.shutdown(actor, frame.seconds).then(({ seconds }) => ok({ seconds }));
+      break;
+    // mute and slow mode (PROTOCOL 5.4)
+    case "mute":
+      work = moderation.mute(actor, frame.username, frame).then(({ until }) => ok({ until }));
+      break;
+    case "unmute":
+      work = moderation.unmute(actor, frame.username, frame).then(({ lifted }) => ok({ lifted }));
+      break;
+    case "slow_mode":
+      work = moderation.slowMode(actor, frame.salon, frame.seconds).then(({ seconds }) =>
+        ok({ seconds })
+      );
       break;
   }
   work.catch((e) => {

@@ -46,6 +46,8 @@ export function salonDeps(ctx: HubContext, index: MembershipIndex): SalonDeps {
     reportError: (message) => log.error(message, { event: "salon_error" }),
     delivered: (frames) => ctx.metrics.delivered(frames),
     rateLimited: (limit) => ctx.metrics.rateLimited(limit),
+    refundMessageToken: (userId) =>
+      ctx.server().getSnapshot().context.buckets.messages.refund(userId, now()),
   };
 }
 
@@ -66,6 +68,7 @@ export function salonInputs(
     })),
     deps,
     ...(presenceMax === undefined ? {} : { presenceMax }),
+    slowModeSeconds: s.slowModeSeconds,
   }));
 }
 
@@ -79,6 +82,7 @@ export function salonViews(ctx: HubContext, userId: number): SalonView[] {
       pending: Map<number, unknown>;
       online: Map<number, unknown>;
       large: boolean;
+      slowModeSeconds?: number;
     } | undefined;
     if (!snap) continue;
     const member = snap.members.has(userId);
@@ -92,6 +96,7 @@ export function salonViews(ctx: HubContext, userId: number): SalonView[] {
       online,
       members: snap.members.size,
       presence: snap.large ? "watch" : "push",
+      slowModeSeconds: snap.slowModeSeconds ?? 0,
     });
   }
   return views;

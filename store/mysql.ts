@@ -35,10 +35,12 @@ import {
   withoutSecret,
 } from "./mysql_migrate.ts";
 import * as moderation from "./mysql_moderation.ts";
+import * as mutes from "./mysql_mutes.ts";
 import * as salons from "./mysql_salons.ts";
 import { MysqlDb } from "./mysql_sql.ts";
 import type {
   AuditEntry,
+  AuthoredMute,
   AuthoredSanction,
   ConversationPage,
   ConversationQuery,
@@ -47,6 +49,7 @@ import type {
   LegacyBatch,
   LegacyBatchResult,
   LegacyState,
+  MuteRecord,
   NewMessage,
   NewUser,
   ReadMark,
@@ -349,5 +352,30 @@ class MysqlStore implements Store {
 
   resolveReport(id: number, resolution: ReportResolution): Promise<ReportRecord | undefined> {
     return edits.resolveReport(this.#db, id, resolution);
+  }
+
+  // --- mute and slow mode (mysql_mutes.ts) -----------------------------------
+
+  addMute(
+    mute: Omit<MuteRecord, "id">,
+    byUserId: number | null,
+  ): Promise<{ mute: MuteRecord; replaced: number[] }> {
+    return mutes.addMute(this.#db, mute, byUserId);
+  }
+
+  activeMutesOf(userId: number, now: number): Promise<AuthoredMute[]> {
+    return mutes.activeMutesOf(this.#db, userId, now);
+  }
+
+  liftMutes(userId: number, now: number, ids: readonly number[]): Promise<number> {
+    return mutes.liftMutes(this.#db, userId, now, ids);
+  }
+
+  listActiveMutes(now: number): Promise<MuteRecord[]> {
+    return mutes.listActiveMutes(this.#db, now);
+  }
+
+  setSlowMode(salonId: number, seconds: number): Promise<boolean> {
+    return mutes.setSlowMode(this.#db, salonId, seconds);
   }
 }

@@ -61,7 +61,8 @@ export async function syncSalons(
 
 /** Every stored salon, in creation order. */
 export async function listSalons(db: MysqlDb): Promise<SalonRecord[]> {
-  return (await db.sql.rows("SELECT id, name, policy FROM salons ORDER BY id")).map(toSalon);
+  return (await db.sql.rows("SELECT id, name, policy, slow_mode_seconds FROM salons ORDER BY id"))
+    .map(toSalon);
 }
 
 /** Ids of the salons the user is a member of. */

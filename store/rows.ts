@@ -63,7 +63,12 @@ export function toAudit(row: Row): AuditEntry {
 
 /** Row to record: toSalon. */
 export function toSalon(row: Row): SalonRecord {
-  return { id: Number(row.id), name: String(row.name), policy: row.policy as SalonPolicy };
+  return {
+    id: Number(row.id),
+    name: String(row.name),
+    policy: row.policy as SalonPolicy,
+    slowModeSeconds: Number(row.slow_mode_seconds ?? 0),
+  };
 }
 
 /** Row to record: toSanction. */

@@ -31,10 +31,12 @@ import { SqliteMarkers } from "./sqlite_markers.ts";
 import { sqliteUnreadMentions } from "./mentions_sql.ts";
 import { migrate } from "./sqlite_migrate.ts";
 import * as moderation from "./sqlite_moderation.ts";
+import * as mutes from "./sqlite_mutes.ts";
 import * as salons from "./sqlite_salons.ts";
 import { SqliteWriterThread } from "./sqlite_writer.ts";
 import type {
   AuditEntry,
+  AuthoredMute,
   AuthoredSanction,
   ConversationPage,
   ConversationQuery,
@@ -43,6 +45,7 @@ import type {
   LegacyBatch,
   LegacyBatchResult,
   LegacyState,
+  MuteRecord,
   NewMessage,
   NewUser,
   ReadMark,
@@ -378,6 +381,31 @@ class SqliteStore implements Store {
 
   resolveReport(id: number, resolution: ReportResolution): Promise<ReportRecord | undefined> {
     return Promise.resolve(edits.resolveReport(this.#db, id, resolution));
+  }
+
+  // --- mute and slow mode (sqlite_mutes.ts) ----------------------------------
+
+  addMute(
+    mute: Omit<MuteRecord, "id">,
+    byUserId: number | null,
+  ): Promise<{ mute: MuteRecord; replaced: number[] }> {
+    return Promise.resolve(mutes.addMute(this.#db, mute, byUserId));
+  }
+
+  activeMutesOf(userId: number, now: number): Promise<AuthoredMute[]> {
+    return Promise.resolve(mutes.activeMutesOf(this.#db, userId, now));
+  }
+
+  liftMutes(userId: number, now: number, ids: readonly number[]): Promise<number> {
+    return Promise.resolve(mutes.liftMutes(this.#db, userId, now, ids));
+  }
+
+  listActiveMutes(now: number): Promise<MuteRecord[]> {
+    return Promise.resolve(mutes.listActiveMutes(this.#db, now));
+  }
+
+  setSlowMode(salonId: number, seconds: number): Promise<boolean> {
+    return Promise.resolve(mutes.setSlowMode(this.#db, salonId, seconds));
   }
 
   /** The appender on this connection (in memory, or when the writer thread died). */

@@ -47,7 +47,9 @@ export function syncSalons(db: SqliteDb, salons: SalonConfig[], now: number): Sa
 
 /** Every stored salon, in creation order. */
 export function listSalons(db: SqliteDb): SalonRecord[] {
-  return db.q("SELECT id, name, policy FROM salons ORDER BY id").all().map(toSalon);
+  return db.q("SELECT id, name, policy, slow_mode_seconds FROM salons ORDER BY id").all().map(
+    toSalon,
+  );
 }
 
 /** Ids of the salons the user is a member of. */

@@ -165,6 +165,26 @@ CREATE TABLE legacy_marks (
   last_id INTEGER NOT NULL
 );
 
+-- migration: 7
+-- Mute and slow mode (PROTOCOL.md 5.4). A salon's slow mode is stored with it (seconds between
+-- two `say` of a member, 0 = off). A mute is in force from its creation until `until_at` unless
+-- `lifted_at` is set (by an unmute, or by a newer mute of the same user and salon replacing it);
+-- `salon_id` NULL is a mute everywhere (salons and direct messages). Like sanctions, the end is
+-- absolute, so a restart neither forgets nor extends a mute.
+ALTER TABLE salons ADD COLUMN slow_mode_seconds INTEGER NOT NULL DEFAULT 0
+  CHECK (slow_mode_seconds BETWEEN 0 AND 3600);
+CREATE TABLE mutes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  salon_id INTEGER REFERENCES salons (id),
+  until_at INTEGER NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  by_user_id INTEGER REFERENCES users (id),
+  created_at INTEGER NOT NULL,
+  lifted_at INTEGER
+);
+CREATE INDEX mutes_user ON mutes (user_id, lifted_at);
+CREATE INDEX mutes_until ON mutes (until_at);
 -- migration: 8
 -- Edit, delete and reports (PROTOCOL.md 5.4). An edit replaces `text` (and, for a salon message,
 -- `mentions` and its `message_mentions` rows) and sets `edited_at`; a delete erases the text

@@ -52,6 +52,8 @@ export interface SalonRecord {
   name: string;
   /** Admission policy. */
   policy: SalonPolicy;
+  /** Slow mode (PROTOCOL 5.4): a member may `say` once per this many seconds; 0 = off. */
+  slowModeSeconds: number;
 }
 
 /** A kick (with an end) or a ban (without one). */
@@ -68,6 +70,28 @@ export interface SanctionRecord {
   reason: string;
   /** When it was imposed, epoch ms. */
   createdAt: number;
+}
+
+/** A mute (PROTOCOL 5.4): in one salon, or everywhere (`salonId` null), until `until`. */
+export interface MuteRecord {
+  /** Internal id. */
+  id: number;
+  /** The muted user. */
+  userId: number;
+  /** The salon, or `null` for a mute everywhere (salons and direct messages). */
+  salonId: number | null;
+  /** End, epoch ms (absolute: a restart neither forgets nor extends it). */
+  until: number;
+  /** Why, as given by the moderator (may be empty). */
+  reason: string;
+  /** When it was imposed, epoch ms. */
+  createdAt: number;
+}
+
+/** A mute in force with its author (`by` is `null` for the admin socket and signals). */
+export interface AuthoredMute extends MuteRecord {
+  /** Who imposed it, with their current role; `null`: the server itself. */
+  by: { username: string; role: Role } | null;
 }
 
 /** A member mentioned by a salon message (PROTOCOL.md 5.3). */
@@ -180,7 +204,11 @@ export type AuditAction =
   | "reset_password"
   // edit, delete and reports (PROTOCOL.md 5.4)
   | "delete_message"
-  | "resolve_report";
+  | "resolve_report"
+  // -- mute and slow mode (PROTOCOL 5.4)
+  | "mute"
+  | "unmute"
+  | "slow_mode";
 
 /** Where a moderation act came from. */
 export type AuditVia = "ws" | "http" | "socket" | "signal";
@@ -512,6 +540,26 @@ export interface Store {
   addAudit(entry: AuditEntry): Promise<void>;
   /** The newest audit entries, newest first. */
   listAudit(limit: number): Promise<AuditEntry[]>;
+
+  // --- mute and slow mode (PROTOCOL 5.4) --------------------------------------
+
+  /**
+   * Records a mute, atomically lifting (at `mute.createdAt`) every mute in
+   * force for the same user and the same salon (or everywhere): a new mute
+   * replaces the previous one. Returns it with its id and the ids replaced.
+   */
+  addMute(
+    mute: Omit<MuteRecord, "id">,
+    byUserId: number | null,
+  ): Promise<{ mute: MuteRecord; replaced: number[] }>;
+  /** The mutes in force for a user at `now`, oldest first, each with its author's current role. */
+  activeMutesOf(userId: number, now: number): Promise<AuthoredMute[]>;
+  /** Lifts those of `ids` that are mutes of the user in force at `now`; returns how many. */
+  liftMutes(userId: number, now: number, ids: readonly number[]): Promise<number>;
+  /** Every mute in force at `now`, oldest first. */
+  listActiveMutes(now: number): Promise<MuteRecord[]>;
+  /** Sets a salon's slow mode (0-3600 s, 0 = off); false when there is no such salon. */
+  setSlowMode(salonId: number, seconds: number): Promise<boolean>;
 
   // --- importing the original server's database (issue 13) ------------------
 

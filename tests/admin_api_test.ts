@@ -1138,6 +1138,23 @@ function hostileCases(): Hostile[] {
       status: 404,
       code: "unknown_salon",
     });
+    // Mute and slow mode (PROTOCOL 5.4).
+    cases.push({ method: "POST", path: `${p}/mute`, body: { minutes: 1 }, ...unknown });
+    cases.push({ method: "DELETE", path: `${p}/mute`, ...unknown });
+    cases.push({
+      method: "PUT",
+      path: `/admin/salons/${enc(name)}/slow-mode`,
+      body: { seconds: 10 },
+      status: 404,
+      code: "unknown_salon",
+    });
+    cases.push({
+      method: "POST",
+      path: `/admin/users/alice/mute`,
+      body: { salon: name.slice(0, 256) },
+      status: 404,
+      code: "unknown_salon",
+    });
   }
   for (
     const path of ["/admin/users/%ZZ/kick", "/admin/users/%/ban", "/admin/users/%E0%A4%A/kick"]
@@ -1153,7 +1170,8 @@ function hostileCases(): Hostile[] {
       ["POST", "/admin/users/alice"],
       ["GET", "/admin/users/alice"],
       ["POST", "/admin/users/alice/kick/now"],
-      ["POST", "/admin/users/alice/mute"],
+      // (POST .../mute is a route since PROTOCOL 5.4: a verb that is not one stands in.)
+      ["POST", "/admin/users/alice/silence"],
       ["PATCH", "/admin/users"],
       ["DELETE", "/admin/users"],
       ["GET", "/admin/users/alice/kick"],

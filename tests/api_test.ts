@@ -330,6 +330,7 @@ Deno.test("me: the user and the five default salons, member of Général only", 
       online: 0,
       members: member ? 1 : 0,
       presence: "push",
+      slowModeSeconds: 0, // PROTOCOL 5.4
     });
     assert.deepEqual(res.body!.salons, [
       salon("G\u00e9n\u00e9ral", "auto", true),

@@ -104,6 +104,23 @@ class FakeLive implements LivePorts {
   roleChanged(userId: number, role: Role): void {
     this.calls.push(["roleChanged", userId, role]);
   }
+  // -- mute and slow mode (PROTOCOL 5.4; their desk rules are tested over the sockets)
+  knownSalons: Array<{ id: number; name: string; key: string }> = [];
+  salonNamed(name: string) {
+    return this.knownSalons.find((s) => s.key === nameKey(name));
+  }
+  salonById(id: number) {
+    return this.knownSalons.find((s) => s.id === id);
+  }
+  trackMute(mute: unknown, username: string, replaced: readonly number[]): void {
+    this.calls.push(["trackMute", mute, username, replaced]);
+  }
+  liftMutes(userId: number, muteIds: readonly number[]): void {
+    this.calls.push(["liftMutes", userId, muteIds]);
+  }
+  slowModeChanged(salonId: number, seconds: number): void {
+    this.calls.push(["slowModeChanged", salonId, seconds]);
+  }
 }
 
 /** Everything around one desk. */

@@ -67,6 +67,7 @@ Deno.test("welcome and GET /api/me: salons carry members and presence (push or w
         "pending",
         "policy",
         "presence",
+        "slowModeSeconds", // PROTOCOL 5.4
       ]);
     }
   } finally {

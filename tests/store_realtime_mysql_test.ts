@@ -20,6 +20,7 @@ import {
 import { storeCatchupContract } from "./store_catchup_contract.ts";
 import { storeEditsContract } from "./store_edits_contract.ts";
 import { storeMentionsContract } from "./store_mentions_contract.ts";
+import { storeMuteContract } from "./store_mute_contract.ts";
 import { storeRealtimeContract } from "./store_realtime_contract.ts";
 
 const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
@@ -73,6 +74,7 @@ async function fixture(url: string): Promise<Fixture> {
 storeRealtimeContract("mysql", openFreshMysqlStore, { ignore: MYSQL_SKIPPED });
 storeMentionsContract("mysql", openFreshMysqlStore, { ignore: MYSQL_SKIPPED });
 storeEditsContract("mysql", openFreshMysqlStore, { ignore: MYSQL_SKIPPED });
+storeMuteContract("mysql", openFreshMysqlStore, { ignore: MYSQL_SKIPPED });
 
 mysqlTest("mysql: salon ids are never reused after the newest messages are purged", async () => {
   const db = await freshDatabase();

@@ -14,11 +14,13 @@ import type { NewMessage, Store, UserRecord } from "../store/store.ts";
 import { storeCatchupContract } from "./store_catchup_contract.ts";
 import { storeEditsContract } from "./store_edits_contract.ts";
 import { storeMentionsContract } from "./store_mentions_contract.ts";
+import { storeMuteContract } from "./store_mute_contract.ts";
 import { storeRealtimeContract } from "./store_realtime_contract.ts";
 
 storeRealtimeContract("sqlite", () => openSqliteStore(":memory:"));
 storeMentionsContract("sqlite", () => openSqliteStore(":memory:"));
 storeEditsContract("sqlite", () => openSqliteStore(":memory:"));
+storeMuteContract("sqlite", () => openSqliteStore(":memory:"));
 
 const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
 const HASH = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g";

@@ -189,6 +189,7 @@ Deno.test("read in a salon: ok with the marker, forward only, the user's other s
       online: 2,
       members: 2,
       presence: "push",
+      slowModeSeconds: 0, // PROTOCOL 5.4
       latest: m3,
       lastRead: m2,
       unread: 1,

@@ -88,6 +88,7 @@ Deno.test("hello with username and password: welcome with user, token, salons, l
         ...(s.policy === "auto" ? { latest: 0, lastRead: 0, unread: 0, mentions: 0 } : {}),
         members: s.policy === "auto" ? 1 : 0,
         presence: "push",
+        slowModeSeconds: 0, // PROTOCOL 5.4
       })),
     );
     assert.deepEqual(welcome.directs, []);
@@ -150,6 +151,7 @@ Deno.test("register over the socket creates the account, then proceeds as a hell
       mentions: 0,
       members: 1,
       presence: "push",
+      slowModeSeconds: 0, // PROTOCOL 5.4
     });
     // The session works: zoe may speak in Général at once.
     const ok = await c.request({ type: "say", salon: "Général", text: "bonjour" });
@@ -321,7 +323,7 @@ Deno.test("welcome.salons: online counts connected members (users, not sessions)
     const b = await login(srv, "bob");
     // Member salons carry the catch-up fields of PROTOCOL 5.2 too.
     const none = { latest: 0, lastRead: 0, unread: 0, mentions: 0 };
-    const small = { presence: "push" };
+    const small = { presence: "push", slowModeSeconds: 0 }; // slowModeSeconds: PROTOCOL 5.4
     assert.deepEqual(b.welcome.salons, [
       {
         name: "Général",
@@ -381,6 +383,7 @@ Deno.test("welcome.salons: online counts connected members (users, not sessions)
       ...none,
       members: 2,
       presence: "push",
+      slowModeSeconds: 0, // PROTOCOL 5.4
     });
     assert.deepEqual(salonNamed(a2.welcome, "Blabla"), {
       name: "Blabla",
@@ -391,6 +394,7 @@ Deno.test("welcome.salons: online counts connected members (users, not sessions)
       ...none,
       members: 1,
       presence: "push",
+      slowModeSeconds: 0, // PROTOCOL 5.4
     });
   } finally {
     await srv.stop();
@@ -485,6 +489,7 @@ Deno.test("join: open salon -> joined (to every session, member_joined to member
       mentions: 0,
       members: 2,
       presence: "push",
+      slowModeSeconds: 0, // PROTOCOL 5.4
     });
     assert.deepEqual(salonNamed(a3.welcome, "Comptabilité"), {
       name: "Comptabilité",
@@ -494,6 +499,7 @@ Deno.test("join: open salon -> joined (to every session, member_joined to member
       online: 0,
       members: 0,
       presence: "push",
+      slowModeSeconds: 0, // PROTOCOL 5.4
     });
   } finally {
     await srv.stop();

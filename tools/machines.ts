@@ -24,6 +24,8 @@ export const MACHINE_SUMMARIES: Readonly<Record<string, string>> = {
     "budgets and the routing of every frame; closed is final.",
   sanction: "One per kick or ban in force: a kick expires after its delay, an unban lifts either.",
   shutdown: "The countdown: one `shutdown` frame per second until done, or cancelled.",
+  mute: "One per mute in force (PROTOCOL 5.4): it expires at its stored end, or an unmute " +
+    "(or a newer mute of the same user and salon) lifts it.",
 };
 
 /** JSON with every object's keys sorted, two-space indented, ending with a newline. */

@@ -77,6 +77,9 @@ const SERVER_TYPES: ServerFrameType[] = [
   "conversations",
   "salon_stats",
   "typing",
+  "muted",
+  "unmuted",
+  "salon_settings",
 ];
 
 const KNOWN: ReadonlySet<string> = new Set<string>([...SERVER_TYPES, ...MODERATION_FRAME_TYPES]);

@@ -13,18 +13,12 @@ import type { EditFrameMap, ReportItem } from "../../protocol/server_frames.ts";
 /** A report (`R` of PROTOCOL 5.4), as the server defines it. */
 export type { ReportItem };
 
-/** Frames of mute and slow mode (PROTOCOL 5.4). */
-export interface MuteFrameMap {
-  /** The user is muted (in `salon`, or everywhere without it) until `until`. */
-  muted: { salon?: string; until: string; reason?: string };
-  /** That mute ended (expired or lifted). */
-  unmuted: { salon?: string };
-  /** A salon's slow mode changed (0: off). */
-  salon_settings: { salon: string; slowModeSeconds: number };
-}
-
-/** Server frames of 5.4, by `type`: edit, delete and reports as the server defines them. */
-export type ModerationFrameMap = MuteFrameMap & EditFrameMap;
+/**
+ * Server frames of 5.4 kept apart from `ServerFrameMap` by the server: edit,
+ * delete and reports (`muted`, `unmuted` and `salon_settings` are in
+ * `ServerFrameMap`).
+ */
+export type ModerationFrameMap = EditFrameMap;
 
 /** The `type` of a 5.4 server frame. */
 export type ModerationFrameType = keyof ModerationFrameMap;
@@ -42,9 +36,6 @@ export type ModerationFrame = {
 
 /** The 5.4 frame types (the codec reads these). */
 export const MODERATION_FRAME_TYPES: readonly ModerationFrameType[] = [
-  "muted",
-  "unmuted",
-  "salon_settings",
   "edited",
   "deleted",
   "report",

@@ -29,18 +29,19 @@ function keyOf(f: { salon?: string; with?: string }): ConversationKey {
 }
 
 /** `muted`: the banner and the disabled composer, until `until`. */
-export function onMuted(ctx: ChatContext, f: ModerationFrameOf<"muted">): void {
+export function onMuted(ctx: ChatContext, f: ServerFrameOf<"muted">): void {
   ctx.restrictions.mute({ salon: f.salon, until: f.until, reason: f.reason });
 }
 
 /** `unmuted`: that mute ended. */
-export function onUnmuted(ctx: ChatContext, f: ModerationFrameOf<"unmuted">): void {
+export function onUnmuted(ctx: ChatContext, f: ServerFrameOf<"unmuted">): void {
   ctx.restrictions.unmute(f.salon);
 }
 
 /** `salon_settings`: the salon's slow mode changed. */
-export function onSalonSettings(ctx: ChatContext, f: ModerationFrameOf<"salon_settings">): void {
+export function onSalonSettings(ctx: ChatContext, f: ServerFrameOf<"salon_settings">): void {
   ctx.restrictions.setSlowMode(f.salon, f.slowModeSeconds);
+  ctx.salons.update(f.salon, () => ({ slowModeSeconds: f.slowModeSeconds }));
 }
 
 /** `edited`: the new text, marked "(edited)". */

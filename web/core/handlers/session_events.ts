@@ -28,7 +28,7 @@ export function onWelcome(ctx: ChatContext, f: ServerFrameOf<"welcome">): void {
   // session starts from what it says. Slow mode comes with each salon (PROTOCOL 5.4).
   ctx.restrictions.clearMutes();
   for (const s of f.salons) {
-    ctx.restrictions.setSlowMode(s.name, (s as { slowModeSeconds?: number }).slowModeSeconds ?? 0);
+    ctx.restrictions.setSlowMode(s.name, s.slowModeSeconds ?? 0);
   }
   // welcome.directs holds the 50 most recent conversations: a full page may have older ones.
   ctx.people.moreConversations.value = (f.directs?.length ?? 0) >= DIRECTS_IN_WELCOME;

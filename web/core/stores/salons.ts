@@ -54,6 +54,7 @@ export class SalonsStore {
       lastRead: s.lastRead ?? 0,
       unread: s.unread ?? 0,
       mentions: s.mentions ?? 0,
+      slowModeSeconds: s.slowModeSeconds ?? 0,
     }));
     this.directs.value = directs;
   }
