@@ -244,4 +244,12 @@ Deno.test("a mute in force is named", () => {
     muteOf({ ...USERS[0], mutedUntil: "2026-11-24T10:00:00.000Z" }),
     /^muted until /,
   );
+  assert.match(
+    muteOf({
+      ...USERS[0],
+      mutedUntil: "2026-11-24T10:00:00.000Z",
+      mutedIn: [{ salon: "Général", until: "2026-11-24T11:00:00.000Z" }],
+    }),
+    /^muted until .*, muted in Général until /,
+  );
 });

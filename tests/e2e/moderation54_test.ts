@@ -92,10 +92,12 @@ browserTest(
       assert.notEqual(await dave.page.getByText(/ left$/).innerText(), before)
     );
 
-    await panel.getByText(/muted until/).waitFor();
+    await panel.getByText(/muted in Général until/).waitFor();
     await panel.getByRole("button", { name: "Unmute dave", exact: true }).click();
     const unmute = mod.page.getByRole("dialog", { name: "Unmute dave", exact: true });
-    await unmute.getByRole("combobox", { name: "Where", exact: true }).selectOption("Général");
+    await unmute.getByRole("combobox", { name: "Which mute", exact: true }).selectOption(
+      "Général",
+    );
     await assertAccessible(mod.page, "the moderator panel with the unmute dialog open");
     await unmute.getByRole("button", { name: "Unmute dave", exact: true }).click();
     await panel.getByText("dave may write in Général again.").waitFor();

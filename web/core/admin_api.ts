@@ -25,8 +25,10 @@ export interface AdminUser {
   bannedUntil?: string;
   /** Banned for good. */
   banned?: boolean;
-  /** End of a mute in force. */
+  /** End of the mute everywhere in force. */
   mutedUntil?: string;
+  /** Mutes in single salons in force (docs/protocol.md, an addition of the server). */
+  mutedIn?: Array<{ salon: string; until: string }>;
 }
 
 /** Calls one admin endpoint with the session's token. */

@@ -58,9 +58,19 @@ export function sanctionOf(u: AdminUser): string {
   return "";
 }
 
-/** A mute in force, in words ("" when none). */
+/** The mutes in force on a user: `salon` undefined for the one everywhere. */
+export function mutesOf(u: AdminUser): Array<{ salon?: string; until: string }> {
+  return [
+    ...(u.mutedUntil ? [{ until: u.mutedUntil }] : []),
+    ...(u.mutedIn ?? []),
+  ];
+}
+
+/** The mutes in force, in words ("" when none). */
 export function muteOf(u: AdminUser): string {
-  return u.mutedUntil ? `muted until ${localTime(u.mutedUntil)}` : "";
+  return mutesOf(u).map((m) =>
+    `muted ${m.salon === undefined ? "" : `in ${m.salon} `}until ${localTime(m.until)}`
+  ).join(", ");
 }
 
 /** Parses a mute's minutes: empty means the server's default (10); at most 43200. */

@@ -3,7 +3,7 @@
 /**
  * The moderator's mute and slow-mode controls (PROTOCOL 5.4): the Mute
  * dialog (minutes, in one salon or everywhere, reason), the Unmute dialog
- * (which mute), and the slow-mode form (a salon, 0-3600 seconds).
+ * (which of the mutes in force), and the slow-mode form (a salon, 0-3600 seconds).
  *
  * @module
  */
@@ -11,10 +11,12 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import type { AdminUser } from "../core/admin_api.ts";
+import { localTime } from "../core/api.ts";
 import {
   type ModerationTools,
   MUTE_MINUTES_DEFAULT,
   MUTE_MINUTES_MAX,
+  mutesOf,
   SLOW_MODE_MAX,
 } from "../core/moderation_tools.ts";
 import { useApp } from "./app_state.ts";
@@ -93,26 +95,43 @@ export function MuteDialog(
   );
 }
 
-/** Ends one of a user's mutes (the one everywhere, or the one of a salon). */
+/** Ends one of a user's mutes in force (the one everywhere, or the one of a salon). */
 export function UnmuteDialog(
   p: { tools: ModerationTools; user: AdminUser | null; onClose: () => void },
 ): JSX.Element {
-  const [where, setWhere] = useState(EVERYWHERE);
+  const inForce = p.user ? mutesOf(p.user) : [];
+  const [picked, setPicked] = useState<string | null>(null);
+  const where = picked ?? inForce[0]?.salon ?? EVERYWHERE;
   const name = p.user?.username ?? "";
   const problem = p.tools.outcome.value;
+  const close = () => {
+    setPicked(null);
+    p.onClose();
+  };
   const submit = async (e: Event) => {
     e.preventDefault();
-    if ((await p.tools.unmute(name, where || undefined)).ok) p.onClose();
+    if ((await p.tools.unmute(name, where || undefined)).ok) close();
   };
   return (
-    <Modal open={p.user !== null} onClose={p.onClose} labelledBy="unmute-title">
+    <Modal open={p.user !== null} onClose={close} labelledBy="unmute-title">
       <form onSubmit={submit} noValidate>
         <h2 id="unmute-title">Unmute {name}</h2>
-        <WhereSelect id="unmute-where" value={where} onChange={setWhere} />
+        <label for="unmute-where">Which mute</label>
+        <select
+          id="unmute-where"
+          value={where}
+          onChange={(e) => setPicked((e.currentTarget as HTMLSelectElement).value)}
+        >
+          {inForce.map((m) => (
+            <option key={m.salon ?? EVERYWHERE} value={m.salon ?? EVERYWHERE}>
+              {m.salon === undefined ? "Everywhere" : `In ${m.salon}`}, until {localTime(m.until)}
+            </option>
+          ))}
+        </select>
         {problem && !problem.ok && <p class="error" role="alert">{problem.message}</p>}
         <div class="row">
           <button type="submit">Unmute {name}</button>
-          <button type="button" class="secondary" onClick={p.onClose}>Cancel</button>
+          <button type="button" class="secondary" onClick={close}>Cancel</button>
         </div>
       </form>
     </Modal>
