@@ -54,7 +54,10 @@ function Context(p: { report: KeptReport }): JSX.Element | null {
         <li key={i.id} class={i.id === p.report.message.id ? "reported" : undefined}>
           {i.deleted ? <em>Message deleted</em> : (
             <>
-              <strong>{i.from.alias}</strong> <span class="muted">{localTime(i.at)}</span>: {i.text}
+              <strong>{i.from.alias}</strong>{" "}
+              <time class="muted" dateTime={i.at} title={localTime(i.at)}>
+                {new Date(i.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}
+              </time>: {i.text}
             </>
           )}
           {i.id === p.report.message.id && <span class="tag">reported</span>}
