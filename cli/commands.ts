@@ -41,6 +41,12 @@ export const USAGE = `commands:
   user password USER                        set a new password (asks for it, or reads stdin); unlocks
                                             an account imported without a usable password
   role USER ROLE                            change a role (member, moderator, admin)
+  mute USER [--minutes N] [--salon S] [--reason R]
+                                            let USER read but not write for N minutes (default 10,
+                                            at most 43200), in salon S or everywhere (directs too)
+  unmute USER [--salon S]                   lift USER's mute in S (or the one everywhere)
+  slow-mode SALON SECONDS                   one message per SECONDS per member in SALON
+                                            (moderators exempt; 0 turns it off, at most 3600)
   audit [--limit N]                         the newest moderation acts
   actors                                    the live actor tree
   inspect                                   the live inspection stream as JSON lines, until Ctrl-C
@@ -101,6 +107,8 @@ export async function runCommand(argv: string[], ctx: CommandContext): Promise<s
             status: string;
             bannedUntil?: string;
             banned?: boolean;
+            mutedUntil?: string;
+            mutedIn?: Array<{ salon: string; until: string }>;
           }
         >;
       };
@@ -111,7 +119,12 @@ export async function runCommand(argv: string[], ctx: CommandContext): Promise<s
           u.alias,
           u.role,
           u.status,
-          u.banned ? "banned" : u.bannedUntil ? `kicked until ${u.bannedUntil}` : "",
+          [
+            u.banned ? "banned" : u.bannedUntil ? `kicked until ${u.bannedUntil}` : "",
+            // Mutes (PROTOCOL 5.4) follow in the same column.
+            u.mutedUntil ? `muted until ${u.mutedUntil}` : "",
+            ...(u.mutedIn ?? []).map((m) => `muted in ${m.salon} until ${m.until}`),
+          ].filter((part) => part !== "").join("; "),
         ]),
       );
     }
@@ -264,6 +277,65 @@ export async function runCommand(argv: string[], ctx: CommandContext): Promise<s
         ["ID", "MACHINE", "STATE", "PARENT"],
         body.actors.map((a) => [a.id, a.machine, JSON.stringify(a.state), a.parent ?? ""]),
       );
+    }
+    // Mute and slow mode (PROTOCOL 5.4).
+    case "mute": {
+      const { values, positionals } = parse(
+        args,
+        {
+          minutes: { type: "string", short: "m" },
+          salon: { type: "string", short: "s" },
+          reason: { type: "string", short: "r" },
+        },
+        ["USER"],
+        "mute",
+      );
+      const body: Record<string, unknown> = {};
+      const minutes = number(values.minutes, "minutes");
+      if (minutes !== undefined) body.minutes = minutes;
+      if (values.salon !== undefined) body.salon = values.salon;
+      if (values.reason !== undefined) body.reason = values.reason;
+      const answer = await client.request(
+        "POST",
+        `/admin/users/${enc(positionals[0])}/mute`,
+        body,
+      ) as { until: string };
+      const where = values.salon === undefined ? "everywhere" : `in ${values.salon}`;
+      return `muted ${positionals[0]} ${where} until ${answer.until}`;
+    }
+    case "unmute": {
+      const { values, positionals } = parse(
+        args,
+        { salon: { type: "string", short: "s" } },
+        ["USER"],
+        "unmute",
+      );
+      const query = values.salon === undefined ? "" : `?salon=${enc(values.salon)}`;
+      const answer = await client.request(
+        "DELETE",
+        `/admin/users/${enc(positionals[0])}/mute${query}`,
+      ) as { lifted: number };
+      const where = values.salon === undefined ? "everywhere" : `in ${values.salon}`;
+      return answer.lifted > 0
+        ? `unmuted ${positionals[0]} ${where}`
+        : `${positionals[0]} was not muted ${where}`;
+    }
+    case "slow-mode": {
+      const { positionals } = parse(args, {}, ["SALON", "SECONDS"], "slow-mode");
+      const seconds = Number(positionals[1]);
+      if (positionals[1].trim() === "" || !Number.isFinite(seconds)) {
+        throw new UsageError(
+          `slow-mode SECONDS must be a number of seconds (0 turns it off), got "${positionals[1]}"`,
+        );
+      }
+      const answer = await client.request(
+        "PUT",
+        `/admin/salons/${enc(positionals[0])}/slow-mode`,
+        { seconds },
+      ) as { salon: string; slowModeSeconds: number };
+      return answer.slowModeSeconds === 0
+        ? `slow mode is off in ${answer.salon}`
+        : `${answer.salon}: one message per ${answer.slowModeSeconds} seconds per member`;
     }
     case "inspect":
       throw new UsageError(
