@@ -86,6 +86,11 @@ browserTest(
     assert.equal(await composer(dave.page).isDisabled(), true, "the composer is disabled");
     await assertAccessible(dave.page, "the chat with the muted banner");
 
+    // A reload (a new session) shows the mute at once: the server repeats it after the welcome.
+    await dave.page.reload();
+    await banner.waitFor();
+    assert.equal(await composer(dave.page).isDisabled(), true, "still disabled after a reload");
+
     // The countdown is live.
     const before = await dave.page.getByText(/ left$/).innerText();
     await eventually(async () =>
