@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ModerationTools, sanctionOf, searchUsers } from "../web/core/moderation_tools.ts";
+import { ModerationTools, muteOf, sanctionOf, searchUsers } from "../web/core/moderation_tools.ts";
 import type { AdminUser } from "../web/core/admin_api.ts";
 
 interface Call {
@@ -174,4 +174,82 @@ Deno.test("roles are changed with PUT; an unreachable server is said so", async 
     () => "t",
   );
   assert.match((await down.announce("hi")).message, /cannot be reached/);
+});
+
+// --- PROTOCOL 5.4: mute, unmute, slow mode -------------------------------------------------------
+
+Deno.test("mute sends minutes, salon and reason; says where and how long; reloads the list", async () => {
+  const { f, calls } = fakeFetch(() => Response.json({ until: "x" }, { status: 200 }));
+  const tools = new ModerationTools(f, () => "tok");
+  const out = await tools.mute("bob", "15", "Général", " heated ");
+  assert.deepEqual(calls[0], {
+    method: "POST",
+    url: "/admin/users/bob/mute",
+    auth: "Bearer tok",
+    body: { minutes: 15, salon: "Général", reason: "heated" },
+  });
+  assert.deepEqual(out, { ok: true, message: "bob is muted in Général for 15 minutes." });
+  assert.equal(calls[1].url, "/admin/users");
+  const everywhere = await tools.mute("bob", "", undefined, "");
+  assert.deepEqual(calls[2].body, {}, "no minutes: the server's default");
+  assert.equal(everywhere.message, "bob is muted everywhere for 10 minutes.");
+});
+
+Deno.test("mute refuses bad minutes (0, 43201, text) and a long reason without sending", async () => {
+  const { f, calls } = fakeFetch();
+  const tools = new ModerationTools(f, () => "tok");
+  for (const bad of ["0", "-5", "43201", "ten"]) {
+    const out = await tools.mute("bob", bad, undefined, "");
+    assert.equal(out.field, "minutes", bad);
+    assert.match(out.message, /at most 43200/);
+  }
+  assert.equal((await tools.mute("bob", "43200", undefined, "x".repeat(501))).field, "reason");
+  assert.equal(calls.length, 0);
+});
+
+Deno.test("unmute deletes the mute, with the salon in the query when given", async () => {
+  const { f, calls } = fakeFetch();
+  const tools = new ModerationTools(f, () => "tok");
+  const out = await tools.unmute("bob", "Général");
+  assert.deepEqual([calls[0].method, calls[0].url], [
+    "DELETE",
+    `/admin/users/bob/mute?salon=${encodeURIComponent("Général")}`,
+  ]);
+  assert.equal(out.message, "bob may write in Général again.");
+  await tools.unmute("bob", undefined);
+  assert.equal(calls[2].url, "/admin/users/bob/mute");
+});
+
+Deno.test("slow mode is put with whole seconds 0-3600; others are refused unsent", async () => {
+  const { f, calls } = fakeFetch();
+  const tools = new ModerationTools(f, () => "tok");
+  const on = await tools.slowMode("Général", "30");
+  assert.deepEqual(calls[0], {
+    method: "PUT",
+    url: `/admin/salons/${encodeURIComponent("Général")}/slow-mode`,
+    auth: "Bearer tok",
+    body: { seconds: 30 },
+  });
+  assert.equal(on.message, "Slow mode in Général: one message every 30 s per member.");
+  assert.equal((await tools.slowMode("Général", "0")).message, "Slow mode is off in Général.");
+  for (const bad of ["-1", "3601", "1.5", "", "x"]) {
+    assert.equal((await tools.slowMode("Général", bad)).field, "seconds", bad);
+  }
+  assert.equal(calls.length, 2);
+});
+
+Deno.test("a mute in force is named", () => {
+  assert.equal(muteOf(USERS[0]), "");
+  assert.match(
+    muteOf({ ...USERS[0], mutedUntil: "2026-11-24T10:00:00.000Z" }),
+    /^muted until /,
+  );
+  assert.match(
+    muteOf({
+      ...USERS[0],
+      mutedUntil: "2026-11-24T10:00:00.000Z",
+      mutedIn: [{ salon: "Général", until: "2026-11-24T11:00:00.000Z" }],
+    }),
+    /^muted until .*, muted in Général until /,
+  );
 });

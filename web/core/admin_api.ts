@@ -25,8 +25,10 @@ export interface AdminUser {
   bannedUntil?: string;
   /** Banned for good. */
   banned?: boolean;
-  /** End of a mute in force. */
+  /** End of the mute everywhere in force. */
   mutedUntil?: string;
+  /** Mutes in single salons in force (docs/protocol.md, an addition of the server). */
+  mutedIn?: Array<{ salon: string; until: string }>;
 }
 
 /** Calls one admin endpoint with the session's token. */
@@ -115,3 +117,24 @@ export const startShutdown = (f: typeof fetch, t: string, seconds?: number) =>
 /** `DELETE /admin/shutdown` (admins). */
 export const cancelShutdown = (f: typeof fetch, t: string) =>
   adminCall<unknown>(f, t, "DELETE", "/shutdown");
+
+// --- Moderation beyond the original (PROTOCOL 5.4) ---------------------------------------------
+
+/** `POST /admin/users/{u}/mute`. */
+export const muteUser = (
+  f: typeof fetch,
+  t: string,
+  username: string,
+  body: { minutes?: number; salon?: string; reason?: string },
+) => adminCall<unknown>(f, t, "POST", `${u(username)}/mute`, body);
+/** `DELETE /admin/users/{u}/mute[?salon=S]`. */
+export const unmuteUser = (f: typeof fetch, t: string, username: string, salon?: string) =>
+  adminCall<unknown>(
+    f,
+    t,
+    "DELETE",
+    `${u(username)}/mute${salon === undefined ? "" : `?salon=${encodeURIComponent(salon)}`}`,
+  );
+/** `PUT /admin/salons/{salon}/slow-mode`. */
+export const setSlowMode = (f: typeof fetch, t: string, salon: string, seconds: number) =>
+  adminCall<unknown>(f, t, "PUT", `/salons/${encodeURIComponent(salon)}/slow-mode`, { seconds });

@@ -11,12 +11,14 @@ import { type Clock, Connection, type SocketLike, systemClock } from "./connecti
 import type { ChatContext, PendingRequest } from "./handlers/context.ts";
 import { dispatch } from "./handlers/index.ts";
 import { unreadAbove } from "./handlers/message_events.ts";
-import { type ConversationKey, directKey, target } from "./keys.ts";
+import { type ConversationKey, directKey, keyName, salonKey, target } from "./keys.ts";
 import { ComposerStore } from "./stores/composer.ts";
 import { MessagesStore } from "./stores/messages.ts";
 import { ModerationStore } from "./stores/moderation.ts";
 import { PeopleStore, Watcher } from "./stores/people.ts";
 import { PresenceStore } from "./stores/presence.ts";
+import { around, CONTEXT_AROUND, ReportsStore } from "./stores/reports.ts";
+import { RestrictionsStore } from "./stores/restrictions.ts";
 import { SalonsStore } from "./stores/salons.ts";
 import { SessionStore } from "./stores/session.ts";
 
@@ -28,6 +30,14 @@ export const READ_DELAY_MS = 400;
 export const PAGE = 50;
 /** Members asked of each salon when looking for someone to write to (PROTOCOL 5.1 `who` `limit`). */
 export const WHO_LIMIT = 200;
+
+/** Said when a request's answer was lost with the connection. */
+const DROPPED = "The connection dropped before the server answered; try again.";
+
+/** A time as the user reads it (hours and minutes). */
+function clockTime(iso: string): string {
+  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
 
 /** What the chat needs. */
 export interface ChatOptions {
@@ -53,6 +63,10 @@ export class Chat implements ChatContext {
   readonly composer = new ComposerStore();
   /** Moderation store. */
   readonly moderation = new ModerationStore();
+  /** Mutes and slow mode (PROTOCOL 5.4). */
+  readonly restrictions = new RestrictionsStore();
+  /** Open reports (moderators, PROTOCOL 5.4). */
+  readonly reports = new ReportsStore();
   /** People found for "New message", conversation paging. */
   readonly people = new PeopleStore();
   /** The watch list (presence of the users on screen, PROTOCOL 5.1). */
@@ -113,6 +127,8 @@ export class Chat implements ChatContext {
     this.presence.reset();
     this.composer.reset();
     this.moderation.reset();
+    this.restrictions.reset();
+    this.reports.reset();
     this.people.reset();
     this.watcher.reset();
     this.salons.fromWelcome([]);
@@ -151,6 +167,11 @@ export class Chat implements ChatContext {
       } else if (req.kind === "history") this.messages.loadingOlder(req.key, false);
       else if (req.kind === "conversations") this.people.loadingConversations.value = false;
       else if (req.kind === "who") this.people.searching.value = 0;
+      else if (req.kind === "context") {
+        this.reports.setContext(req.report, { state: "failed", message: DROPPED });
+      } else if (req.kind === "edit" || req.kind === "delete" || req.kind === "report") {
+        this.composer.setProblem(req.key, { code: "offline", message: DROPPED });
+      }
     }
     this.#refs.clear();
   }
@@ -197,6 +218,8 @@ export class Chat implements ChatContext {
     if (length > max) {
       return `Too long: ${length} characters, at most ${max}. Shorten it by ${length - max}.`;
     }
+    const held = this.#restricted(key);
+    if (held) return held;
     const t = target(key);
     const req: ClientRequest = "salon" in t
       ? { type: "say", salon: t.salon, text }
@@ -288,5 +311,135 @@ export class Chat implements ChatContext {
       this.salons.updateUnread(key, () => ({}), user, new Date(this.clock.now()).toISOString());
     }
     return key;
+  }
+
+  // --- Moderation beyond the original (PROTOCOL 5.4) ------------------------------------------
+
+  /** Why the user cannot write in `key` now (muted, slow mode), or null. */
+  #restricted(key: ConversationKey): string | null {
+    const now = this.clock.now();
+    const mute = this.restrictions.muteOf(key, now);
+    if (mute) return `You are muted until ${clockTime(mute.until)}; this was not sent.`;
+    const wait = this.slowModeWait(key);
+    if (wait > 0) {
+      return `Slow mode: you may send again in ${Math.ceil(wait / 1000)} s; this was not sent.`;
+    }
+    return null;
+  }
+
+  /** Milliseconds before the user may write in `key` under slow mode (moderators never wait). */
+  slowModeWait(key: ConversationKey): number {
+    if (!key.startsWith("s:") || this.session.user.value?.role !== "member") return 0;
+    return this.restrictions.waitLeft(keyName(key), this.clock.now());
+  }
+
+  /** The user's own newest message in `key` that can still be edited (not deleted), if any. */
+  lastOwn(key: ConversationKey): number | null {
+    const me = this.session.user.value?.username;
+    const items = this.messages.thread(key).value.items;
+    for (let i = items.length - 1; i >= 0; i--) {
+      if (items[i].from.username === me && !items[i].deleted) return items[i].id;
+    }
+    return null;
+  }
+
+  /** Puts message `id` (one's own) in the composer to edit it. */
+  startEdit(key: ConversationKey, id: number): boolean {
+    const item = this.messages.thread(key).value.items.find((i) => i.id === id);
+    if (!item || item.deleted) return false;
+    this.composer.startEdit(key, id, item.text);
+    this.composer.setProblem(key, null);
+    return true;
+  }
+
+  /**
+   * Sends the edit in progress in `key` with the composer's text. Returns a
+   * problem to show instead when it cannot be sent (then the edit goes on).
+   */
+  saveEdit(key: ConversationKey): string | null {
+    const editing = this.composer.editing.value.get(key);
+    if (!editing) return null;
+    const text = this.composer.drafts.value.get(key) ?? "";
+    const item = this.messages.thread(key).value.items.find((i) => i.id === editing.id);
+    if (!text.trim()) return "Write the new text, or delete the message from its menu.";
+    const max = this.session.limits.value.maxTextLength;
+    const length = [...text].length;
+    if (length > max) {
+      return `Too long: ${length} characters, at most ${max}. Shorten it by ${length - max}.`;
+    }
+    if (item && item.text === text) {
+      this.composer.endEdit(key);
+      return null;
+    }
+    const ref = this.request({ type: "edit", ...target(key), id: editing.id, text }, {
+      kind: "edit",
+      key,
+      id: editing.id,
+      text,
+    });
+    if (!ref) {
+      return "Not connected: the message was not edited. Wait for the connection to return.";
+    }
+    this.composer.endEdit(key);
+    return null;
+  }
+
+  /** Leaves the edit in progress unsent. */
+  cancelEdit(key: ConversationKey): void {
+    this.composer.endEdit(key);
+  }
+
+  /**
+   * Deletes message `id` of `key` (one's own; a moderator: any salon message),
+   * with an optional reason; `report` when done from that report.
+   */
+  deleteMessage(key: ConversationKey, id: number, reason = "", report?: number): boolean {
+    const req: ClientRequest = reason.trim()
+      ? { type: "delete", ...target(key), id, reason: reason.trim() }
+      : { type: "delete", ...target(key), id };
+    return this.request(req, { kind: "delete", key, id, report }) !== null;
+  }
+
+  /** Reports message `id` of `salon` to the moderators, with an optional reason. */
+  report(salon: string, id: number, reason = ""): boolean {
+    const req: ClientRequest = reason.trim()
+      ? { type: "report", salon, id, reason: reason.trim() }
+      : { type: "report", salon, id };
+    return this.request(req, { kind: "report", key: salonKey(salon), id }) !== null;
+  }
+
+  /** Resolves a report (moderators), with an optional note. */
+  resolveReport(report: number, note = ""): boolean {
+    const req: ClientRequest = note.trim()
+      ? { type: "resolve_report", report, note: note.trim() }
+      : { type: "resolve_report", report };
+    return this.request(req, { kind: "resolve", report }) !== null;
+  }
+
+  /**
+   * Shows a report's message in context: the messages around it, from the
+   * salon's thread when it holds them, else from a `history` page.
+   */
+  showContext(report: number): void {
+    const r = this.reports.open.value.find((x) => x.id === report);
+    if (!r) return;
+    const id = r.message.id;
+    const held = around(this.messages.thread(salonKey(r.salon)).value.items, id);
+    if (held.length === CONTEXT_AROUND * 2 + 1) {
+      return this.reports.setContext(report, { state: "shown", items: held });
+    }
+    const ref = this.request(
+      {
+        type: "history",
+        salon: r.salon,
+        before: id + CONTEXT_AROUND + 1,
+        limit: CONTEXT_AROUND * 2 + 1,
+      },
+      { kind: "context", report, salon: r.salon, id },
+    );
+    this.reports.setContext(
+      report,
+      ref ? { state: "loading" } : { state: "failed", message: "Not connected; try again." },
+    );
   }
 }

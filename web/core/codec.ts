@@ -9,6 +9,11 @@
 import type { z } from "zod";
 import type * as F from "../../protocol/frames.ts";
 import type { ServerFrame, ServerFrameType } from "../../protocol/server_frames.ts";
+import {
+  MODERATION_FRAME_TYPES,
+  type ModerationFrame,
+  type ModerationRequest,
+} from "./moderation_frames.ts";
 
 /** A request as the client writes it (the schemas' input side: `before` of `conversations` is a string). */
 export type ClientRequest =
@@ -32,7 +37,11 @@ export type ClientRequest =
   | z.input<typeof F.BanFrame>
   | z.input<typeof F.UnbanFrame>
   | z.input<typeof F.AnnounceFrame>
-  | z.input<typeof F.ShutdownFrame>;
+  | z.input<typeof F.ShutdownFrame>
+  | ModerationRequest;
+
+/** A frame the client reads: those of 2.3 and 5.1-5.3, and those of 5.4. */
+export type ChatFrame = ServerFrame | ModerationFrame;
 
 /** The hello a (re)connecting client sends first. */
 export type HelloRequest = z.input<typeof F.HelloTokenFrame>;
@@ -42,7 +51,7 @@ export function encodeRequest(request: ClientRequest): string {
   return JSON.stringify(request);
 }
 
-const KNOWN: ReadonlySet<ServerFrameType> = new Set<ServerFrameType>([
+const SERVER_TYPES: ServerFrameType[] = [
   "welcome",
   "ok",
   "error",
@@ -68,14 +77,19 @@ const KNOWN: ReadonlySet<ServerFrameType> = new Set<ServerFrameType>([
   "conversations",
   "salon_stats",
   "typing",
-]);
+  "muted",
+  "unmuted",
+  "salon_settings",
+];
+
+const KNOWN: ReadonlySet<string> = new Set<string>([...SERVER_TYPES, ...MODERATION_FRAME_TYPES]);
 
 /**
  * Reads one text frame from the server: a JSON object whose `type` is one
  * this client knows. Anything else (not JSON, an unknown type from a newer
  * server) is `null`, to be ignored: the protocol only ever adds.
  */
-export function decodeFrame(text: string): ServerFrame | null {
+export function decodeFrame(text: string): ChatFrame | null {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -84,6 +98,6 @@ export function decodeFrame(text: string): ServerFrame | null {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
   const type = (value as { type?: unknown }).type;
-  if (typeof type !== "string" || !KNOWN.has(type as ServerFrameType)) return null;
-  return value as ServerFrame;
+  if (typeof type !== "string" || !KNOWN.has(type)) return null;
+  return value as ChatFrame;
 }

@@ -12,8 +12,7 @@
  */
 
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
-import { type ClientRequest, decodeFrame, encodeRequest } from "./codec.ts";
-import type { ServerFrame } from "../../protocol/server_frames.ts";
+import { type ChatFrame, type ClientRequest, decodeFrame, encodeRequest } from "./codec.ts";
 
 /** The part of a WebSocket the machine uses. */
 export interface SocketLike {
@@ -71,7 +70,7 @@ export interface ConnectionOptions {
   /** The hello to send once open (a token hello). */
   hello: () => ClientRequest;
   /** Every decoded server frame, in order. */
-  onFrame: (frame: ServerFrame) => void;
+  onFrame: (frame: ChatFrame) => void;
   /** Every state change. */
   onState: (state: ConnectionState) => void;
   /** Backoff settings. */
@@ -178,7 +177,7 @@ export class Connection {
   }
 
   /** Frames that steer the machine: welcome resets the backoff, sanctions stop it. */
-  #observe(frame: ServerFrame): void {
+  #observe(frame: ChatFrame): void {
     if (frame.type === "welcome") {
       this.#attempt = 0;
       this.#setState({ kind: "open" });

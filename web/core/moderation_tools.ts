@@ -1,6 +1,7 @@
 /**
  * The moderator's tools (issue 11 item 6) without a view: the user list and
- * its search, kick, ban, unban, announce, and for admins the shutdown
+ * its search, kick, ban, unban, mute, unmute, slow mode (PROTOCOL 5.4),
+ * announce, and for admins the shutdown
  * countdown, its cancel and roles. Everything goes through the admin HTTP
  * API with the session's own token (PROTOCOL.md section 3 accepts a
  * moderator's or admin's bearer token), so every action has one answer:
@@ -22,6 +23,12 @@ export const REASON_MAX = 500;
 export const KICK_MINUTES_MAX = 525_600;
 /** Longest countdown in seconds (protocol/admin.ts SHUTDOWN_SECONDS_MAX). */
 export const SHUTDOWN_SECONDS_MAX = 3600;
+/** Longest mute in minutes (PROTOCOL 5.4). */
+export const MUTE_MINUTES_MAX = 43_200;
+/** A mute's default length in minutes (PROTOCOL 5.4). */
+export const MUTE_MINUTES_DEFAULT = 10;
+/** Longest slow mode in seconds (PROTOCOL 5.4). */
+export const SLOW_MODE_MAX = 3600;
 /** Users shown for one search. */
 export const SHOWN = 50;
 
@@ -49,6 +56,49 @@ export function sanctionOf(u: AdminUser): string {
   if (u.banned) return "banned";
   if (u.bannedUntil) return `kicked until ${localTime(u.bannedUntil)}`;
   return "";
+}
+
+/** The mutes in force on a user: `salon` undefined for the one everywhere. */
+export function mutesOf(u: AdminUser): Array<{ salon?: string; until: string }> {
+  return [
+    ...(u.mutedUntil ? [{ until: u.mutedUntil }] : []),
+    ...(u.mutedIn ?? []),
+  ];
+}
+
+/** The mutes in force, in words ("" when none). */
+export function muteOf(u: AdminUser): string {
+  return mutesOf(u).map((m) =>
+    `muted ${m.salon === undefined ? "" : `in ${m.salon} `}until ${localTime(m.until)}`
+  ).join(", ");
+}
+
+/** Parses a mute's minutes: empty means the server's default (10); at most 43200. */
+export function parseMuteMinutes(text: string): number | undefined | Outcome {
+  const t = text.trim();
+  if (!t) return undefined;
+  const n = Number(t);
+  if (!Number.isFinite(n) || n <= 0 || n > MUTE_MINUTES_MAX) {
+    return {
+      ok: false,
+      field: "minutes",
+      message: `Minutes must be a number greater than 0 and at most ${MUTE_MINUTES_MAX} (30 days).`,
+    };
+  }
+  return n;
+}
+
+/** Parses slow mode seconds: a whole number from 0 (off) to 3600. */
+export function parseSlowMode(text: string): number | Outcome {
+  const n = Number(text.trim());
+  if (!text.trim() || !Number.isInteger(n) || n < 0 || n > SLOW_MODE_MAX) {
+    return {
+      ok: false,
+      field: "seconds",
+      message: `Seconds must be a whole number from 0 (off) to ${SLOW_MODE_MAX}.`,
+    };
+  }
+  return n;
 }
 
 /** Parses a kick's minutes: empty means the server's default (5). */
@@ -211,6 +261,47 @@ export class ModerationTools {
   /** Cancels the countdown (admins). */
   cancelShutdown(): Promise<Outcome> {
     return this.#run((f, t) => admin.cancelShutdown(f, t), "Shutdown cancelled.", false);
+  }
+
+  /**
+   * Mutes `username` for `minutes` (text, empty = 10) in `salon` (undefined:
+   * everywhere), with an optional reason.
+   */
+  mute(username: string, minutes: string, salon: string | undefined, reason: string) {
+    const m = parseMuteMinutes(minutes);
+    const bad = isOutcome(m) ? m : reasonProblem(reason);
+    if (bad) return Promise.resolve(this.outcome.value = bad);
+    const body: { minutes?: number; salon?: string; reason?: string } = {};
+    if (m !== undefined) body.minutes = m as number;
+    if (salon !== undefined) body.salon = salon;
+    if (reason.trim()) body.reason = reason.trim();
+    const n = (m as number | undefined) ?? MUTE_MINUTES_DEFAULT;
+    const where = salon === undefined ? "everywhere" : `in ${salon}`;
+    return this.#run(
+      (f, t) => admin.muteUser(f, t, username, body),
+      `${username} is muted ${where} for ${n} minute${n === 1 ? "" : "s"}.`,
+    );
+  }
+
+  /** Ends the mute of `username` in `salon` (undefined: the one everywhere). */
+  unmute(username: string, salon: string | undefined): Promise<Outcome> {
+    return this.#run(
+      (f, t) => admin.unmuteUser(f, t, username, salon),
+      `${username} may write ${salon === undefined ? "everywhere" : `in ${salon}`} again.`,
+    );
+  }
+
+  /** Sets `salon`'s slow mode to `seconds` (text, 0 = off). */
+  slowMode(salon: string, seconds: string): Promise<Outcome> {
+    const n = parseSlowMode(seconds);
+    if (isOutcome(n)) return Promise.resolve(this.outcome.value = n);
+    return this.#run(
+      (f, t) => admin.setSlowMode(f, t, salon, n),
+      n === 0
+        ? `Slow mode is off in ${salon}.`
+        : `Slow mode in ${salon}: one message every ${n} s per member.`,
+      false,
+    );
   }
 
   /** Forgets everything (log out). */

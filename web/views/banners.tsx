@@ -13,8 +13,8 @@ import { localTime } from "../core/api.ts";
 import type { ConnectionState } from "../core/connection.ts";
 import { useApp } from "./app_state.ts";
 
-/** A re-render every second while `on`. */
-function useTick(on: boolean): number {
+/** A re-render every second while `on`; returns the time (epoch ms). */
+export function useTick(on: boolean): number {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     if (!on) return;

@@ -5,7 +5,8 @@
  * with only a window of the history in the DOM (at most {@link WINDOW}
  * messages; scrolling past either end moves the window, and scrolling above
  * the oldest message held loads the page before it). Messages are marked read
- * as they come into view.
+ * as they come into view. Each message shows "(edited)" once edited, a
+ * deleted one "Message deleted", and its actions (./message_actions.tsx).
  *
  * @module
  */
@@ -16,6 +17,13 @@ import { colourOf, rows, type Segment, segments } from "../core/format.ts";
 import type { ConversationKey } from "../core/keys.ts";
 import type { ChatItem, PendingItem } from "../core/stores/messages.ts";
 import { useApp } from "./app_state.ts";
+import {
+  actionsFor,
+  DeleteDialog,
+  type MessageAction,
+  MessageMenu,
+  ReportDialog,
+} from "./message_actions.tsx";
 
 /** Most messages in the DOM at once. */
 export const WINDOW = 150;
@@ -44,8 +52,27 @@ function timeOf(at: string): string {
   return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
-function Message(p: { item: ChatItem; grouped: boolean; me: string }): JSX.Element {
+/** What a message row needs besides its item: its actions and their menu's state. */
+interface MessageProps {
+  item: ChatItem;
+  grouped: boolean;
+  me: string;
+  actions: MessageAction[];
+  menuOpen: boolean;
+  onMenu: (open: boolean) => void;
+  onAction: (a: MessageAction) => void;
+}
+
+function Message(p: MessageProps): JSX.Element {
   const { item } = p;
+  if (item.deleted) {
+    return (
+      <li class="message deleted" data-id={item.id}>
+        <time dateTime={item.at} title={new Date(item.at).toLocaleString()}>{timeOf(item.at)}</time>
+        <p class="text tombstone">Message deleted</p>
+      </li>
+    );
+  }
   const toMe = item.mentions?.some((m) => m.toLowerCase() === p.me.toLowerCase());
   return (
     <li
@@ -58,7 +85,24 @@ function Message(p: { item: ChatItem; grouped: boolean; me: string }): JSX.Eleme
       <time dateTime={item.at} title={new Date(item.at).toLocaleString()}>{timeOf(item.at)}</time>
       <p class="text">
         <Text segs={segments(item.text, item.mentions, p.me)} />
+        {item.editedAt && (
+          <>
+            {" "}
+            <span class="edited" title={`Edited ${new Date(item.editedAt).toLocaleString()}`}>
+              (edited)
+            </span>
+          </>
+        )}
       </p>
+      {p.actions.length > 0 && (
+        <MessageMenu
+          item={item}
+          actions={p.actions}
+          open={p.menuOpen}
+          onToggle={p.onMenu}
+          onAction={p.onAction}
+        />
+      )}
     </li>
   );
 }
@@ -87,6 +131,17 @@ export function MessageList(p: { conversation: ConversationKey }): JSX.Element {
   const key = p.conversation;
   const thread = chat.messages.thread(key).value;
   const me = chat.session.user.value?.username ?? "";
+  const role = chat.session.user.value?.role;
+  // The message whose actions are shown, and the dialog an action opened.
+  const [menu, setMenu] = useState<number | null>(null);
+  const [dialog, setDialog] = useState<{ kind: "delete" | "report"; item: ChatItem } | null>(
+    null,
+  );
+  const act = (item: ChatItem, a: MessageAction) => {
+    if (a === "edit") {
+      if (chat.startEdit(key, item.id)) document.getElementById("composer-input")?.focus();
+    } else setDialog({ kind: a, item });
+  };
   // The read marker when the conversation was opened: the "new messages" divider stays there.
   const marker = useMemo(() => {
     const u = chat.salons.unreadOf(key);
@@ -99,13 +154,8 @@ export function MessageList(p: { conversation: ConversationKey }): JSX.Element {
   const stop = end === null ? items.length : Math.min(end, items.length);
   const start = Math.max(0, stop - WINDOW);
   const shown = items.slice(start, stop);
-  const list = useMemo(() => rows(shown, marker, me), [
-    shown[0],
-    shown[shown.length - 1],
-    shown.length,
-    marker,
-    me,
-  ]);
+  // `items` changes identity with every change, an edit or a deletion in the middle included.
+  const list = useMemo(() => rows(shown, marker, me), [items, start, stop, marker, me]);
 
   const box = useRef<HTMLDivElement>(null);
   const anchor = useRef<{ id: string; offset: number } | null>(null);
@@ -172,44 +222,67 @@ export function MessageList(p: { conversation: ConversationKey }): JSX.Element {
   };
 
   return (
-    <div
-      class="log"
-      role="log"
-      aria-label="Messages"
-      aria-live="polite"
-      ref={box}
-      onScroll={onScroll}
-      tabIndex={0}
-    >
-      {thread.loadingOlder && <p class="muted center">Loading older messages…</p>}
-      {thread.loaded && !thread.more && start === 0 && (
-        <p class="muted center">This is the beginning of the conversation.</p>
-      )}
-      <ol class="messages">
-        {list.map((r) =>
-          r.kind === "day"
-            ? (
-              <li key={r.key} class="day">
-                <span>{r.label}</span>
-              </li>
-            )
-            : r.kind === "divider"
-            ? (
-              <li key={r.key} class="divider">
-                <span>New messages</span>
-              </li>
-            )
-            : <Message key={r.key} item={r.item} grouped={r.grouped} me={me} />
+    <>
+      <div
+        class="log"
+        role="log"
+        aria-label="Messages"
+        aria-live="polite"
+        ref={box}
+        onScroll={onScroll}
+        tabIndex={0}
+      >
+        {thread.loadingOlder && <p class="muted center">Loading older messages…</p>}
+        {thread.loaded && !thread.more && start === 0 && (
+          <p class="muted center">This is the beginning of the conversation.</p>
         )}
-        {following && thread.pending.map((pi) => (
-          <Pending
-            key={pi.ref}
-            item={pi}
-            onRetry={() => retry(pi)}
-            onDismiss={() => chat.messages.dismiss(key, pi.ref)}
-          />
-        ))}
-      </ol>
-    </div>
+        <ol class="messages">
+          {list.map((r) =>
+            r.kind === "day"
+              ? (
+                <li key={r.key} class="day">
+                  <span>{r.label}</span>
+                </li>
+              )
+              : r.kind === "divider"
+              ? (
+                <li key={r.key} class="divider">
+                  <span>New messages</span>
+                </li>
+              )
+              : (
+                <Message
+                  key={r.key}
+                  item={r.item}
+                  grouped={r.grouped}
+                  me={me}
+                  actions={actionsFor(r.item, key, me, role)}
+                  menuOpen={menu === r.item.id}
+                  onMenu={(open) => setMenu(open ? r.item.id : null)}
+                  onAction={(a) => act(r.item, a)}
+                />
+              )
+          )}
+          {following && thread.pending.map((pi) => (
+            <Pending
+              key={pi.ref}
+              item={pi}
+              onRetry={() => retry(pi)}
+              onDismiss={() => chat.messages.dismiss(key, pi.ref)}
+            />
+          ))}
+        </ol>
+      </div>
+      <DeleteDialog
+        conversation={key}
+        item={dialog?.kind === "delete" ? dialog.item : null}
+        onClose={() => setDialog(null)}
+      />
+      <ReportDialog
+        conversation={key}
+        item={dialog?.kind === "report" ? dialog.item : null}
+        onClose={() => setDialog(null)}
+      />
+    </>
   );
 }

@@ -2,8 +2,10 @@
 /// <reference lib="dom.iterable" />
 /**
  * The moderator panel (region "Moderation", moderators and admins only):
- * join requests with Accept / Reject, users found by search with Kick, Ban
- * (a confirmation dialog) and Unban, roles for admins, an announcement, and
+ * join requests with Accept / Reject, the report queue
+ * (./moderation_reports.tsx), users found by search with Kick, Ban (a
+ * confirmation dialog), Unban, Mute and Unmute (./moderation_mute.tsx),
+ * roles for admins, slow mode per salon, an announcement, and
  * for admins the shutdown countdown and its cancel. Dialogs are native modal
  * `<dialog>`s: Escape closes them.
  *
@@ -13,9 +15,11 @@
 import type { JSX } from "preact";
 import { useMemo, useState } from "preact/hooks";
 import type { AdminUser, Role } from "../core/admin_api.ts";
-import { ModerationTools, sanctionOf } from "../core/moderation_tools.ts";
+import { ModerationTools, muteOf, sanctionOf } from "../core/moderation_tools.ts";
 import { useApp } from "./app_state.ts";
 import { Modal } from "./dialogs.tsx";
+import { MuteDialog, SlowModeForm, UnmuteDialog } from "./moderation_mute.tsx";
+import { ReportQueue } from "./moderation_reports.tsx";
 
 /** A titled modal dialog ({@link Modal}) shown while `open`; Escape (or a button) closes it. */
 function ModDialog(
@@ -31,7 +35,7 @@ function ModDialog(
   );
 }
 
-type Target = { user: AdminUser; action: "kick" | "ban" } | null;
+type Target = { user: AdminUser; action: "kick" | "ban" | "mute" | "unmute" } | null;
 
 /** The panel; null for members. */
 export function ModerationPanel(): JSX.Element | null {
@@ -46,7 +50,9 @@ export function ModerationPanel(): JSX.Element | null {
     <section aria-labelledby="moderation-title" class="moderation">
       <h2 id="moderation-title" class="section-title">Moderation</h2>
       <JoinRequests />
+      <ReportQueue tools={tools} />
       <Users tools={tools} admin={role === "admin"} onAct={setTarget} />
+      <SlowModeForm tools={tools} />
       <Announce tools={tools} />
       {role === "admin" && <Shutdown tools={tools} />}
       <p class={outcome?.ok === false ? "error" : "muted"} aria-live="polite">
@@ -60,6 +66,16 @@ export function ModerationPanel(): JSX.Element | null {
       <BanDialog
         tools={tools}
         user={target?.action === "ban" ? target.user : null}
+        onClose={() => setTarget(null)}
+      />
+      <MuteDialog
+        tools={tools}
+        user={target?.action === "mute" ? target.user : null}
+        onClose={() => setTarget(null)}
+      />
+      <UnmuteDialog
+        tools={tools}
+        user={target?.action === "unmute" ? target.user : null}
         onClose={() => setTarget(null)}
       />
     </section>
@@ -133,18 +149,32 @@ function Users(
           )}
           {tools.found.value.map((u) => {
             const sanction = sanctionOf(u);
+            const muted = muteOf(u);
             const id = `mod-user-${u.username}`;
             return (
               <li key={u.username} class="request">
                 <span id={id}>
                   <strong>{u.alias}</strong> ({u.username}) · {u.role} · {u.status}
                   {sanction && <strong>· {sanction}</strong>}
+                  {muted && <strong>· {muted}</strong>}
                 </span>
                 {u.username !== me && (
                   <span class="actions">
                     <button type="button" onClick={() => p.onAct({ user: u, action: "kick" })}>
                       Kick <span class="visually-hidden">{u.username}</span>
                     </button>
+                    <button type="button" onClick={() => p.onAct({ user: u, action: "mute" })}>
+                      Mute <span class="visually-hidden">{u.username}</span>
+                    </button>
+                    {muted && (
+                      <button
+                        type="button"
+                        class="secondary"
+                        onClick={() => p.onAct({ user: u, action: "unmute" })}
+                      >
+                        Unmute <span class="visually-hidden">{u.username}</span>
+                      </button>
+                    )}
                     {!u.banned && (
                       <button
                         type="button"

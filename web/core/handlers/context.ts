@@ -13,6 +13,8 @@ import type { MessagesStore } from "../stores/messages.ts";
 import type { ModerationStore } from "../stores/moderation.ts";
 import type { PeopleStore, Watcher } from "../stores/people.ts";
 import type { PresenceStore } from "../stores/presence.ts";
+import type { ReportsStore } from "../stores/reports.ts";
+import type { RestrictionsStore } from "../stores/restrictions.ts";
 import type { SalonsStore } from "../stores/salons.ts";
 import type { SessionStore } from "../stores/session.ts";
 
@@ -25,7 +27,12 @@ export type PendingRequest =
   | { kind: "decide"; salon: string; username: string }
   | { kind: "other" }
   | { kind: "who"; salon: string }
-  | { kind: "conversations" };
+  | { kind: "conversations" }
+  | { kind: "edit"; key: ConversationKey; id: number; text: string }
+  | { kind: "delete"; key: ConversationKey; id: number; report?: number }
+  | { kind: "report"; key: ConversationKey; id: number }
+  | { kind: "resolve"; report: number }
+  | { kind: "context"; report: number; salon: string; id: number };
 
 /** The stores and services handlers use. */
 export interface ChatContext {
@@ -41,6 +48,10 @@ export interface ChatContext {
   composer: ComposerStore;
   /** Moderation store. */
   moderation: ModerationStore;
+  /** Mutes and slow mode (PROTOCOL 5.4). */
+  restrictions: RestrictionsStore;
+  /** Open reports (moderators, PROTOCOL 5.4). */
+  reports: ReportsStore;
   /** People found, conversation paging. */
   people: PeopleStore;
   /** The watch list. */

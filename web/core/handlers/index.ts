@@ -5,19 +5,19 @@
  * @module
  */
 
-import type {
-  ServerFrame,
-  ServerFrameOf,
-  ServerFrameType,
-} from "../../../protocol/server_frames.ts";
+import type { ServerFrameOf, ServerFrameType } from "../../../protocol/server_frames.ts";
+import type { ChatFrame } from "../codec.ts";
+import type { ModerationFrameOf, ModerationFrameType } from "../moderation_frames.ts";
 import type { ChatContext } from "./context.ts";
+import * as d from "./moderation_events.ts";
 import * as m from "./message_events.ts";
 import * as s from "./salon_events.ts";
 import * as e from "./session_events.ts";
 
 /** The handler table. */
-export const HANDLERS: { [K in ServerFrameType]: (ctx: ChatContext, f: ServerFrameOf<K>) => void } =
-  {
+export const HANDLERS:
+  & { [K in ServerFrameType]: (ctx: ChatContext, f: ServerFrameOf<K>) => void }
+  & { [K in ModerationFrameType]: (ctx: ChatContext, f: ModerationFrameOf<K>) => void } = {
     welcome: e.onWelcome,
     kicked: e.onKicked,
     banned: e.onBanned,
@@ -43,15 +43,18 @@ export const HANDLERS: { [K in ServerFrameType]: (ctx: ChatContext, f: ServerFra
     who: s.onWho,
     requests: s.onRequests,
     join_request: s.onJoinRequest,
-    // Mute and slow mode (PROTOCOL 5.4): placeholders of the server branch (`mute`), so that the
-    // table stays complete; the browser branch (`modui`) replaces them with real handlers.
-    muted: () => {},
-    unmuted: () => {},
-    salon_settings: () => {},
+    muted: d.onMuted,
+    unmuted: d.onUnmuted,
+    salon_settings: d.onSalonSettings,
+    edited: d.onEdited,
+    deleted: d.onDeleted,
+    reports: d.onReports,
+    report: d.onReport,
+    report_resolved: d.onReportResolved,
   };
 
 /** Hands a frame to its handler. */
-export function dispatch(ctx: ChatContext, frame: ServerFrame): void {
-  const handler = HANDLERS[frame.type] as (ctx: ChatContext, f: ServerFrame) => void;
+export function dispatch(ctx: ChatContext, frame: ChatFrame): void {
+  const handler = HANDLERS[frame.type] as (ctx: ChatContext, f: ChatFrame) => void;
   handler(ctx, frame);
 }

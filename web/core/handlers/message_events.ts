@@ -10,11 +10,18 @@ import type { ServerFrameOf } from "../../../protocol/server_frames.ts";
 import { type ConversationKey, directKey, salonKey } from "../keys.ts";
 import type { ChatItem } from "../stores/messages.ts";
 import type { ChatContext } from "./context.ts";
+import { contextPage, errorOf, okOf } from "./moderation_events.ts";
 
 /** A stored item from a `message`/`direct` event or a history item. */
 export function toItem(m: MessageItem | DirectItem | ChatItem): ChatItem {
+  const kept = m as Partial<ChatItem> & { id: number; at: string };
+  // A deleted message's history item is `{id, at, deleted: true}` (PROTOCOL 5.4): a tombstone.
+  if (kept.deleted) {
+    return { id: m.id, at: m.at, from: { username: "", alias: "" }, text: "", deleted: true };
+  }
   const item: ChatItem = { id: m.id, from: m.from, text: m.text, at: m.at };
   if ("mentions" in m && m.mentions) item.mentions = m.mentions;
+  if (typeof kept.editedAt === "string") item.editedAt = kept.editedAt;
   return item;
 }
 
@@ -63,6 +70,8 @@ function arrived(
 
 /** `message`: a salon message (ours too: never a second copy of one confirmed by `ok`). */
 export function onMessage(ctx: ChatContext, f: ServerFrameOf<"message">): void {
+  // One's own message from another session counts for slow mode too.
+  if (f.from.username === me(ctx)) ctx.restrictions.said(f.salon, ctx.clock.now());
   arrived(ctx, salonKey(f.salon), toItem(f));
 }
 
@@ -79,6 +88,7 @@ export function onDirect(ctx: ChatContext, f: ServerFrameOf<"direct">): void {
  */
 export function onHistory(ctx: ChatContext, f: ServerFrameOf<"history">): void {
   const req = ctx.takeRequest(f.ref);
+  if (req?.kind === "context") return contextPage(ctx, req, f.messages.map(toItem));
   if (req?.kind !== "history") return;
   const items = f.messages.map(toItem);
   const { key } = req;
@@ -101,7 +111,7 @@ export function onHistory(ctx: ChatContext, f: ServerFrameOf<"history">): void {
 /** `ok`: a `say` becomes its message (by id, once); a decision leaves the list. */
 export function onOk(ctx: ChatContext, f: ServerFrameOf<"ok">): void {
   const req = ctx.takeRequest(f.ref);
-  if (!req) return;
+  if (!req || okOf(ctx, req, f)) return;
   if (req.kind === "say" && f.id !== undefined) {
     const user = ctx.session.user.value;
     const from = { username: user?.username ?? "", alias: user?.alias ?? "" };
@@ -112,6 +122,7 @@ export function onOk(ctx: ChatContext, f: ServerFrameOf<"ok">): void {
       at: f.at ?? new Date(ctx.clock.now()).toISOString(),
     });
     ctx.composer.setProblem(req.key, null);
+    if (req.key.startsWith("s:")) ctx.restrictions.said(req.key.slice(2), ctx.clock.now());
     ctx.salons.updateUnread(req.key, (u) => ({
       latest: Math.max(u.latest, f.id!),
       lastRead: Math.max(u.lastRead, f.id!),
@@ -132,6 +143,10 @@ export function explain(code: string, message: string): string {
       return `You are not a member here: ${message}`;
     case "shutting_down":
       return `The server is shutting down; this was not sent.`;
+    case "muted":
+      return `You are muted; this was not sent. ${message}`;
+    case "slow_mode":
+      return `Slow mode: this was not sent. ${message}`;
     default:
       return message;
   }
@@ -140,11 +155,12 @@ export function explain(code: string, message: string): string {
 /** `error`: shown next to what it refused (the message, the salon, the list). */
 export function onError(ctx: ChatContext, f: ServerFrameOf<"error">): void {
   const req = ctx.takeRequest(f.ref);
-  if (!req) return;
+  if (!req || errorOf(ctx, req, f)) return;
   const problem = { code: f.code, message: explain(f.code, f.message) };
   if (req.kind === "say") {
     ctx.messages.fail(req.key, f.ref!, problem);
     ctx.composer.setProblem(req.key, problem);
+    refusedSay(ctx, req.key, f);
   } else if (req.kind === "history") {
     ctx.messages.loadingOlder(req.key, false);
     if (req.mode !== "after") ctx.composer.setProblem(req.key, problem);
@@ -156,6 +172,23 @@ export function onError(ctx: ChatContext, f: ServerFrameOf<"error">): void {
     ctx.people.searching.value = Math.max(0, ctx.people.searching.value - 1);
   } else if (req.kind === "conversations") {
     ctx.people.loadingConversations.value = false;
+  }
+}
+
+/**
+ * A `say` or `direct` refused for a 5.4 restriction: `error muted` (with
+ * `until`) shows the mute (a direct is refused only by a mute everywhere; a
+ * salon message counts as muted in that salon until the server says more),
+ * `error slow_mode` (with `retryAfter`) the wait.
+ */
+function refusedSay(ctx: ChatContext, key: ConversationKey, f: ServerFrameOf<"error">): void {
+  const salon = key.startsWith("s:") ? key.slice(2) : undefined;
+  if (f.code === "muted" && f.until) {
+    if (!ctx.restrictions.muteOf(key, ctx.clock.now())) {
+      ctx.restrictions.mute({ salon, until: f.until });
+    }
+  } else if (f.code === "slow_mode" && salon !== undefined) {
+    ctx.restrictions.refused(salon, ctx.clock.now(), f.retryAfter ?? 1);
   }
 }
 

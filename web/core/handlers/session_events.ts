@@ -24,10 +24,19 @@ export function onWelcome(ctx: ChatContext, f: ServerFrameOf<"welcome">): void {
   ctx.session.limits.value = f.limits;
   ctx.session.countdown.value = null;
   ctx.salons.fromWelcome(f.salons, f.directs);
+  // Mutes in force are told again by the server (`muted`, or `error muted` on a try): a new
+  // session starts from what it says. Slow mode comes with each salon (PROTOCOL 5.4).
+  ctx.restrictions.clearMutes();
+  for (const s of f.salons) {
+    ctx.restrictions.setSlowMode(s.name, s.slowModeSeconds ?? 0);
+  }
   // welcome.directs holds the 50 most recent conversations: a full page may have older ones.
   ctx.people.moreConversations.value = (f.directs?.length ?? 0) >= DIRECTS_IN_WELCOME;
   ctx.watcher.newSession(f.user.username);
-  if (f.user.role !== "member") ctx.request({ type: "requests" }, { kind: "other" });
+  if (f.user.role !== "member") {
+    ctx.request({ type: "requests" }, { kind: "other" });
+    ctx.request({ type: "reports" }, { kind: "other" });
+  }
   if (reconnect) {
     for (const key of ctx.messages.loadedKeys()) catchUp(ctx, key);
   }

@@ -23,6 +23,10 @@ export interface ChatItem {
   at: string;
   /** Mentioned usernames (salon messages). */
   mentions?: string[];
+  /** When it was last edited, ISO-8601 (PROTOCOL 5.4). */
+  editedAt?: string;
+  /** Deleted: a tombstone, its text erased (PROTOCOL 5.4). */
+  deleted?: boolean;
 }
 
 /** One of the user's messages that has no id yet. */
@@ -85,13 +89,26 @@ export function mergeItems(items: ChatItem[], incoming: ChatItem[]): {
       continue;
     }
     const at = lowerBound(out, item.id);
-    if (out[at]?.id === item.id) out[at] = { ...out[at], ...item };
+    if (out[at]?.id === item.id) out[at] = newer(out[at], item);
     else {
       out.splice(at, 0, item);
       added.push(item.id);
     }
   }
   return { items: out, added };
+}
+
+/**
+ * The copy of one message to keep when it comes again: the later one, except
+ * that a tombstone stays a tombstone and an edit is not undone by an older
+ * copy (a page asked before the `edited` or `deleted` event, answered after).
+ */
+function newer(held: ChatItem, incoming: ChatItem): ChatItem {
+  if (held.deleted) return held;
+  if (!incoming.deleted && (held.editedAt ?? "") > (incoming.editedAt ?? "")) {
+    return { ...held, ...incoming, text: held.text, editedAt: held.editedAt };
+  }
+  return { ...held, ...incoming };
 }
 
 /** Every thread. */
@@ -182,6 +199,43 @@ export class MessagesStore {
   /** Removes a pending or failed message. */
   dismiss(key: ConversationKey, ref: string): void {
     this.#set(key, (t) => ({ pending: t.pending.filter((p) => p.ref !== ref) }));
+  }
+
+  /**
+   * Message `id` was edited (`edited`, or one's own `ok`): new text, time and mentions.
+   * A message not held changes nothing (its page will bring the new text).
+   */
+  edited(
+    key: ConversationKey,
+    id: number,
+    text: string,
+    editedAt: string,
+    mentions?: string[] | null,
+  ): void {
+    this.#change(key, id, (i) => {
+      if (i.deleted) return i;
+      const next: ChatItem = { ...i, text, editedAt };
+      // `edited` carries the new text's mentions (absent: none); one's own `ok` (null) does not.
+      if (mentions !== null) {
+        if (mentions?.length) next.mentions = mentions;
+        else delete next.mentions;
+      }
+      return next;
+    });
+  }
+
+  /** Message `id` was deleted: it becomes a tombstone (no text, no mentions). */
+  deleted(key: ConversationKey, id: number): void {
+    this.#change(key, id, (i) => ({ id: i.id, from: i.from, at: i.at, text: "", deleted: true }));
+  }
+
+  #change(key: ConversationKey, id: number, f: (i: ChatItem) => ChatItem): void {
+    const items = this.thread(key).value.items;
+    const at = lowerBound(items, id);
+    if (items[at]?.id !== id) return;
+    const next = items.slice();
+    next[at] = f(items[at]);
+    this.#set(key, () => ({ items: next }));
   }
 
   /** Forgets every thread (log out). */
