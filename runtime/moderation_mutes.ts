@@ -20,7 +20,7 @@ import type {
   Store,
   UserRecord,
 } from "../store/store.ts";
-import type { Moderator } from "./moderation.ts";
+import type { Moderator } from "./moderation_types.ts";
 
 /** A salon as the desk names it. */
 export interface KnownSalonRef {
