@@ -10,12 +10,11 @@
 
 import type { Session } from "../actors/session.ts";
 import { reportsEvent } from "../protocol/edit_events.ts";
-import { ProtocolError } from "../protocol/errors.ts";
-import { errorEvent } from "../protocol/events.ts";
 import type { MessageFrame } from "../protocol/edit_frames.ts";
 import { findMentions } from "../protocol/mentions.ts";
 import { nameKey } from "../protocol/names.ts";
 import type { UserSummary } from "../store/store.ts";
+import { replyOnFailure } from "./desk_reply.ts";
 import type { HubContext } from "./hub_context.ts";
 import type { MessageDesk, MessagePorts, MessageRef } from "./message_desk.ts";
 import type { Moderator } from "./moderation.ts";
@@ -116,17 +115,5 @@ export function messageAction(
       work = desk.resolve(actor, frame.report, frame.note).then(() => ok());
       break;
   }
-  work.catch((e) => {
-    if (e instanceof ProtocolError) {
-      session.send(errorEvent(e.code, e.message, frame.ref, e.extra.until));
-    } else {
-      ctx.log.error(`${frame.type} failed`, {
-        event: "request_failed",
-        conn: session.id,
-        user: session.user.username,
-        error: e,
-      });
-      session.send(errorEvent("internal", `${frame.type} failed; try again`, frame.ref));
-    }
-  });
+  work.catch(replyOnFailure(ctx.log, session, frame, "request_failed"));
 }

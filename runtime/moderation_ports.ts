@@ -8,11 +8,10 @@
 
 import { sanctionSystemId, type ServerEvent } from "../actors/server.ts";
 import type { Session } from "../actors/session.ts";
-import { errorEvent } from "../protocol/events.ts";
-import { ProtocolError } from "../protocol/errors.ts";
 import type { ModeratorFrame } from "../protocol/frames.ts";
 import { nameKey } from "../protocol/names.ts";
 import type { UserSummary } from "../store/store.ts";
+import { replyOnFailure } from "./desk_reply.ts";
 import type { HubContext } from "./hub_context.ts";
 import type { LivePorts, Moderation, Moderator } from "./moderation.ts";
 
@@ -192,17 +191,5 @@ export function moderate(
       );
       break;
   }
-  work.catch((e) => {
-    if (e instanceof ProtocolError) {
-      session.send(errorEvent(e.code, e.message, frame.ref, e.extra.until));
-    } else {
-      ctx.log.error(`${frame.type} failed`, {
-        event: "moderation_failed",
-        conn: session.id,
-        user: session.user.username,
-        error: e,
-      });
-      session.send(errorEvent("internal", `${frame.type} failed; try again`, frame.ref));
-    }
-  });
+  work.catch(replyOnFailure(ctx.log, session, frame, "moderation_failed"));
 }
