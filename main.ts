@@ -67,6 +67,11 @@ export function redactDbUrl(url: string): string {
   return url.replace(/^(mysql:\/\/[^:/@]*:)[^@]*@/, "$1***@");
 }
 
+/** Hides the password of a bus URL (`redis://:password@host...`), for messages. */
+export function redactBusUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:/@]*:)[^@]*@/, "$1***@");
+}
+
 /**
  * The start-up configuration as logged (event `config`): every setting but
  * the secrets, the database URL without its password and, for the admin
@@ -105,6 +110,14 @@ export function configForLog(config: Config): NonNullable<LogFields["config"]> {
     register_per_minute: config.registerPerMinute,
     trusted_proxies: config.trustedProxies,
     presence_salon_max: config.presenceSalonMax,
+    // Several instances (issue 15): only with a bus, so one process logs what it always did.
+    ...(config.cluster
+      ? {
+        bus: redactBusUrl(config.cluster.bus),
+        node_beat_ms: config.cluster.beatMs,
+        node_dead_ms: config.cluster.deadMs,
+      }
+      : {}),
   };
 }
 
