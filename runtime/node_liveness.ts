@@ -117,7 +117,8 @@ export async function startNodeLiveness(opts: NodeLivenessOptions): Promise<Node
         },
       },
     },
-    clock: opts.clock,
+    // An explicit `clock: undefined` would replace xstate's own timers.
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   actor.start();
   let stopping: Promise<void> | undefined;
