@@ -24,6 +24,8 @@ export const MACHINE_SUMMARIES: Readonly<Record<string, string>> = {
     "budgets and the routing of every frame; closed is final.",
   sanction: "One per kick or ban in force: a kick expires after its delay, an unban lifts either.",
   shutdown: "The countdown: one `shutdown` frame per second until done, or cancelled.",
+  nodeHeartbeat: "Only with CAUSERIE_BUS (several instances): beats in the nodes table, reaps " +
+    "silent nodes, and registers again under a new id when reaped itself.",
 };
 
 /** JSON with every object's keys sorted, two-space indented, ending with a newline. */
