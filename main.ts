@@ -25,6 +25,8 @@ import { serveAdminSocket } from "./routes/admin_socket.ts";
 import { createHub, type Hub, type HubOptions } from "./runtime/hub.ts";
 import { MetricSet } from "./runtime/metrics.ts";
 import { attachStately, type StatelyLink } from "./runtime/stately.ts";
+import { type ClusterNode, joinCluster } from "./runtime/cluster_node.ts";
+import { parseMysqlUrl } from "./store/mysql_migrate.ts";
 import type { WsOptions } from "./routes/ws.ts";
 import { openStore } from "./store/open.ts";
 import type { Store } from "./store/store.ts";
@@ -39,6 +41,8 @@ export interface RunningServer {
   store: Store;
   /** The live chat. */
   hub: Hub;
+  /** This instance among several; only with `CAUSERIE_BUS` (issue 15). */
+  cluster?: ClusterNode;
   /** Stops listening, then closes the database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -65,6 +69,11 @@ export interface StartOptions {
 /** Hides the password of a database URL, for messages. */
 export function redactDbUrl(url: string): string {
   return url.replace(/^(mysql:\/\/[^:/@]*:)[^@]*@/, "$1***@");
+}
+
+/** Hides the password of a bus URL (`redis://:password@host...`), for messages. */
+export function redactBusUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:/@]*:)[^@]*@/, "$1***@");
 }
 
 /**
@@ -105,6 +114,14 @@ export function configForLog(config: Config): NonNullable<LogFields["config"]> {
     register_per_minute: config.registerPerMinute,
     trusted_proxies: config.trustedProxies,
     presence_salon_max: config.presenceSalonMax,
+    // Several instances (issue 15): only with a bus, so one process logs what it always did.
+    ...(config.cluster
+      ? {
+        bus: redactBusUrl(config.cluster.bus),
+        node_beat_ms: config.cluster.beatMs,
+        node_dead_ms: config.cluster.deadMs,
+      }
+      : {}),
   };
 }
 
@@ -129,6 +146,7 @@ export async function start(
   // The metrics of this server alone: tests run several servers in one process.
   const metrics = new MetricSet();
   let stately: StatelyLink | undefined;
+  let cluster: ClusterNode | undefined;
   try {
     await store.syncSalons(config.salons, Date.now());
     const admin = await ensureAdmin(store, config.adminPassword, Date.now());
@@ -143,6 +161,18 @@ export async function start(
       log.info("gave user 'admin' the admin role and CAUSERIE_ADMIN_PASSWORD", {
         event: "admin_promoted",
         user: "admin",
+      });
+    }
+
+    // Several instances (issue 15): only with CAUSERIE_BUS; config refuses a bus without MySQL.
+    if (config.cluster) {
+      cluster = await joinCluster({
+        cluster: config.cluster,
+        store,
+        database: parseMysqlUrl(config.db).database,
+        log,
+        // Issue 15, item 4 (next): close every socket of this instance here, and publish the
+        // offline presence of the users of reaped nodes in onReapedOthers.
       });
     }
 
@@ -222,6 +252,7 @@ export async function start(
       wsDeps: { webSockets, admission, security },
       trustedProxies,
       metrics,
+      bus: cluster?.bus,
     });
     const adminSocket = opts.adminSocket === false ? undefined : await serveAdminSocket(
       config.adminSocket,
@@ -270,6 +301,7 @@ export async function start(
         await closeAdminSocket();
         await hub.stop();
         await server.close();
+        await cluster?.stop();
         await store.close();
         metrics.stop();
         log.info("stopped", { event: "server_stopped" });
@@ -287,11 +319,13 @@ export async function start(
       hostname: server.hostname,
       store,
       hub,
+      ...(cluster ? { cluster } : {}),
       stop: () => stopAll(),
     };
   } catch (e) {
     stately?.stop();
     await stopHub?.();
+    await cluster?.stop();
     await store.close();
     metrics.stop();
     throw e;

@@ -242,3 +242,27 @@ CREATE TABLE reports (
   CONSTRAINT reports_reporter_fk FOREIGN KEY (reporter_id) REFERENCES users (id),
   CONSTRAINT reports_resolved_by_fk FOREIGN KEY (resolved_by) REFERENCES users (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- migration: 9
+-- Several instances (issue 15, MySQL only: a bus needs CAUSERIE_DB=mysql://). Each running
+-- instance is a row of `nodes` under a random id chosen at each start, beating on the database's
+-- own clock (`beat_at`, epoch ms from UTC_TIMESTAMP(6)), so that instances never compare their
+-- own clocks. `live_sessions` lists the WebSocket sessions each instance holds; when an instance
+-- stops beating, another one deletes its node row and its sessions (reaping) and tells which
+-- users have no session left anywhere. Unused without a bus.
+CREATE TABLE nodes (
+  id VARCHAR(64) NOT NULL PRIMARY KEY,
+  started_at BIGINT NOT NULL,
+  beat_at BIGINT NOT NULL,
+  KEY nodes_beat (beat_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE live_sessions (
+  node_id VARCHAR(64) NOT NULL,
+  session_id VARCHAR(64) NOT NULL,
+  user_id BIGINT NOT NULL,
+  since BIGINT NOT NULL,
+  PRIMARY KEY (node_id, session_id),
+  KEY live_sessions_user (user_id),
+  CONSTRAINT live_sessions_node_fk FOREIGN KEY (node_id) REFERENCES nodes (id) ON DELETE CASCADE,
+  CONSTRAINT live_sessions_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

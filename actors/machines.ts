@@ -16,6 +16,7 @@
 import type { AnyStateMachine } from "xstate";
 import { connectionMachine } from "./connection.ts";
 import { joinRequestMachine } from "./join_request.ts";
+import { nodeHeartbeatMachine } from "./node_heartbeat.ts";
 import { salonMachine } from "./salon.ts";
 import { sanctionMachine } from "./sanction.ts";
 import { serverMachine } from "./server.ts";
@@ -31,6 +32,8 @@ export const MACHINES: Readonly<Record<string, AnyStateMachine>> = Object.freeze
   [sanctionMachine.id]: sanctionMachine,
   [shutdownMachine.id]: shutdownMachine,
   [muteMachine.id]: muteMachine,
+  // Several instances (issue 15): a standalone actor, only with CAUSERIE_BUS.
+  [nodeHeartbeatMachine.id]: nodeHeartbeatMachine,
 });
 
 /** A guard as words; `undefined` when there is none. */

@@ -90,6 +90,19 @@ export interface Config {
   // -- edit and delete (PROTOCOL 5.4)
   /** How long after sending an author may edit a message, minutes; 0: never. */
   editMinutes: number;
+  // -- several instances (issue 15): absent without CAUSERIE_BUS (one process, as before)
+  /** The bus between instances and the node timings; only with `CAUSERIE_BUS`. */
+  cluster?: ClusterConfig;
+}
+
+/** Several instances on one MySQL database and one bus (issue 15). */
+export interface ClusterConfig {
+  /** The bus URL: `redis://[:password@]host:port/db` (or `rediss://`). Never logged whole. */
+  bus: string;
+  /** How often this instance beats in the `nodes` table, ms. */
+  beatMs: number;
+  /** An instance that has not beaten for this long is dead and reaped, ms. */
+  deadMs: number;
 }
 
 /** A configuration problem: names the variable and what it expects. */
@@ -191,6 +204,22 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
     name: "CAUSERIE_EDIT_MINUTES",
     default: "15",
     meaning: "how long an author may edit a message, minutes (0: never)",
+  },
+  // Several instances (issue 15).
+  {
+    name: "CAUSERIE_BUS",
+    default: "(none: one process)",
+    meaning: "redis://host:port/db: the bus between instances (needs a mysql:// CAUSERIE_DB)",
+  },
+  {
+    name: "CAUSERIE_NODE_BEAT_MS",
+    default: "2000",
+    meaning: "with a bus: how often an instance beats in the database, ms",
+  },
+  {
+    name: "CAUSERIE_NODE_DEAD_MS",
+    default: "10000",
+    meaning: "with a bus: an instance silent this long is dead and reaped, ms",
   },
 ];
 
@@ -354,10 +383,12 @@ export function loadConfig(
     throw new ConfigError("CAUSERIE_HOST", `expected a host name or IP address, got "${host}"`);
   }
   const { inspect, inspectUrl } = inspection(env, host);
+  const db = database(env);
+  const cluster = clusterOf(env, db);
   return {
     host,
     port: integer(env, "CAUSERIE_PORT", 8080, 0, 65535),
-    db: database(env),
+    db,
     adminSocket: read(env, "CAUSERIE_ADMIN_SOCKET") ?? "data/admin.sock",
     adminPassword,
     kickMinutes: positive(env, "CAUSERIE_KICK_MINUTES", 5, 525600),
@@ -397,7 +428,53 @@ export function loadConfig(
     inspect,
     inspectUrl,
     editMinutes: editMinutes(env),
+    ...(cluster ? { cluster } : {}),
   };
+}
+
+/** Longest node timing, ms (an hour). */
+const NODE_MS_MAX = 3_600_000;
+
+/**
+ * `CAUSERIE_BUS`, `CAUSERIE_NODE_BEAT_MS` and `CAUSERIE_NODE_DEAD_MS`: the
+ * timings are checked even without a bus (a wrong value is an error), and
+ * used only with one. A bus needs MySQL: instances share one database.
+ */
+function clusterOf(env: Env, db: string): ClusterConfig | undefined {
+  const beatMs = integer(env, "CAUSERIE_NODE_BEAT_MS", 2000, 10, NODE_MS_MAX);
+  const deadMs = integer(env, "CAUSERIE_NODE_DEAD_MS", 10_000, 10, NODE_MS_MAX);
+  if (deadMs < 2 * beatMs) {
+    throw new ConfigError(
+      "CAUSERIE_NODE_DEAD_MS",
+      `expected at least twice CAUSERIE_NODE_BEAT_MS (${2 * beatMs}), got ${deadMs}: ` +
+        `a live instance that misses one beat must not be reaped`,
+    );
+  }
+  const raw = read(env, "CAUSERIE_BUS");
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch { /* below */ }
+  if (
+    !url || (url.protocol !== "redis:" && url.protocol !== "rediss:") || !url.hostname ||
+    !/^(\/\d{0,6})?$/.test(url.pathname) || url.search !== "" || url.hash !== ""
+  ) {
+    throw new ConfigError(
+      "CAUSERIE_BUS",
+      "expected redis://host:6379/0 (or rediss:// for TLS, redis://:password@host:6379/0 " +
+        "with a password)",
+    );
+  }
+  if (!db.startsWith("mysql://")) {
+    throw new ConfigError(
+      "CAUSERIE_BUS",
+      `a bus joins instances that share one MySQL/MariaDB database, but CAUSERIE_DB is ` +
+        `${db.split(":")[0]}: set CAUSERIE_DB=mysql://user:password@host:3306/database, ` +
+        `or unset CAUSERIE_BUS to run one process`,
+    );
+  }
+  return { bus: raw, beatMs, deadMs };
 }
 
 /** Longest edit window, minutes (a year). */

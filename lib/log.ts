@@ -67,6 +67,8 @@ export interface LogFields {
   database?: string;
   /** A count (open-file limit, connections...). */
   count?: number;
+  /** An instance's node id among several (issue 15). */
+  node?: string;
   /** The start-up configuration, secrets masked (event `config`). */
   config?: Readonly<Record<string, ConfigValue | readonly Readonly<Record<string, string>>[]>>;
 }

@@ -18,6 +18,7 @@ import { adminRoutes } from "./admin.ts";
 import { inspectRoute, inspectSocketRoute } from "./inspect.ts";
 import { opsRoutes } from "./ops.ts";
 import type { Hub } from "../runtime/hub.ts";
+import type { BusHealth } from "../runtime/cluster_node.ts";
 import { type WsDeps, type WsOptions, wsRoute } from "./ws.ts";
 import { metricsRoutes, type MetricsSource } from "./metrics.ts";
 import { inspectorPageRoutes, type WebOptions, webRoutes } from "./web.ts";
@@ -44,6 +45,8 @@ export interface AppOptions {
   web?: WebOptions;
   /** `GET /metrics` is served when present (PROTOCOL 5.5). */
   metrics?: MetricsSource;
+  /** The bus between instances (issue 15); `/readyz` reports it when present. */
+  bus?: BusHealth;
 }
 
 /**
@@ -115,7 +118,7 @@ export function createApp(opts: AppOptions): Hono {
       }),
     );
   }
-  app.route("/", opsRoutes(opts.store, isShuttingDown));
+  app.route("/", opsRoutes(opts.store, isShuttingDown, opts.bus));
   if (opts.metrics) app.route("/", metricsRoutes(opts.metrics));
   app.route("/", webRoutes(opts.web));
 

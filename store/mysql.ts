@@ -18,6 +18,8 @@
 import mysql from "mysql2/promise";
 import type { Pool, PoolConnection } from "mysql2/promise";
 import type { SalonConfig } from "../config/salons.ts";
+import type { ClusterStore } from "./cluster_store.ts";
+import { MysqlClusterStore } from "./mysql_cluster.ts";
 import { mysqlUnreadMentions } from "./mentions_sql.ts";
 import * as accounts from "./mysql_accounts.ts";
 import { appendBatch } from "./mysql_append.ts";
@@ -124,10 +126,13 @@ class MysqlStore implements Store {
   #pool: Pool;
   #db: MysqlDb;
   #closing: Promise<void> | undefined;
+  /** The cluster tables (issue 15, migration 9; mysql_cluster.ts). */
+  readonly cluster: ClusterStore;
 
   constructor(pool: Pool) {
     this.#pool = pool;
     this.#db = new MysqlDb(pool);
+    this.cluster = new MysqlClusterStore(this.#db);
   }
 
   async ping(): Promise<void> {

@@ -9,6 +9,7 @@
  */
 
 import type { SalonConfig, SalonPolicy } from "../config/salons.ts";
+import type { ClusterStore } from "./cluster_store.ts";
 
 /** A user's role. */
 export type Role = "member" | "moderator" | "admin";
@@ -380,6 +381,11 @@ export interface SessionLookup {
 export interface Store {
   /** Which adapter this is. */
   readonly kind: "sqlite" | "mysql";
+  /**
+   * The tables several instances share (issue 15): nodes and their live
+   * sessions. MySQL only (a bus needs MySQL); absent on SQLite.
+   */
+  readonly cluster?: ClusterStore;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   /** Releases every connection. Idempotent. */

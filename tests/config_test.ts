@@ -106,6 +106,9 @@ Deno.test("loadConfig: every variable is read", () => {
     CAUSERIE_INSPECT: "OFF",
     CAUSERIE_INSPECT_URL: "ws://localhost:9000",
     CAUSERIE_EDIT_MINUTES: "2.5",
+    CAUSERIE_BUS: "redis://:pw@redis.example:6380/2",
+    CAUSERIE_NODE_BEAT_MS: "500",
+    CAUSERIE_NODE_DEAD_MS: "3000",
   });
   assert.deepEqual(config, {
     host: "0.0.0.0",
@@ -141,6 +144,7 @@ Deno.test("loadConfig: every variable is read", () => {
     inspect: "off",
     inspectUrl: "ws://localhost:9000/",
     editMinutes: 2.5,
+    cluster: { bus: "redis://:pw@redis.example:6380/2", beatMs: 500, deadMs: 3000 },
   });
 });
 
@@ -328,4 +332,76 @@ Deno.test("loadConfig: CAUSERIE_PRESENCE_SALON_MAX is a whole number from 1", ()
     );
   }
   assert.equal(loadConfig({ CAUSERIE_PRESENCE_SALON_MAX: "1" }).presenceSalonMax, 1);
+});
+
+// --- several instances (issue 15) ---------------------------------------------------------------
+
+const MYSQL_DB = "mysql://u:p@db.example:3306/causerie";
+
+Deno.test("loadConfig: without CAUSERIE_BUS there is no cluster (one process, as before)", () => {
+  assert.equal("cluster" in loadConfig({}), false);
+  assert.equal("cluster" in loadConfig({ CAUSERIE_DB: MYSQL_DB }), false);
+  assert.deepEqual(
+    loadConfig({ CAUSERIE_DB: MYSQL_DB, CAUSERIE_BUS: "redis://r:6379/0" }).cluster,
+    {
+      bus: "redis://r:6379/0",
+      beatMs: 2000,
+      deadMs: 10_000,
+    },
+  );
+  for (const url of ["redis://r", "redis://r:6379", "rediss://:secret@r:6380/15"]) {
+    assert.equal(loadConfig({ CAUSERIE_DB: MYSQL_DB, CAUSERIE_BUS: url }).cluster?.bus, url);
+  }
+  for (const name of ["CAUSERIE_BUS", "CAUSERIE_NODE_BEAT_MS", "CAUSERIE_NODE_DEAD_MS"]) {
+    assert.ok(CONFIG_VARIABLES.some((v) => v.name === name), name);
+  }
+});
+
+Deno.test("loadConfig: CAUSERIE_BUS with SQLite stops start-up with one line naming both variables", () => {
+  const dbs: Record<string, string>[] = [{}, { CAUSERIE_DB: "sqlite::memory:" }, {
+    CAUSERIE_DB: "sqlite:x.db",
+  }];
+  for (const db of dbs) {
+    assertRefused(
+      { ...db, CAUSERIE_BUS: "redis://127.0.0.1:6379/0" },
+      "CAUSERIE_BUS",
+      /^CAUSERIE_BUS: .*CAUSERIE_DB is sqlite: set CAUSERIE_DB=mysql:\/\/.*unset CAUSERIE_BUS[^\n]*$/,
+    );
+  }
+});
+
+Deno.test("loadConfig: a malformed CAUSERIE_BUS is refused", () => {
+  for (
+    const bad of [
+      "127.0.0.1:6379",
+      "http://r:6379/0",
+      "redis://",
+      "redis://r:6379/zero",
+      "redis://r:6379/0/1",
+      "redis://r:6379/0?db=1",
+      "redis://r:99999/0",
+      "nats://r:4222",
+    ]
+  ) {
+    assertRefused({ CAUSERIE_DB: MYSQL_DB, CAUSERIE_BUS: bad }, "CAUSERIE_BUS", /redis:\/\/host/);
+  }
+});
+
+Deno.test("loadConfig: node timings are whole milliseconds, the dead delay at least two beats", () => {
+  for (const bad of ["0", "-5", "1.5", "two", "3600001"]) {
+    assertRefused({ CAUSERIE_NODE_BEAT_MS: bad }, "CAUSERIE_NODE_BEAT_MS", /whole number/);
+    assertRefused({ CAUSERIE_NODE_DEAD_MS: bad }, "CAUSERIE_NODE_DEAD_MS", /whole number/);
+  }
+  assertRefused(
+    { CAUSERIE_NODE_BEAT_MS: "1000", CAUSERIE_NODE_DEAD_MS: "1999" },
+    "CAUSERIE_NODE_DEAD_MS",
+    /at least twice CAUSERIE_NODE_BEAT_MS \(2000\)/,
+  );
+  const config = loadConfig({
+    CAUSERIE_DB: MYSQL_DB,
+    CAUSERIE_BUS: "redis://r/0",
+    CAUSERIE_NODE_BEAT_MS: "100",
+    CAUSERIE_NODE_DEAD_MS: "200",
+  });
+  assert.deepEqual(config.cluster, { bus: "redis://r/0", beatMs: 100, deadMs: 200 });
 });

@@ -298,3 +298,18 @@ Deno.test("log over real sockets: a full session logs connections, moderation an
     assert.ok(!all.includes(token), `a token is in the log:\n${all}`);
   }
 });
+
+Deno.test("log: the start-up configuration shows the bus without its password, and no bus fields without one", () => {
+  const config = loadConfig({
+    CAUSERIE_DB: "mysql://causerie:db-secret-9f2@db.example:3306/causerie",
+    CAUSERIE_BUS: "redis://:bus-secret-41c@redis.example:6379/0",
+  });
+  const { log, lines } = capture();
+  log.info("configuration", { event: "config", config: configForLog(config) });
+  const line = JSON.parse(lines[0]);
+  assert.equal(line.config.bus, "redis://:***@redis.example:6379/0");
+  assert.equal(line.config.node_beat_ms, 2000);
+  assert.equal(line.config.node_dead_ms, 10000);
+  assert.ok(!lines[0].includes("bus-secret-41c"), lines[0]);
+  assert.equal("bus" in configForLog(loadConfig({})), false);
+});

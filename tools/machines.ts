@@ -26,6 +26,8 @@ export const MACHINE_SUMMARIES: Readonly<Record<string, string>> = {
   shutdown: "The countdown: one `shutdown` frame per second until done, or cancelled.",
   mute: "One per mute in force (PROTOCOL 5.4): it expires at its stored end, or an unmute " +
     "(or a newer mute of the same user and salon) lifts it.",
+  nodeHeartbeat: "Only with CAUSERIE_BUS (several instances): beats in the nodes table, reaps " +
+    "silent nodes, and registers again under a new id when reaped itself.",
 };
 
 /** JSON with every object's keys sorted, two-space indented, ending with a newline. */

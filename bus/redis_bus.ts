@@ -1,0 +1,206 @@
+/**
+ * The {@link Bus} on Redis pub/sub, through `ioredis`: one connection
+ * publishes, one subscribes (a subscribed Redis connection may not publish).
+ *
+ * - Publishing never queues: while Redis is unreachable a publish rejects at
+ *   once (`enableOfflineQueue: false`); the bus is at most once.
+ * - ioredis reconnects by itself (every 50 ms more per attempt, at most 2 s
+ *   apart). Subscriptions are made again by this adapter, not by ioredis
+ *   (`autoResubscribe: false`), so that it knows when Redis has acknowledged
+ *   them: then it tells `resubscribed`, and callers catch up from MySQL.
+ * - Connection errors are not thrown: they turn {@link RedisBus.status} to
+ *   `down` and are told once per outage through `onStatus`.
+ *
+ * @module
+ */
+
+import { Redis, type RedisOptions } from "ioredis";
+import {
+  type Bus,
+  type BusHandler,
+  type BusStatus,
+  Listeners,
+  prefixed,
+  Subscriptions,
+} from "./bus.ts";
+
+/** Options of {@link openRedisBus}. */
+export interface RedisBusOptions {
+  /** `redis://[:password@]host:port/db` (or `rediss://` for TLS). */
+  url: string;
+  /** Channel prefix: the database name. */
+  prefix: string;
+  /** Told when the bus goes down (with the error, if any) and when it is up again. */
+  onStatus?: (status: BusStatus, error?: Error) => void;
+  /** Longest wait for the first connection, ms (default 5000). */
+  connectTimeoutMs?: number;
+}
+
+/** Longest pause between two reconnection attempts, ms. */
+export const REDIS_RETRY_MAX_MS = 2000;
+
+/**
+ * How long ioredis waits for a closing socket before destroying it, ms. Its
+ * timer is armed even when the socket is closed already (between two
+ * reconnection attempts), so {@link RedisBus.close} waits this long then.
+ */
+const DISCONNECT_MS = 100;
+
+/** The host and port of a bus URL, for messages (never the password). */
+export function busWhere(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || "6379"}`;
+  } catch {
+    return "(invalid URL)";
+  }
+}
+
+/**
+ * Connects both connections and returns the bus. Rejects with one line
+ * saying what to fix (never the password) when Redis cannot be reached.
+ */
+export async function openRedisBus(opts: RedisBusOptions): Promise<RedisBus> {
+  const options: RedisOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    autoResubscribe: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: opts.connectTimeoutMs ?? 5000,
+    disconnectTimeout: DISCONNECT_MS,
+    retryStrategy: (times) => Math.min(times * 50, REDIS_RETRY_MAX_MS),
+  };
+  const publisher = new Redis(opts.url, { ...options, connectionName: "causerie-pub" });
+  const subscriber = new Redis(opts.url, { ...options, connectionName: "causerie-sub" });
+  const bus = new RedisBus(publisher, subscriber, opts);
+  try {
+    await Promise.all([publisher.connect(), subscriber.connect()]);
+  } catch (e) {
+    await bus.close();
+    const why = (e as { code?: string; message?: string }).code ?? (e as Error).message;
+    throw new Error(
+      `cannot reach Redis at ${busWhere(opts.url)} (${why}): is redis-server running and ` +
+        `listening there? (CAUSERIE_BUS)`,
+    );
+  }
+  bus.started();
+  return bus;
+}
+
+/** The Redis bus (see the module). */
+export class RedisBus implements Bus {
+  readonly #pub: Redis;
+  readonly #sub: Redis;
+  readonly #prefix: string;
+  readonly #subs = new Subscriptions();
+  readonly #resubscribed = new Listeners<[]>();
+  readonly #onStatus: (status: BusStatus, error?: Error) => void;
+  #reported: BusStatus = "up";
+  #lastError: Error | undefined;
+  #closing: Promise<void> | undefined;
+  #started = false;
+
+  /** @internal Use {@link openRedisBus}. */
+  constructor(pub: Redis, sub: Redis, opts: RedisBusOptions) {
+    this.#pub = pub;
+    this.#sub = sub;
+    this.#prefix = opts.prefix;
+    this.#onStatus = opts.onStatus ?? (() => {});
+    for (const conn of [pub, sub]) {
+      conn.on("error", (e: Error) => {
+        this.#lastError = e;
+      });
+      conn.on("close", () => this.#report());
+      conn.on("ready", () => this.#report());
+    }
+    sub.on("message", (channel: string, message: string) => {
+      this.#subs.deliver(channel, message);
+    });
+    let first = true;
+    sub.on("ready", () => {
+      if (first) {
+        first = false;
+        return;
+      }
+      this.#resubscribe();
+    });
+  }
+
+  publish(channel: string, payload: string): Promise<void> {
+    return this.#pub.publish(prefixed(this.#prefix, channel), payload).then(() => {});
+  }
+
+  async subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>> {
+    const full = prefixed(this.#prefix, channel);
+    if (this.#subs.add(full, handler) && this.#sub.status === "ready") {
+      // If the connection drops meanwhile, the next `ready` subscribes again.
+      await this.#sub.subscribe(full).catch(() => {});
+    }
+    return async () => {
+      if (this.#subs.remove(full, handler) && this.#sub.status === "ready") {
+        await this.#sub.unsubscribe(full).catch(() => {});
+      }
+    };
+  }
+
+  onResubscribed(listener: () => void): () => void {
+    return this.#resubscribed.add(listener);
+  }
+
+  status(): BusStatus {
+    return this.#pub.status === "ready" && this.#sub.status === "ready" ? "up" : "down";
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        Promise.all([this.#pub.ping(), this.#sub.ping()]),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("timeout")), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= Promise.all([ended(this.#pub), ended(this.#sub)]).then(() => {});
+    return this.#closing;
+  }
+
+  /** @internal Both connections are up: status changes are told from now on. */
+  started(): void {
+    this.#started = true;
+  }
+
+  /** Subscribes every channel again, then tells the listeners (a later `ready` retries). */
+  #resubscribe(): void {
+    const channels = this.#subs.channels();
+    const done = channels.length === 0 ? Promise.resolve() : this.#sub.subscribe(...channels);
+    done.then(() => this.#resubscribed.emit(), () => {});
+  }
+
+  /** Tells `onStatus` when the bus goes down or comes back (once per change). */
+  #report(): void {
+    if (this.#closing || !this.#started) return;
+    const now = this.status();
+    if (now === this.#reported) return;
+    this.#reported = now;
+    this.#onStatus(now, now === "down" ? this.#lastError : undefined);
+  }
+}
+
+/** Disconnects without reconnecting and resolves once the socket is closed. */
+function ended(conn: Redis): Promise<void> {
+  // Between two attempts (or never connected) there is no socket to wait for.
+  if (["end", "wait", "close", "reconnecting"].includes(conn.status)) {
+    conn.disconnect();
+    return new Promise((resolve) => setTimeout(resolve, DISCONNECT_MS + 10));
+  }
+  return new Promise((resolve) => {
+    conn.once("end", () => resolve());
+    conn.disconnect();
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * The liveness of this instance among several (issue 15, item 4): registers
+ * a random node id in the `nodes` table, then runs the heartbeat machine
+ * (`actors/node_heartbeat.ts`) on the {@link ClusterStore}. Started only
+ * with a bus (`runtime/cluster_node.ts`).
+ *
+ * @module
+ */
+
+import { type Actor, type AnyActorRef, createActor, type SimulatedClock } from "xstate";
+import { nodeHeartbeatMachine } from "../actors/node_heartbeat.ts";
+import type { Logger } from "../lib/log.ts";
+import type { ClusterStore, Reaped } from "../store/cluster_store.ts";
+
+/** What the rest of the instance hears from its liveness. */
+export interface LivenessHooks {
+  /**
+   * This instance was reaped by another one (it stalled or was cut off for
+   * longer than the dead delay): its users were told offline and its
+   * `live_sessions` are gone. The place to close every socket it holds
+   * (issue 15, item 4; not wired yet). It registers again under a new id.
+   */
+  onReaped?(oldId: string, newId: () => string): void;
+  /** This instance reaped dead nodes: the place to publish their users' offline presence. */
+  onReapedOthers?(reaped: Reaped): void;
+}
+
+/** Options of {@link startNodeLiveness}. */
+export interface NodeLivenessOptions extends LivenessHooks {
+  /** The cluster tables. */
+  cluster: ClusterStore;
+  /** Time between two beats, ms. */
+  beatMs: number;
+  /** A node silent this long is reaped, ms. */
+  deadMs: number;
+  /** Logging. */
+  log: Logger;
+  /** A new node id (default: a random UUID). */
+  newId?: () => string;
+  /** The machine's clock (tests: xstate's SimulatedClock). */
+  clock?: SimulatedClock;
+}
+
+/** A running liveness. */
+export interface NodeLiveness {
+  /** This instance's node id now (a new one after being reaped). */
+  nodeId(): string;
+  /** The heartbeat actor (inspection, tests). */
+  readonly actor: AnyActorRef;
+  /**
+   * Stops beating. With `unregister` (a clean stop), removes the node and its
+   * live sessions at once rather than leaving them to be reaped. Idempotent.
+   */
+  stop(opts?: { unregister?: boolean }): Promise<void>;
+}
+
+/**
+ * Registers this instance under a new id (rejects if the database refuses:
+ * start-up stops) and starts beating.
+ */
+export async function startNodeLiveness(opts: NodeLivenessOptions): Promise<NodeLiveness> {
+  const newId = opts.newId ?? (() => crypto.randomUUID());
+  const { cluster, log } = opts;
+  // Every call to the database, so that a stop waits for the one in flight.
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inFlight.add(p);
+    const done = () => inFlight.delete(p);
+    p.then(done, done);
+    return p;
+  };
+  const first = newId();
+  await cluster.registerNode(first);
+  log.info(`registered as node ${first}`, { event: "node_registered", node: first });
+  let current = first;
+  const actor: Actor<typeof nodeHeartbeatMachine> = createActor(nodeHeartbeatMachine, {
+    input: {
+      nodeId: first,
+      beatMs: opts.beatMs,
+      deadMs: opts.deadMs,
+      deps: {
+        beat: (id) => track(cluster.beatNode(id)),
+        reap: (deadMs) => track(cluster.reapDeadNodes(deadMs)),
+        register: async () => {
+          const id = newId();
+          await track(cluster.registerNode(id));
+          return id;
+        },
+        onReaped: (oldId) => {
+          log.warn(
+            `node ${oldId} was reaped by another instance (no beat for ${opts.deadMs} ms); ` +
+              `registering again under a new id`,
+            { event: "node_reaped_self", node: oldId },
+          );
+          opts.onReaped?.(oldId, () => current);
+        },
+        onRegistered: (id) => {
+          current = id;
+          log.info(`registered again as node ${id}`, { event: "node_registered", node: id });
+        },
+        onReapedOthers: (reaped) => {
+          for (const node of reaped.nodes) {
+            log.warn(`reaped node ${node}: no beat for ${opts.deadMs} ms`, {
+              event: "node_reaped",
+              node,
+              count: reaped.offlineUserIds.length,
+            });
+          }
+          opts.onReapedOthers?.(reaped);
+        },
+        onError: (step, error) => {
+          log.warn(`node ${step} failed; trying again at the next beat`, {
+            event: `node_${step}_failed`,
+            node: current,
+            error,
+          });
+        },
+      },
+    },
+    // An explicit `clock: undefined` would replace xstate's own timers.
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
+  actor.start();
+  let stopping: Promise<void> | undefined;
+  return {
+    nodeId: () => current,
+    actor,
+    stop(stopOpts = {}) {
+      stopping ??= (async () => {
+        actor.send({ type: "STOP" });
+        actor.stop();
+        await Promise.allSettled([...inFlight]);
+        if (stopOpts.unregister) {
+          try {
+            await cluster.unregisterNode(current);
+            log.info(`unregistered node ${current}`, { event: "node_unregistered", node: current });
+          } catch (e) {
+            log.warn("could not unregister the node; the others will reap it", {
+              event: "node_unregister_failed",
+              node: current,
+              error: e,
+            });
+          }
+        }
+      })();
+      return stopping;
+    },
+  };
+}

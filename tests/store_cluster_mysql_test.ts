@@ -1,0 +1,150 @@
+/**
+ * The cluster tables on MariaDB (issue 15, migration 9): nodes beating on the
+ * database's clock, live sessions, reaping. MySQL only (a bus needs MySQL):
+ * skipped, named so, without `CAUSERIE_TEST_MYSQL_URL`.
+ */
+
+import assert from "node:assert/strict";
+import type { ClusterStore } from "../store/cluster_store.ts";
+import { openMysqlStore } from "../store/mysql.ts";
+import { openSqliteStore } from "../store/sqlite.ts";
+import type { Store } from "../store/store.ts";
+import { adminRun, freshDatabase, mysqlTest } from "./mysql_fixture.ts";
+import { createUser } from "./store_fixture.ts";
+
+/** A fresh migrated database, its cluster store, and a way to age a node's last beat. */
+async function withCluster(
+  fn: (
+    cluster: ClusterStore,
+    store: Store,
+    age: (nodeId: string, ms: number) => Promise<void>,
+  ) => Promise<void>,
+): Promise<void> {
+  const db = await freshDatabase();
+  const store = await openMysqlStore(db.url);
+  try {
+    assert.ok(store.cluster, "the MySQL adapter has the cluster tables");
+    await fn(store.cluster, store, async (nodeId, ms) => {
+      await adminRun(db.name, "UPDATE nodes SET beat_at = beat_at - ? WHERE id = ?", [ms, nodeId]);
+    });
+  } finally {
+    await store.close();
+    await db.drop();
+  }
+}
+
+Deno.test("cluster store: SQLite has none (a bus needs MySQL)", async () => {
+  const store = await openSqliteStore(":memory:");
+  try {
+    assert.equal(store.cluster, undefined);
+  } finally {
+    await store.close();
+  }
+});
+
+mysqlTest("cluster store: register, beat on the database clock, list live nodes", async () => {
+  await withCluster(async (cluster, _store, age) => {
+    const t = await cluster.registerNode("node-a");
+    const now = await cluster.clusterNow();
+    assert.ok(now >= t && now - t < 5000, `database clock ${now} vs registration ${t}`);
+    // Same machine here: the database's clock is the test's, within a few seconds.
+    assert.ok(Math.abs(now - Date.now()) < 5000);
+    await assert.rejects(cluster.registerNode("node-a"), "an id is registered once");
+    await cluster.registerNode("node-b");
+    assert.equal(await cluster.beatNode("node-a"), true);
+    assert.equal(await cluster.beatNode("node-a"), true, "two beats in a row both count");
+    assert.equal(await cluster.beatNode("nobody"), false);
+
+    await age("node-b", 5000);
+    const within3 = await cluster.liveNodes(3000);
+    assert.deepEqual(within3.map((n) => n.id), ["node-a"]);
+    const within10 = await cluster.liveNodes(10_000);
+    assert.deepEqual(within10.map((n) => n.id).sort(), ["node-a", "node-b"]);
+    const a = within10.find((n) => n.id === "node-a")!;
+    assert.equal(a.startedAt, t);
+    assert.ok(a.beatAt >= t);
+    // A beat brings a silent node back among the live.
+    assert.equal(await cluster.beatNode("node-b"), true);
+    assert.equal((await cluster.liveNodes(3000)).length, 2);
+  });
+});
+
+mysqlTest(
+  "cluster store: reaping removes silent nodes and their sessions, and tells who is offline everywhere",
+  async () => {
+    await withCluster(async (cluster, store, age) => {
+      const ann = await createUser(store, "ann");
+      const bob = await createUser(store, "bob");
+      const cat = await createUser(store, "cat");
+      await cluster.registerNode("live");
+      await cluster.registerNode("dead");
+      assert.equal(await cluster.addLiveSession("dead", "s1", ann.id), true);
+      assert.equal(await cluster.addLiveSession("dead", "s2", ann.id), true);
+      assert.equal(await cluster.addLiveSession("dead", "s3", bob.id), true);
+      assert.equal(await cluster.addLiveSession("live", "s4", bob.id), true);
+      assert.equal(await cluster.addLiveSession("live", "s5", cat.id), true);
+      assert.equal(await cluster.countLiveSessions(ann.id, 10_000), 2);
+      assert.equal(await cluster.countLiveSessions(bob.id, 10_000), 2, "counted across nodes");
+
+      assert.deepEqual(await cluster.reapDeadNodes(10_000), { nodes: [], offlineUserIds: [] });
+      await age("dead", 11_000);
+      // A silent node's sessions no longer count, even before it is reaped.
+      assert.equal(await cluster.countLiveSessions(ann.id, 10_000), 0);
+      assert.equal(await cluster.countLiveSessions(bob.id, 10_000), 1);
+
+      const reaped = await cluster.reapDeadNodes(10_000);
+      assert.deepEqual(reaped, { nodes: ["dead"], offlineUserIds: [ann.id] });
+      assert.deepEqual(await cluster.reapDeadNodes(10_000), { nodes: [], offlineUserIds: [] });
+      assert.deepEqual((await cluster.liveNodes(60_000)).map((n) => n.id), ["live"]);
+      assert.equal(await cluster.countLiveSessions(bob.id, 60_000), 1);
+      // The reaped node finds out at its next beat, and can no longer add sessions.
+      assert.equal(await cluster.beatNode("dead"), false);
+      assert.equal(await cluster.addLiveSession("dead", "s6", cat.id), false);
+      assert.equal(await cluster.countLiveSessions(cat.id, 60_000), 1);
+    });
+  },
+);
+
+mysqlTest("cluster store: two instances reaping at once report each dead node once", async () => {
+  await withCluster(async (cluster, store, age) => {
+    const ann = await createUser(store, "ann");
+    for (const id of ["d1", "d2", "d3"]) {
+      await cluster.registerNode(id);
+      await cluster.addLiveSession(id, `s-${id}`, ann.id);
+      await age(id, 20_000);
+    }
+    const results = await Promise.all([1, 2, 3, 4].map(() => cluster.reapDeadNodes(10_000)));
+    const nodes = results.flatMap((r) => r.nodes).sort();
+    assert.deepEqual(nodes, ["d1", "d2", "d3"]);
+    const offline = results.flatMap((r) => r.offlineUserIds);
+    assert.deepEqual(offline, [ann.id], "ann is reported offline once");
+  });
+});
+
+mysqlTest(
+  "cluster store: live sessions come and go; a clean stop unregisters its node",
+  async () => {
+    await withCluster(async (cluster, store) => {
+      const ann = await createUser(store, "ann");
+      const bob = await createUser(store, "bob");
+      await cluster.registerNode("n1");
+      await cluster.registerNode("n2");
+      await cluster.addLiveSession("n1", "a1", ann.id);
+      await cluster.addLiveSession("n2", "a2", ann.id);
+      await cluster.addLiveSession("n1", "b1", bob.id);
+      await assert.rejects(cluster.addLiveSession("n1", "a1", ann.id), "a session id is unique");
+      assert.equal(await cluster.removeLiveSession("n2", "a2"), true);
+      assert.equal(await cluster.removeLiveSession("n2", "a2"), false);
+      assert.equal(await cluster.countLiveSessions(ann.id, 60_000), 1);
+      await cluster.addLiveSession("n2", "a3", ann.id);
+      assert.deepEqual(await cluster.unregisterNode("n1"), {
+        nodes: ["n1"],
+        offlineUserIds: [bob.id],
+      });
+      assert.deepEqual(await cluster.unregisterNode("n1"), { nodes: [], offlineUserIds: [] });
+      assert.equal(await cluster.countLiveSessions(ann.id, 60_000), 1);
+      assert.equal(await cluster.countLiveSessions(bob.id, 60_000), 0);
+      assert.equal(await cluster.beatNode("n1"), false);
+    });
+  },
+);
