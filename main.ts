@@ -114,6 +114,8 @@ export function configForLog(config: Config): NonNullable<LogFields["config"]> {
     register_per_minute: config.registerPerMinute,
     trusted_proxies: config.trustedProxies,
     presence_salon_max: config.presenceSalonMax,
+    edit_minutes: config.editMinutes,
+    inspect: config.inspect,
     // Several instances (issue 15): only with a bus, so one process logs what it always did.
     ...(config.cluster
       ? {

@@ -26,7 +26,7 @@ import { EventLoopLag } from "./event_loop_lag.ts";
 export type { RateLimit } from "../actors/connection_types.ts";
 
 /** The sanction kinds counted by `causerie_sanctions_total{kind}`. */
-export type SanctionKind = "kick" | "ban";
+export type SanctionKind = "kick" | "ban" | "mute";
 
 /** Every `limit` label of `causerie_rate_limited_total`, reported as 0 until it happens. */
 export const RATE_LIMITS: readonly RateLimit[] = [
@@ -40,7 +40,7 @@ export const RATE_LIMITS: readonly RateLimit[] = [
 ];
 
 /** Every `kind` label of `causerie_sanctions_total`. */
-export const SANCTION_KINDS: readonly SanctionKind[] = ["kick", "ban"];
+export const SANCTION_KINDS: readonly SanctionKind[] = ["kick", "ban", "mute"];
 
 /**
  * What the running server reports as it works: counts only, each call adding

@@ -108,6 +108,8 @@ export function livePorts(ctx: HubContext): LivePorts {
     trackMute: (mute, username, replaced) => {
       const salon = mute.salonId === null ? undefined : ctx.salons.get(mute.salonId);
       if (mute.salonId !== null && !salon) return; // never turn a salon's mute into one everywhere
+      security.record({ event: "sanction", username, outcome: "imposed", detail: "mute" });
+      ctx.metrics.sanctioned("mute");
       send({
         type: "TRACK_MUTE",
         mute,

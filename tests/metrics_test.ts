@@ -141,6 +141,8 @@ Deno.test("a short chat moves the counters by what it did; names are causerie_*;
     assert.equal(mid.get('causerie_actors{machine="connection"}'), 2);
     assert.equal(mid.get('causerie_actors{machine="joinRequest"}'), 1);
 
+    const mute = await fx.http("POST", `/admin/users/${ALICE}/mute`, { minutes: 1 }, fx.adminToken);
+    assert.equal(mute.status, 200, mute.text);
     const kick = await fx.http("POST", `/admin/users/${BOB}/kick`, {}, fx.adminToken);
     assert.equal(kick.status, 200, kick.text);
     assert.equal((await bob.waitClosed()).code, 4403);
@@ -155,6 +157,7 @@ Deno.test("a short chat moves the counters by what it did; names are causerie_*;
     assert.equal(delta(before, after, 'causerie_rate_limited_total{limit="requests"}'), 0);
     assert.equal(delta(before, after, 'causerie_sanctions_total{kind="kick"}'), 1);
     assert.equal(delta(before, after, 'causerie_sanctions_total{kind="ban"}'), 0);
+    assert.equal(delta(before, after, 'causerie_sanctions_total{kind="mute"}'), 1);
     assert.equal(delta(before, after, "causerie_commit_batch_size_sum"), 6);
     const batches = delta(before, after, "causerie_commit_batch_size_count");
     assert.ok(batches >= 1 && batches <= 6, `${batches} transactions for 6 messages`);
