@@ -481,9 +481,12 @@ function clusterOf(env: Env, db: string): ClusterConfig | undefined {
 export const EDIT_MINUTES_MAX = 525_600;
 
 /** `CAUSERIE_EDIT_MINUTES`: 0 (editing off) or a positive number of minutes, fractions allowed. */
+/** Default of `CAUSERIE_EDIT_MINUTES`: how long an author may edit a message. */
+export const DEFAULT_EDIT_MINUTES = 15;
+
 function editMinutes(env: Env): number {
   const raw = read(env, "CAUSERIE_EDIT_MINUTES");
-  if (raw === undefined) return 15;
+  if (raw === undefined) return DEFAULT_EDIT_MINUTES;
   const n = Number(raw);
   if (!/^\d*\.?\d+$/.test(raw) || !(n >= 0) || n > EDIT_MINUTES_MAX) {
     throw new ConfigError(

@@ -94,7 +94,7 @@ export function welcomeEvent(
   user: PublicUser,
   token: string,
   salons: SalonView[],
-  limits: { maxTextLength: number; messagesPerSecond: number },
+  limits: { maxTextLength: number; messagesPerSecond: number; editMinutes?: number },
   ref?: string,
   directs?: ConversationItem[],
 ): string {

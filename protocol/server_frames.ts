@@ -28,6 +28,11 @@ export interface WelcomeLimits {
   maxTextLength: number;
   /** Refill rate of the message bucket. */
   messagesPerSecond: number;
+  /**
+   * How long after sending an author may `edit` a message, minutes (0: never);
+   * an addition to PROTOCOL 5.4 (`CAUSERIE_EDIT_MINUTES`), absent from older servers.
+   */
+  editMinutes?: number;
 }
 
 /** A presence change. */

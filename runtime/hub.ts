@@ -44,6 +44,7 @@ import { onlineCount, salonDeps, salonInputs, salonSize, salonViews } from "./sa
 import { summary, UserDirectory } from "./user_directory.ts";
 import { liveCounts } from "./live_counts.ts";
 import { type LiveCounts, type Metrics, noMetrics } from "./metrics.ts";
+import { DEFAULT_EDIT_MINUTES } from "../config/config.ts";
 
 export { CLOSE_WAIT_MS, type ConnectionHandle, type HubSocket } from "./connections.ts";
 
@@ -253,6 +254,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
             {
               maxTextLength: limits.maxText,
               messagesPerSecond: limits.ratePerSecond,
+              editMinutes: opts.editMinutes ?? DEFAULT_EDIT_MINUTES,
             },
             ref,
             catchup?.directs,
@@ -313,7 +315,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     store,
     accounts,
     live: messagePorts(ctx),
-    editMinutes: opts.editMinutes ?? 15,
+    editMinutes: opts.editMinutes ?? DEFAULT_EDIT_MINUTES,
     maxText: limits.maxText,
     now,
     log,

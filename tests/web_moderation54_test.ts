@@ -13,6 +13,7 @@ import { Chat } from "../web/core/chat.ts";
 import { decodeFrame } from "../web/core/codec.ts";
 import { directKey, salonKey } from "../web/core/keys.ts";
 import { FakeClock, socketFactory } from "./web_fakes.ts";
+import { actionsFor } from "../web/views/message_actions.tsx";
 
 const G = salonKey("Général");
 const B = salonKey("Blabla");
@@ -43,7 +44,7 @@ const msg = (id: number, from = bob, text = `m${id}`, name = "Général") => ({
 });
 
 /** A chat welcomed as `role`, Général's newest page loaded (ids 1..3, 2 is alice's). */
-function started(role = "member", slow = 0) {
+function started(role = "member", slow = 0, editMinutes?: number) {
   const clock = new FakeClock();
   const f = socketFactory();
   const chat = new Chat({ createSocket: f.create, clock });
@@ -55,7 +56,11 @@ function started(role = "member", slow = 0) {
     user: { ...alice, role },
     token: "t",
     salons: [salon("Général", "auto", slow), salon("Blabla", "open")],
-    limits: { maxTextLength: 20, messagesPerSecond: 5 },
+    limits: {
+      maxTextLength: 20,
+      messagesPerSecond: 5,
+      ...(editMinutes === undefined ? {} : { editMinutes }),
+    },
     directs: [],
   });
   const h = s.sent.find((x) => x.type === "history")!;
@@ -200,6 +205,28 @@ Deno.test("slow mode: one's message from another session counts; moderators neve
   const mod = started("moderator", 30);
   mod.s.receive({ type: "message", ...msg(4, alice, "mod") });
   assert.equal(mod.chat.slowModeWait(G), 0);
+});
+
+Deno.test("edit window: welcome.limits.editMinutes closes Edit (menu and Up arrow) once it has passed", () => {
+  // alice's message 2 was sent at 10:00:02; the window is 15 minutes.
+  const { chat, clock } = started("member", 0, 15);
+  const mine = item(chat, 2);
+  clock.t = Date.parse(mine.at) + 15 * 60_000;
+  assert.ok(chat.canEdit(mine), "still editable at exactly 15 minutes");
+  assert.deepEqual(actionsFor(mine, G, "alice", "member", chat.canEdit(mine)), ["edit", "delete"]);
+  assert.equal(chat.lastOwn(G), 2);
+  clock.t += 1;
+  assert.equal(chat.canEdit(mine), false);
+  assert.deepEqual(actionsFor(mine, G, "alice", "member", chat.canEdit(mine)), ["delete"]);
+  assert.equal(chat.lastOwn(G), null, "the Up arrow no longer offers it");
+  // 0: editing is off on that server; another's message is never editable.
+  const off = started("member", 0, 0);
+  assert.equal(off.chat.canEdit(item(off.chat, 2)), false);
+  assert.equal(chat.canEdit(item(chat, 1)), false);
+  // A server that does not announce it decides alone.
+  const older = started();
+  older.clock.t += 365 * 24 * 60 * 60_000;
+  assert.ok(older.chat.canEdit(item(older.chat, 2)));
 });
 
 Deno.test("edit: Up arrow's message goes to the composer, edit is sent, ok shows the new text as edited", () => {

@@ -92,7 +92,11 @@ Deno.test("hello with username and password: welcome with user, token, salons, l
       })),
     );
     assert.deepEqual(welcome.directs, []);
-    assert.deepEqual(welcome.limits, { maxTextLength: 2000, messagesPerSecond: 5 });
+    assert.deepEqual(welcome.limits, {
+      maxTextLength: 2000,
+      messagesPerSecond: 5,
+      editMinutes: 15,
+    });
     // The token of the welcome is a working API token.
     const me = await http(srv.url, "GET", "/api/me", undefined, {
       authorization: `Bearer ${welcome.token}`,
@@ -124,7 +128,11 @@ Deno.test("hello with a token from /api/login: welcome carries that token", asyn
 });
 
 Deno.test("register over the socket creates the account, then proceeds as a hello", async () => {
-  const srv = await startTestServer({ CAUSERIE_MAX_TEXT: "300", CAUSERIE_RATE_PER_SECOND: "2" });
+  const srv = await startTestServer({
+    CAUSERIE_MAX_TEXT: "300",
+    CAUSERIE_RATE_PER_SECOND: "2",
+    CAUSERIE_EDIT_MINUTES: "2.5",
+  });
   try {
     const c = await srv.connect("zoe");
     c.send({
@@ -137,7 +145,11 @@ Deno.test("register over the socket creates the account, then proceeds as a hell
     const welcome = await c.next(ofType("welcome"));
     assert.equal(welcome.ref, "reg");
     assert.deepEqual(welcome.user, { username: "zoe", alias: "Zo\u00e9", role: "member" });
-    assert.deepEqual(welcome.limits, { maxTextLength: 300, messagesPerSecond: 2 });
+    assert.deepEqual(welcome.limits, {
+      maxTextLength: 300,
+      messagesPerSecond: 2,
+      editMinutes: 2.5,
+    });
     assert.deepEqual(salonNamed(welcome, "Général"), {
       name: "Général",
       policy: "auto",

@@ -13,7 +13,7 @@ import { dispatch } from "./handlers/index.ts";
 import { unreadAbove } from "./handlers/message_events.ts";
 import { type ConversationKey, directKey, keyName, salonKey, target } from "./keys.ts";
 import { ComposerStore } from "./stores/composer.ts";
-import { MessagesStore } from "./stores/messages.ts";
+import { type ChatItem, MessagesStore } from "./stores/messages.ts";
 import { ModerationStore } from "./stores/moderation.ts";
 import { PeopleStore, Watcher } from "./stores/people.ts";
 import { PresenceStore } from "./stores/presence.ts";
@@ -333,12 +333,30 @@ export class Chat implements ChatContext {
     return this.restrictions.waitLeft(keyName(key), this.clock.now());
   }
 
-  /** The user's own newest message in `key` that can still be edited (not deleted), if any. */
+  /**
+   * Whether the user may still edit `item`: their own, not deleted, and sent
+   * within the server's `welcome.limits.editMinutes` (a server that does not
+   * announce it decides alone; 0 turns editing off).
+   */
+  canEdit(item: ChatItem): boolean {
+    if (item.deleted || item.from.username !== this.session.user.value?.username) return false;
+    const minutes = this.session.limits.value.editMinutes;
+    if (minutes === undefined) return true;
+    if (minutes <= 0) return false;
+    return this.clock.now() - Date.parse(item.at) <= minutes * 60_000;
+  }
+
+  /**
+   * The user's own newest message in `key` (not deleted), if it can still be
+   * edited: the Up arrow's target.
+   */
   lastOwn(key: ConversationKey): number | null {
     const me = this.session.user.value?.username;
     const items = this.messages.thread(key).value.items;
     for (let i = items.length - 1; i >= 0; i--) {
-      if (items[i].from.username === me && !items[i].deleted) return items[i].id;
+      if (items[i].from.username === me && !items[i].deleted) {
+        return this.canEdit(items[i]) ? items[i].id : null;
+      }
     }
     return null;
   }

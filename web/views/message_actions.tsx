@@ -22,16 +22,20 @@ import { Modal } from "./dialogs.tsx";
 /** An action offered on a message. */
 export type MessageAction = "edit" | "delete" | "report";
 
-/** The actions `me` (with `role`) may take on `item` of `key`. */
+/**
+ * The actions `me` (with `role`) may take on `item` of `key`; `editable`:
+ * whether the edit window is still open (`Chat.canEdit`).
+ */
 export function actionsFor(
   item: ChatItem,
   key: ConversationKey,
   me: string,
   role: string | undefined,
+  editable = true,
 ): MessageAction[] {
   if (item.deleted) return [];
   const mine = item.from.username === me;
-  if (mine) return ["edit", "delete"];
+  if (mine) return editable ? ["edit", "delete"] : ["delete"];
   if (!key.startsWith("s:")) return [];
   return role === "moderator" || role === "admin" ? ["report", "delete"] : ["report"];
 }

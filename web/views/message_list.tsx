@@ -256,7 +256,7 @@ export function MessageList(p: { conversation: ConversationKey }): JSX.Element {
                   item={r.item}
                   grouped={r.grouped}
                   me={me}
-                  actions={actionsFor(r.item, key, me, role)}
+                  actions={actionsFor(r.item, key, me, role, chat.canEdit(r.item))}
                   menuOpen={menu === r.item.id}
                   onMenu={(open) => setMenu(open ? r.item.id : null)}
                   onAction={(a) => act(r.item, a)}
