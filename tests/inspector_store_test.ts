@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { type FeedStatus, PollFeed, StreamFeed } from "../web/core/inspector_feed.ts";
-import { InspectorStore, valueWords } from "../web/core/inspector_store.ts";
+import { eventWords, InspectorStore, valueWords } from "../web/core/inspector_store.ts";
 import { FRAMES, T0 } from "./inspector_frames.ts";
 import { FakeClock, socketFactory } from "./web_fakes.ts";
 
@@ -241,4 +241,21 @@ Deno.test("the poll feed asks GET /admin/actors every 2 s with the bearer, and s
   clock.advance(10_000);
   assert.equal(calls.length, 2);
   assert.equal(clock.pending, 0);
+});
+
+Deno.test("XState's own event types read as the diagrams say them; the machines' events stay", () => {
+  assert.equal(eventWords("xstate.init"), "start");
+  assert.equal(eventWords("xstate.stop"), "stop");
+  assert.equal(eventWords("xstate.done.actor.0.connection.authenticating"), "done: authenticating");
+  assert.equal(
+    eventWords("xstate.error.actor.0.connection.authenticating"),
+    "error: authenticating",
+  );
+  assert.equal(eventWords("xstate.done.actor.conn:1"), "done: conn:1");
+  assert.equal(
+    eventWords("xstate.after.helloTimeout.connection.awaitingHello"),
+    "after helloTimeout",
+  );
+  assert.equal(eventWords("SAY"), "SAY");
+  assert.equal(eventWords("xstate.something.new"), "xstate.something.new");
 });

@@ -107,6 +107,23 @@ export function eventFields(event: Record<string, unknown>): string {
     .slice(0, 200);
 }
 
+/**
+ * An event's type in the words of the diagrams: XState's own events
+ * (`xstate.init`, `xstate.done.actor.0.connection.authenticating`,
+ * `xstate.after.helloTimeout.connection.awaitingHello`) read `start`,
+ * `done: authenticating`, `after helloTimeout`; the machines' events
+ * (`SAY`, `KICK`) are kept as they are.
+ */
+export function eventWords(type: string): string {
+  if (type === "xstate.init") return "start";
+  if (type === "xstate.stop") return "stop";
+  const actor = /^xstate\.(done|error)\.actor\.(.+)$/.exec(type);
+  if (actor) return `${actor[1]}: ${actor[2].split(".").at(-1)}`;
+  const after = /^xstate\.after\.([^.]+)\./.exec(type);
+  if (after) return `after ${after[1]}`;
+  return type;
+}
+
 /** A state value in words: `active`, `active.kicked`, `lifecycle.running + presence.idle`. */
 export function valueWords(value: unknown): string {
   if (typeof value === "string") return value;

@@ -13,7 +13,7 @@ import { Fragment, type JSX } from "preact";
 import { useState } from "preact/hooks";
 import type { ApiProblem } from "../core/api.ts";
 import type { FeedStatus } from "../core/inspector_feed.ts";
-import { type ActorView, type TreeNode, valueWords } from "../core/inspector_store.ts";
+import { type ActorView, eventWords, type TreeNode, valueWords } from "../core/inspector_store.ts";
 import { Field } from "../views/field.tsx";
 import type { InspectorPage } from "./page.ts";
 import { StatechartDiagram } from "./statechart_diagram.tsx";
@@ -149,7 +149,7 @@ function Details({ page, actor }: { page: InspectorPage; actor: ActorView }): JS
               <time dateTime={new Date(e.at).toISOString()}>
                 {new Date(e.at).toLocaleTimeString()}
               </time>{" "}
-              <span class="type">{e.type}</span>
+              <span class="type" title={e.type}>{eventWords(e.type)}</span>
               {e.fields && <span class="fields">{` ${e.fields}`}</span>}
               {"value" in e && <span class="value">{` → ${valueWords(e.value)}`}</span>}
             </li>
