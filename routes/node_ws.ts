@@ -169,12 +169,39 @@ function open(ws: WebSocket, req: IncomingMessage, events: WSEvents<WebSocket>):
   ws.on("close", (code, reason) => {
     events.onClose?.(new CloseEvent("close", { code, reason: reason.toString() }), ctx);
   });
-  ws.on("error", () => {
+  ws.on("error", (error: Error) => {
     // A protocol error (a message over maxPayload, bad UTF-8): `ws` has queued its close frame and
     // would read and discard whatever the peer sends for 30 s more; cut it after a second.
     const cut = setTimeout(() => ws.terminate(), 1000);
     ws.once("close", () => clearTimeout(cut));
-    events.onError?.(new Event("error"), ctx);
+    events.onError?.(new ProtocolErrorEvent(closeCodeOf(error)), ctx);
   });
   events.onOpen?.(new Event("open"), ctx);
+}
+
+/**
+ * The `error` event of a socket that `ws` closed for a protocol error: the
+ * close code it sent (1009 too large, 1007 bad UTF-8, 1002 otherwise), which
+ * the socket's own `close` event cannot tell (the peer never answers it).
+ */
+export class ProtocolErrorEvent extends Event {
+  /** The close code `ws` sent, when it said. */
+  readonly closeCode: number | undefined;
+
+  /** An `error` event carrying `closeCode`. */
+  constructor(closeCode: number | undefined) {
+    super("error");
+    this.closeCode = closeCode;
+  }
+}
+
+/** The close code `ws` attached to a receiver error (its `status-code` symbol), if any. */
+function closeCodeOf(error: Error): number | undefined {
+  for (const key of Object.getOwnPropertySymbols(error)) {
+    if (key.description === "status-code") {
+      const code = (error as unknown as Record<symbol, unknown>)[key];
+      return typeof code === "number" ? code : undefined;
+    }
+  }
+  return undefined;
 }

@@ -21,7 +21,12 @@ import type { ConnectionHandle, Hub } from "../runtime/hub.ts";
 import { parseFrame } from "../protocol/frames.ts";
 import { clientAddress } from "./body.ts";
 import { Heartbeat } from "./heartbeat.ts";
-import { isUpgradeRequest, setReadGate, type WebSocketSupport } from "./node_ws.ts";
+import {
+  isUpgradeRequest,
+  ProtocolErrorEvent,
+  setReadGate,
+  type WebSocketSupport,
+} from "./node_ws.ts";
 
 /** A socket whose unsent data passes this many bytes is a slow consumer and is closed. */
 export const SLOW_CONSUMER_BYTES = 1024 * 1024;
@@ -317,8 +322,8 @@ export function wsRoute(hub: Hub, deps: WsDeps, opts: WsOptions = {}): Middlewar
         handle.receive(parseFrame(data), Buffer.byteLength(data, "utf8"));
       },
       onClose: (event) => gone(event.code),
-      // A protocol error (too large, bad UTF-8): `ws` sends the close itself; its code is not told.
-      onError: () => gone(),
+      // A protocol error (too large, bad UTF-8): `ws` sends the close itself, with this code.
+      onError: (event) => gone(event instanceof ProtocolErrorEvent ? event.closeCode : undefined),
     };
   });
 

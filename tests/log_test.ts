@@ -313,3 +313,24 @@ Deno.test("log: the start-up configuration shows the bus without its password, a
   assert.ok(!lines[0].includes("bus-secret-41c"), lines[0]);
   assert.equal("bus" in configForLog(loadConfig({})), false);
 });
+
+Deno.test("log: a socket that ws closes itself for a protocol error logs its close code (1009 too large)", async () => {
+  const { log, lines } = capture("info");
+  const srv = await startTestServer({}, { log });
+  try {
+    const client = await srv.connect("big");
+    client.sendRaw("x".repeat(70 * 1024));
+    assert.equal((await client.waitClosed(WAIT_MS)).code, 1009);
+    // The log line is written when the server lets the socket go.
+    const deadline = Date.now() + WAIT_MS;
+    let closed: Record<string, unknown> | undefined;
+    while (!closed && Date.now() < deadline) {
+      closed = lines.map((l) => JSON.parse(l)).find((r) => r.event === "connection_closed");
+      if (!closed) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(closed, lines.join("\n"));
+    assert.equal(closed.code, 1009);
+  } finally {
+    await srv.stop();
+  }
+});
