@@ -8,7 +8,7 @@ COPY . .
 # Install the locked npm dependencies into node_modules, type-check once and build the browser
 # client (web/dist/; `task start` then finds it up to date and writes nothing). The code stays
 # owned by root and read-only for the server's user: only /data is writable.
-RUN deno install --frozen --entrypoint main.ts cli/main.ts web/main.tsx \
+RUN deno install --frozen --entrypoint main.ts cli/main.ts legacy/main.ts web/main.tsx web/inspector/main.tsx \
   && deno task build \
   && mkdir -p /data \
   && chown deno:deno /data \
