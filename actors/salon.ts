@@ -16,7 +16,7 @@
  */
 
 import { and, enqueueActions, not, setup } from "xstate";
-import { errorEvent, messageEvent, okEvent, salonEvent, whoPageEvent } from "../protocol/events.ts";
+import { errorEvent, okEvent, salonEvent, whoPageEvent } from "../protocol/events.ts";
 import { WHO_DEFAULT } from "../protocol/frames.ts";
 import { findMentions } from "../protocol/mentions.ts";
 import { joinRequestMachine, type JoinRequestOutput } from "./join_request.ts";
