@@ -59,6 +59,13 @@ export interface StartOptions {
   adminSocket?: boolean;
   /** The security log (default: from `CAUSERIE_SECURITY_LOG`). */
   securityLog?: SecurityLog;
+  /**
+   * TESTS ONLY, never read from the environment (so no deployment can turn
+   * it on): `dropSalonPublishes` makes this instance acknowledge and deliver
+   * its salon messages without ever publishing them on the bus, as an
+   * instance dying between commit and publish (the failure test, issue 15).
+   */
+  testHooks?: { dropSalonPublishes?: boolean };
   /** Overrides of the live chat's options. */
   hub?: Partial<Pick<HubOptions, "clock" | "now" | "presenceIntervalMs">> & {
     helloTimeoutMs?: number;
@@ -122,6 +129,8 @@ export function configForLog(config: Config): NonNullable<LogFields["config"]> {
         bus: redactBusUrl(config.cluster.bus),
         node_beat_ms: config.cluster.beatMs,
         node_dead_ms: config.cluster.deadMs,
+        salon_gap_wait_ms: config.cluster.gapWaitMs,
+        salon_check_ms: config.cluster.checkMs,
       }
       : {}),
   };
@@ -212,6 +221,16 @@ export async function start(
       onFatal: opts.onFatal,
       kickMinutes: config.kickMinutes,
       editMinutes: config.editMinutes,
+      ...(cluster && config.cluster
+        ? {
+          cluster: {
+            bus: cluster.bus,
+            gapWaitMs: config.cluster.gapWaitMs,
+            checkMs: config.cluster.checkMs,
+            dropPublishes: opts.testHooks?.dropSalonPublishes === true,
+          },
+        }
+        : {}),
       security,
       metrics,
       shutdownSeconds: config.shutdownSeconds,

@@ -16,7 +16,7 @@
  */
 
 import { and, enqueueActions, not, setup } from "xstate";
-import { errorEvent, messageEvent, okEvent, salonEvent, whoPageEvent } from "../protocol/events.ts";
+import { errorEvent, okEvent, salonEvent, whoPageEvent } from "../protocol/events.ts";
 import { WHO_DEFAULT } from "../protocol/frames.ts";
 import { findMentions } from "../protocol/mentions.ts";
 import { joinRequestMachine, type JoinRequestOutput } from "./join_request.ts";
@@ -44,6 +44,7 @@ import {
 import { replyHistory, replyRead } from "./salon_catchup.ts";
 import { joinRequestFrame, requestInput } from "./salon_views.ts";
 import { paceActions, paceGuards } from "./salon_pace.ts";
+import { fanOut, replicaActions, replicaGuards } from "./salon_replica.ts";
 
 export { RecentTimes } from "./recent_times.ts";
 export {
@@ -52,7 +53,15 @@ export {
   requestActorId,
 } from "./salon_membership.ts";
 export { SALON_STATS_INTERVAL_MS, TYPING_INTERVAL_MS } from "./salon_presence.ts";
-export type { SalonContext, SalonDeps, SalonEvent, SalonInput, SalonStats } from "./salon_types.ts";
+export type {
+  MembershipChange,
+  RelayedMessage,
+  SalonContext,
+  SalonDeps,
+  SalonEvent,
+  SalonInput,
+  SalonStats,
+} from "./salon_types.ts";
 
 type E<T extends SalonEvent["type"]> = Extract<SalonEvent, { type: T }>;
 
@@ -105,9 +114,11 @@ export const salonMachine = setup({
       "session" in event && event.session !== undefined &&
       context.requested.recent(event.session.user.id, context.deps.now()),
     ...paceGuards,
+    ...replicaGuards,
   },
   actions: {
     ...paceActions,
+    ...replicaActions,
     /** Adds a session to the online set when its user is a member. */
     addOnline: ({ context, event }) => {
       const { session } = event as E<"SESSION_UP">;
@@ -152,22 +163,9 @@ export const salonMachine = setup({
     /** `ok` to the sender, then the message, serialized once, to every online member. */
     deliverMessage: ({ context, event }) => {
       const { session, ref, id, at, text, mentions } = event as E<"COMMITTED">;
-      const iso = new Date(at).toISOString();
-      session.send(okEvent(ref, { id, at: iso }));
-      const frame = messageEvent({
-        salon: context.salon.name,
-        id,
-        from: { username: session.user.username, alias: session.user.alias },
-        text,
-        at: iso,
-        ...(mentions ? { mentions } : {}),
-      });
-      let delivered = 0;
-      for (const sessions of context.online.values()) {
-        for (const s of sessions) s.send(frame);
-        delivered += sessions.size;
-      }
-      context.deps.delivered?.(delivered);
+      session.send(okEvent(ref, { id, at: new Date(at).toISOString() }));
+      const from = { username: session.user.username, alias: session.user.alias };
+      fanOut(context, [{ id, at, from, text, ...(mentions ? { mentions } : {}) }]);
     },
     /** Tells the sender the message was not stored. */
     replyCommitFailed: ({ event }) => {
@@ -456,7 +454,13 @@ export const salonMachine = setup({
           { guard: "isMember", actions: ["noteSaid", "commitMessage"] },
           { actions: "replyNotMember" },
         ],
-        COMMITTED: { actions: "deliverMessage" },
+        COMMITTED: [
+          { guard: "relays", actions: "relayMessage" },
+          { actions: "deliverMessage" },
+        ],
+        RELAYED: { actions: "fanOutRelayed" },
+        JOINED_ELSEWHERE: { actions: "applyJoinedElsewhere" },
+        LEFT_ELSEWHERE: { actions: "applyLeftElsewhere" },
         COMMIT_FAILED: { actions: "replyCommitFailed" },
         JOIN: [
           { guard: "isMember", actions: "replyJoined" },
@@ -485,17 +489,19 @@ export const salonMachine = setup({
           { guard: "isMember", actions: "markRead" },
           { actions: "replyNotMember" },
         ],
-        MEMBER_STORED: { actions: "applyMember" },
-        MEMBER_REMOVED: { actions: "applyLeave" },
+        MEMBER_STORED: { actions: ["applyMember", "relayJoin"] },
+        MEMBER_REMOVED: { actions: ["applyLeave", "relayLeave"] },
         REQUEST_STORED: { actions: "applyRequest" },
         DECIDE: [
           { guard: "decisionHasRequest", actions: "forwardDecision" },
           { actions: "replyNotPending" },
         ],
         REQUESTS_WITHDRAWN: { actions: "dropRequest" },
-        "xstate.done.actor.*": { actions: ["applyOutcome", "forgetFinishedRequest"] },
+        "xstate.done.actor.*": {
+          actions: ["applyOutcome", "relayOutcome", "forgetFinishedRequest"],
+        },
         STORE_FAILED: { actions: "replyStoreFailed" },
-        ADD_MEMBER: { actions: "addMemberNow" },
+        ADD_MEMBER: { actions: ["addMemberNow", "relayAdded"] },
         SET_SLOW_MODE: { actions: "applySlowMode" },
         // Members only; in a large salon, or within 3 s of the last one, dropped silently.
         TYPING: [

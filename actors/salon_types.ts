@@ -58,7 +58,37 @@ export interface SalonDeps {
   // -- slow mode (PROTOCOL 5.4)
   /** Gives back the message-bucket token a `say` refused by slow mode took. */
   refundMessageToken?(userId: number): void;
+  // -- several instances (issue 15): both present only with a bus, absent in one process
+  /**
+   * Hands a committed message (its `ok` sent) to this instance's ordered
+   * delivery, which publishes it and sends it back as `RELAYED` in id order.
+   * Absent: the salon delivers it at once.
+   */
+  relay?(salonId: number, message: RelayedMessage): void;
+  /** Tells the other instances of a membership stored here. */
+  relayMembership?(salonId: number, change: MembershipChange): void;
 }
+
+/** A committed salon message on its way to the members (the `message` frame's fields). */
+export interface RelayedMessage {
+  /** Its id in the salon. */
+  id: number;
+  /** Commit time, epoch ms. */
+  at: number;
+  /** The author. */
+  from: { username: string; alias: string };
+  /** The text. */
+  text: string;
+  /** Usernames it mentions; absent when none. */
+  mentions?: string[];
+  /** Last edit, epoch ms (a message read back from the store); absent when never edited. */
+  editedAt?: number;
+}
+
+/** A membership stored by one instance, for the others. */
+export type MembershipChange =
+  | { joined: UserSummary; announce: boolean }
+  | { left: number };
 
 /** Input of the salon machine. */
 export interface SalonInput {
@@ -155,4 +185,8 @@ export type SalonEvent =
   | { type: "STORE_FAILED"; session: Session; ref?: string; op: "join" | "leave" | "request" }
   | { type: "ADD_MEMBER"; user: UserSummary }
   | { type: "TYPING"; session: Session; ref?: string }
-  | { type: "SET_SLOW_MODE"; seconds: number };
+  | { type: "SET_SLOW_MODE"; seconds: number }
+  // -- several instances (issue 15)
+  | { type: "RELAYED"; messages: RelayedMessage[] }
+  | { type: "JOINED_ELSEWHERE"; user: UserSummary; announce: boolean }
+  | { type: "LEFT_ELSEWHERE"; userId: number };

@@ -103,6 +103,10 @@ export interface ClusterConfig {
   beatMs: number;
   /** An instance that has not beaten for this long is dead and reaped, ms. */
   deadMs: number;
+  /** How long a missing salon message id may stay missing before it is read from MySQL, ms. */
+  gapWaitMs: number;
+  /** How often each salon's last message id is read from MySQL (catches unpublished ones), ms. */
+  checkMs: number;
 }
 
 /** A configuration problem: names the variable and what it expects. */
@@ -220,6 +224,16 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
     name: "CAUSERIE_NODE_DEAD_MS",
     default: "10000",
     meaning: "with a bus: an instance silent this long is dead and reaped, ms",
+  },
+  {
+    name: "CAUSERIE_SALON_GAP_WAIT_MS",
+    default: "200",
+    meaning: "with a bus: a missing salon message id is read from the database after this, ms",
+  },
+  {
+    name: "CAUSERIE_SALON_CHECK_MS",
+    default: "1000",
+    meaning: "with a bus: how often each salon's last message id is checked in the database, ms",
   },
 ];
 
@@ -450,6 +464,8 @@ function clusterOf(env: Env, db: string): ClusterConfig | undefined {
         `a live instance that misses one beat must not be reaped`,
     );
   }
+  const gapWaitMs = integer(env, "CAUSERIE_SALON_GAP_WAIT_MS", 200, 1, 60_000);
+  const checkMs = integer(env, "CAUSERIE_SALON_CHECK_MS", 1000, 10, NODE_MS_MAX);
   const raw = read(env, "CAUSERIE_BUS");
   if (raw === undefined) return undefined;
   let url: URL | undefined;
@@ -474,7 +490,7 @@ function clusterOf(env: Env, db: string): ClusterConfig | undefined {
         `or unset CAUSERIE_BUS to run one process`,
     );
   }
-  return { bus: raw, beatMs, deadMs };
+  return { bus: raw, beatMs, deadMs, gapWaitMs, checkMs };
 }
 
 /** Longest edit window, minutes (a year). */

@@ -3,9 +3,10 @@
  * (Redis through `bus/redis_bus.ts`, channels prefixed with the database
  * name) and the liveness in MySQL (`runtime/node_liveness.ts`).
  *
- * Foundation only: the bus is open and watched (`/readyz`), the node beats
- * and reaps, but no chat event crosses instances yet. Where that hooks in is
- * in docs/architecture.md, "Several instances (foundation)".
+ * The bus is open and watched (`/readyz`), the node beats and reaps; salon
+ * messages and memberships cross instances through runtime/salon_relay.ts
+ * (started by the hub). What does not cross yet is listed in
+ * docs/architecture.md, "Several instances (foundation)".
  *
  * @module
  */

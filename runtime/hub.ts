@@ -42,6 +42,7 @@ import { Moderation } from "./moderation.ts";
 import { livePorts, moderate } from "./moderation_ports.ts";
 import { onlineCount, salonDeps, salonInputs, salonSize, salonViews } from "./salons.ts";
 import { summary, UserDirectory } from "./user_directory.ts";
+import { type SalonRelay, type SalonRelayOptions, startSalonRelay } from "./salon_relay.ts";
 import { liveCounts } from "./live_counts.ts";
 import { type LiveCounts, type Metrics, noMetrics } from "./metrics.ts";
 import { DEFAULT_EDIT_MINUTES } from "../config/config.ts";
@@ -89,6 +90,8 @@ export interface HubOptions {
   metrics?: Metrics;
   /** How long an author may edit a message, minutes; 0: never (default 15, PROTOCOL 5.4). */
   editMinutes?: number;
+  /** Several instances (issue 15): salon messages and memberships cross the bus. Absent: one process. */
+  cluster?: Omit<SalonRelayOptions, "store" | "salonIds" | "targets" | "log">;
 }
 
 /** The running chat. */
@@ -201,6 +204,9 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     lifecycle: () => (server.getSnapshot().value as { lifecycle: string }).lifecycle,
   };
   const limits = connectionLimits(opts.limits);
+  // Several instances: started once the salon actors are (no client can commit before).
+  let relay: SalonRelay | undefined;
+  const relayOf = opts.cluster ? () => relay! : undefined;
   const handshakes = createHandshakes(ctx);
   const connections = createConnections(ctx);
 
@@ -212,7 +218,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         salons,
         memberships,
         requests,
-        salonDeps(ctx, index),
+        salonDeps(ctx, index, relayOf),
         opts.presenceSalonMax,
       ),
       maxSessions: opts.maxSessions,
@@ -293,6 +299,29 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
   });
   server.start();
+  if (opts.cluster) {
+    relay = await startSalonRelay({
+      ...opts.cluster,
+      store,
+      salonIds: [...byId.keys()],
+      log,
+      targets: {
+        deliver: (salonId, messages) => {
+          const s = byId.get(salonId);
+          if (s) ctx.salonRef(s.key)?.send({ type: "RELAYED", messages });
+        },
+        membership: (salonId, change) => {
+          const s = byId.get(salonId);
+          const ref = s ? ctx.salonRef(s.key) : undefined;
+          if (!ref) return;
+          if ("joined" in change) {
+            users.remember(change.joined);
+            ref.send({ type: "JOINED_ELSEWHERE", user: change.joined, announce: change.announce });
+          } else ref.send({ type: "LEFT_ELSEWHERE", userId: change.left });
+        },
+      },
+    });
+  }
   accounts.onRegistered = (user) => hub.userRegistered(user);
   accounts.onCredentialsRevoked = (revoked) => handshakes.revokeSessions(revoked);
   accounts.onlineCount = (salonId) => hub.onlineCount(salonId);
@@ -389,6 +418,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       // Connections whose peers never answered the close: end their actors (and timers) too.
       connections.endAll();
       server.stop();
+      await relay?.stop();
     },
   };
   return hub;

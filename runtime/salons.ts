@@ -11,6 +11,7 @@ import { nameKey } from "../protocol/names.ts";
 import type { SalonRecord, SalonUserRow } from "../store/store.ts";
 import type { HubContext } from "./hub_context.ts";
 import type { MembershipIndex } from "./membership_index.ts";
+import type { SalonRelay } from "./salon_relay.ts";
 
 /** The error a message gets when it reaches the writer after the drain began. */
 function stoppingError(): Error {
@@ -19,8 +20,16 @@ function stoppingError(): Error {
   return error;
 }
 
-/** The effects of the salon actors: the store, the writer, the membership index. */
-export function salonDeps(ctx: HubContext, index: MembershipIndex): SalonDeps {
+/**
+ * The effects of the salon actors: the store, the writer, the membership
+ * index and, with a bus only (`relay`, the instance's salon relay once
+ * started), the ordered delivery across instances.
+ */
+export function salonDeps(
+  ctx: HubContext,
+  index: MembershipIndex,
+  relay?: () => SalonRelay,
+): SalonDeps {
   const { store, writer, now, log } = ctx;
   return {
     now,
@@ -48,6 +57,13 @@ export function salonDeps(ctx: HubContext, index: MembershipIndex): SalonDeps {
     rateLimited: (limit) => ctx.metrics.rateLimited(limit),
     refundMessageToken: (userId) =>
       ctx.server().getSnapshot().context.buckets.messages.refund(userId, now()),
+    // Several instances (issue 15): absent in one process, so that nothing changes there.
+    ...(relay
+      ? {
+        relay: (salonId, message) => relay().committed(salonId, message),
+        relayMembership: (salonId, change) => relay().membershipStored(salonId, change),
+      } satisfies Pick<SalonDeps, "relay" | "relayMembership">
+      : {}),
   };
 }
 

@@ -63,4 +63,10 @@ export interface ClusterStore {
    * `aliveWithinMs` (sessions of a silent instance not reaped yet do not count).
    */
   countLiveSessions(userId: number, aliveWithinMs: number): Promise<number>;
+  /**
+   * The id of the last message committed in each salon (0 for none), by
+   * salon id: the periodic check of the ordered delivery (runtime/salon_relay.ts)
+   * compares it with what this instance delivered.
+   */
+  salonLatestIds(): Promise<Map<number, number>>;
 }

@@ -119,6 +119,11 @@ export class MysqlClusterStore implements ClusterStore {
     );
     return Number(row?.n ?? 0);
   }
+
+  async salonLatestIds(): Promise<Map<number, number>> {
+    const rows = await this.#db.sql.rows("SELECT id, last_message_id FROM salons");
+    return new Map(rows.map((r) => [Number(r.id), Number(r.last_message_id)]));
+  }
 }
 
 /**

@@ -20,6 +20,10 @@ import { type Server, startServer } from "./server_process.ts";
 export const TEST_BEAT_MS = 100;
 /** Dead-node delay of the fixture's instances, ms. */
 export const TEST_DEAD_MS = 1000;
+/** Wait before a missing salon message id is read from MySQL, ms. */
+export const TEST_GAP_WAIT_MS = 100;
+/** Interval of the check of each salon's last id, ms. */
+export const TEST_CHECK_MS = 300;
 
 /**
  * Registers a test that needs MySQL and Redis: ignored (and named so) when
@@ -66,6 +70,11 @@ export interface ClusterOptions {
   bus?: string;
   /** More environment for every instance. */
   env?: Record<string, string>;
+  /**
+   * In-process instances (by index) that acknowledge salon messages but never
+   * publish them (`StartOptions.testHooks.dropSalonPublishes`).
+   */
+  dropPublishesOn?: number[];
 }
 
 /** A running cluster. */
@@ -89,6 +98,8 @@ function environment(db: FreshDatabase, bus: string, extra: Record<string, strin
     CAUSERIE_BUS: bus,
     CAUSERIE_NODE_BEAT_MS: String(TEST_BEAT_MS),
     CAUSERIE_NODE_DEAD_MS: String(TEST_DEAD_MS),
+    CAUSERIE_SALON_GAP_WAIT_MS: String(TEST_GAP_WAIT_MS),
+    CAUSERIE_SALON_CHECK_MS: String(TEST_CHECK_MS),
     CAUSERIE_SECURITY_LOG: "off",
     CAUSERIE_LOG_LEVEL: "info",
     ...extra,
@@ -96,10 +107,11 @@ function environment(db: FreshDatabase, bus: string, extra: Record<string, strin
 }
 
 /** Starts one instance in this process. */
-async function inProcess(env: Record<string, string>): Promise<Instance> {
+async function inProcess(env: Record<string, string>, dropPublishes = false): Promise<Instance> {
   const server = await start(loadConfig(env), silentLogger, {
     adminSocket: false,
     securityLog: silentSecurityLog,
+    ...(dropPublishes ? { testHooks: { dropSalonPublishes: true } } : {}),
   });
   return {
     url: `http://127.0.0.1:${server.port}`,
@@ -158,7 +170,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   try {
-    for (let n = 0; n < (opts.inProcess ?? 2); n++) instances.push(await inProcess(env));
+    for (let n = 0; n < (opts.inProcess ?? 2); n++) {
+      instances.push(await inProcess(env, opts.dropPublishesOn?.includes(n)));
+    }
     for (let n = 0; n < (opts.processes ?? 0); n++) {
       instances.push(await childProcess(env, dir, n));
     }

@@ -109,6 +109,8 @@ Deno.test("loadConfig: every variable is read", () => {
     CAUSERIE_BUS: "redis://:pw@redis.example:6380/2",
     CAUSERIE_NODE_BEAT_MS: "500",
     CAUSERIE_NODE_DEAD_MS: "3000",
+    CAUSERIE_SALON_GAP_WAIT_MS: "50",
+    CAUSERIE_SALON_CHECK_MS: "700",
   });
   assert.deepEqual(config, {
     host: "0.0.0.0",
@@ -144,7 +146,13 @@ Deno.test("loadConfig: every variable is read", () => {
     inspect: "off",
     inspectUrl: "ws://localhost:9000/",
     editMinutes: 2.5,
-    cluster: { bus: "redis://:pw@redis.example:6380/2", beatMs: 500, deadMs: 3000 },
+    cluster: {
+      bus: "redis://:pw@redis.example:6380/2",
+      beatMs: 500,
+      deadMs: 3000,
+      gapWaitMs: 50,
+      checkMs: 700,
+    },
   });
 });
 
@@ -347,12 +355,22 @@ Deno.test("loadConfig: without CAUSERIE_BUS there is no cluster (one process, as
       bus: "redis://r:6379/0",
       beatMs: 2000,
       deadMs: 10_000,
+      gapWaitMs: 200,
+      checkMs: 1000,
     },
   );
   for (const url of ["redis://r", "redis://r:6379", "rediss://:secret@r:6380/15"]) {
     assert.equal(loadConfig({ CAUSERIE_DB: MYSQL_DB, CAUSERIE_BUS: url }).cluster?.bus, url);
   }
-  for (const name of ["CAUSERIE_BUS", "CAUSERIE_NODE_BEAT_MS", "CAUSERIE_NODE_DEAD_MS"]) {
+  for (
+    const name of [
+      "CAUSERIE_BUS",
+      "CAUSERIE_NODE_BEAT_MS",
+      "CAUSERIE_NODE_DEAD_MS",
+      "CAUSERIE_SALON_GAP_WAIT_MS",
+      "CAUSERIE_SALON_CHECK_MS",
+    ]
+  ) {
     assert.ok(CONFIG_VARIABLES.some((v) => v.name === name), name);
   }
 });
@@ -389,6 +407,12 @@ Deno.test("loadConfig: a malformed CAUSERIE_BUS is refused", () => {
 
 Deno.test("loadConfig: node timings are whole milliseconds, the dead delay at least two beats", () => {
   for (const bad of ["0", "-5", "1.5", "two", "3600001"]) {
+    assertRefused(
+      { CAUSERIE_SALON_GAP_WAIT_MS: bad },
+      "CAUSERIE_SALON_GAP_WAIT_MS",
+      /whole number/,
+    );
+    assertRefused({ CAUSERIE_SALON_CHECK_MS: bad }, "CAUSERIE_SALON_CHECK_MS", /whole number/);
     assertRefused({ CAUSERIE_NODE_BEAT_MS: bad }, "CAUSERIE_NODE_BEAT_MS", /whole number/);
     assertRefused({ CAUSERIE_NODE_DEAD_MS: bad }, "CAUSERIE_NODE_DEAD_MS", /whole number/);
   }
@@ -403,5 +427,11 @@ Deno.test("loadConfig: node timings are whole milliseconds, the dead delay at le
     CAUSERIE_NODE_BEAT_MS: "100",
     CAUSERIE_NODE_DEAD_MS: "200",
   });
-  assert.deepEqual(config.cluster, { bus: "redis://r/0", beatMs: 100, deadMs: 200 });
+  assert.deepEqual(config.cluster, {
+    bus: "redis://r/0",
+    beatMs: 100,
+    deadMs: 200,
+    gapWaitMs: 200,
+    checkMs: 1000,
+  });
 });

@@ -70,6 +70,9 @@ class FakeCluster implements ClusterStore {
   countLiveSessions(user: number): Promise<number> {
     return Promise.resolve([...this.sessions.values()].filter((s) => s.user === user).length);
   }
+  salonLatestIds(): Promise<Map<number, number>> {
+    return Promise.resolve(new Map());
+  }
   #remove(ids: string[]): Reaped {
     const users = new Set<number>();
     for (const [key, s] of this.sessions) {

@@ -10,7 +10,7 @@ import { openMysqlStore } from "../store/mysql.ts";
 import { openSqliteStore } from "../store/sqlite.ts";
 import type { Store } from "../store/store.ts";
 import { adminRun, freshDatabase, mysqlTest } from "./mysql_fixture.ts";
-import { createUser } from "./store_fixture.ts";
+import { createUser, seededSalons, T0 } from "./store_fixture.ts";
 
 /** A fresh migrated database, its cluster store, and a way to age a node's last beat. */
 async function withCluster(
@@ -148,3 +148,23 @@ mysqlTest(
     });
   },
 );
+
+mysqlTest("cluster store: each salon's latest committed message id (0 for none)", async () => {
+  await withCluster(async (cluster, store) => {
+    const salons = await seededSalons(store);
+    const ann = await createUser(store, "ann");
+    const a = salons["Général"].id;
+    const b = salons.Blabla.id;
+    const before = await cluster.salonLatestIds();
+    assert.equal(before.get(a), 0);
+    assert.equal(before.get(b), 0);
+    await store.appendMessages([
+      { kind: "salon", salonId: a, userId: ann.id, text: "1", at: T0 },
+      { kind: "salon", salonId: a, userId: ann.id, text: "2", at: T0 },
+      { kind: "salon", salonId: b, userId: ann.id, text: "3", at: T0 },
+    ]);
+    const after = await cluster.salonLatestIds();
+    assert.equal(after.get(a), 2);
+    assert.equal(after.get(b), 1);
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * The salon as one replica among several instances (issue 15), and the one
+ * fan-out of a `message` frame every delivery goes through.
+ *
+ * One process (no bus): a commit is delivered at once by the salon itself
+ * (`deliverMessage`). With a bus, the salon's deps carry `relay`: the commit
+ * is handed to the instance's ordered delivery (runtime/salon_relay.ts), which
+ * publishes it and sends it back, with the other instances' messages, as
+ * `RELAYED` in id order. Memberships stored here are told to the other
+ * replicas (`relayMembership`), which apply them as `JOINED_ELSEWHERE` and
+ * `LEFT_ELSEWHERE`.
+ *
+ * @module
+ */
+
+import { messageEvent, okEvent, salonEvent } from "../protocol/events.ts";
+import type { UserSummary } from "../store/store.ts";
+import type { JoinRequestOutput } from "./join_request.ts";
+import { admit, allSessions, announceJoin, dismiss } from "./salon_membership.ts";
+import type { RelayedMessage, SalonContext, SalonEvent } from "./salon_types.ts";
+
+type Args = { context: SalonContext; event: SalonEvent };
+type E<T extends SalonEvent["type"]> = Extract<SalonEvent, { type: T }>;
+
+/** The replica's guards, by name. */
+export const replicaGuards = {
+  /** Several instances: commits go through the instance's ordered delivery. */
+  relays: ({ context }: Args) => context.deps.relay !== undefined,
+};
+
+/** The replica's actions, by name. */
+export const replicaActions = {
+  /** Several instances: `ok` to the sender, then the message to the ordered delivery. */
+  relayMessage: ({ context, event }: Args) => {
+    const { session, ref, id, at, text, mentions } = event as E<"COMMITTED">;
+    session.send(okEvent(ref, { id, at: new Date(at).toISOString() }));
+    const from = { username: session.user.username, alias: session.user.alias };
+    context.deps.relay!(context.salon.id, {
+      id,
+      at,
+      from,
+      text,
+      ...(mentions ? { mentions } : {}),
+    });
+  },
+  /** Messages in id order from the ordered delivery: to every online member. */
+  fanOutRelayed: ({ context, event }: Args) => fanOut(context, (event as E<"RELAYED">).messages),
+  /** A membership stored by another instance. */
+  applyJoinedElsewhere: ({ context, event }: Args) => {
+    const { user, announce } = event as E<"JOINED_ELSEWHERE">;
+    applyJoinedElsewhere(context, user, announce);
+  },
+  /** A departure stored by another instance. */
+  applyLeftElsewhere: ({ context, event }: Args) =>
+    applyLeftElsewhere(context, (event as E<"LEFT_ELSEWHERE">).userId),
+  /** Tells the other instances of the membership just stored (announced: a `join`). */
+  relayJoin: ({ context, event }: Args) =>
+    relayJoined(context, (event as E<"MEMBER_STORED">).user, true),
+  /** Tells the other instances of a membership granted from elsewhere (no announcement). */
+  relayAdded: ({ context, event }: Args) =>
+    relayJoined(context, (event as E<"ADD_MEMBER">).user, false),
+  /** Tells the other instances of the departure just stored. */
+  relayLeave: ({ context, event }: Args) =>
+    relayLeft(context, (event as E<"MEMBER_REMOVED">).user.id),
+  /** Tells the other instances of a request accepted here. */
+  relayOutcome: ({ context, event }: Args) => {
+    const { outcome, user } = (event as unknown as { output: JoinRequestOutput }).output;
+    if (outcome === "accepted") relayJoined(context, user, true);
+  },
+};
+
+/** The `message` frame of each message, serialized once, to every online member. */
+export function fanOut(context: SalonContext, messages: readonly RelayedMessage[]): void {
+  let delivered = 0;
+  for (const m of messages) {
+    const frame = messageEvent({
+      salon: context.salon.name,
+      id: m.id,
+      from: m.from,
+      text: m.text,
+      at: new Date(m.at).toISOString(),
+      ...(m.mentions ? { mentions: m.mentions } : {}),
+      ...(m.editedAt ? { editedAt: new Date(m.editedAt).toISOString() } : {}),
+    });
+    for (const sessions of context.online.values()) {
+      for (const s of sessions) s.send(frame);
+      delivered += sessions.size;
+    }
+  }
+  context.deps.delivered?.(delivered);
+}
+
+/** Tells the other instances that `user` is a member now (`announce`: `member_joined` there). */
+export function relayJoined(context: SalonContext, user: UserSummary, announce: boolean): void {
+  context.deps.relayMembership?.(context.salon.id, { joined: user, announce });
+}
+
+/** Tells the other instances that `userId` is no longer a member. */
+export function relayLeft(context: SalonContext, userId: number): void {
+  context.deps.relayMembership?.(context.salon.id, { left: userId });
+}
+
+/**
+ * A membership stored by another instance: the user is a member here too,
+ * with their sessions on this instance online; `joined` to those sessions
+ * and `member_joined` to the others when `announce` (as after a `join`).
+ */
+export function applyJoinedElsewhere(
+  context: SalonContext,
+  user: UserSummary,
+  announce: boolean,
+): void {
+  if (admit(context, user) && announce) announceJoin(context, user);
+}
+
+/** A departure stored by another instance: no longer a member here; `left` to their sessions here. */
+export function applyLeftElsewhere(context: SalonContext, userId: number): void {
+  if (!context.members.has(userId)) return;
+  dismiss(context, userId);
+  for (const s of allSessions(context, userId)) s.send(salonEvent("left", context.salon.name));
+}

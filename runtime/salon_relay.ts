@@ -1,0 +1,258 @@
+/**
+ * Salon messages and memberships across instances (issue 15, items 2 and 3),
+ * only with a bus: each instance publishes what it committed on the salon's
+ * channel (`salon:<id>`) and delivers every salon's messages to its own
+ * members through one {@link SalonOrder} per salon (id order, gaps read from
+ * MySQL). Memberships stored on one instance are applied by the others'
+ * replicas of the salon.
+ *
+ * The path of a message: the salon actor commits (MySQL assigns the id),
+ * sends `ok`, and calls its `relay` dep ({@link SalonRelay.committed}): the
+ * message is offered to this instance's order at once and published once per
+ * salon per group commit (a microtask gathers the batch). Every other instance
+ * offers it to its own order; the order sends `RELAYED` to its salon actor,
+ * which writes the frame to its online members (the same fan-out as one
+ * process). Whatever the bus loses is read from MySQL: after a short wait
+ * when an id is missing, at once after the bus says `resubscribed`, and when
+ * the periodic check of each salon's last id finds MySQL ahead.
+ *
+ * Payloads (JSON, compact): `{"o":origin,"m":[{id,at,f:[username,alias],t,me?}]}`
+ * for messages, `{"o":origin,"j":user,"a":announce}` for a join,
+ * `{"o":origin,"l":userId}` for a leave. `o` is this process's random origin:
+ * an instance ignores its own publications (it delivered them already).
+ *
+ * @module
+ */
+
+import type { MembershipChange, RelayedMessage } from "../actors/salon.ts";
+import type { Bus } from "../bus/bus.ts";
+import type { Logger } from "../lib/log.ts";
+import { HISTORY_MAX } from "../protocol/frames.ts";
+import type { Store, UserSummary } from "../store/store.ts";
+import { type OrderClock, SalonOrder } from "./salon_order.ts";
+
+/** Default wait before a gap is read from MySQL, ms. */
+export const GAP_WAIT_MS = 200;
+/** Default interval of the check of each salon's last id, ms. */
+export const SALON_CHECK_MS = 1000;
+
+/** The channel of a salon's messages and memberships. */
+export function salonChannel(salonId: number): string {
+  return `salon:${salonId}`;
+}
+
+/** Where the relay hands what it receives: the salon actors of this instance. */
+export interface RelayTargets {
+  /** Messages of salon `salonId`, in id order, for its online members. */
+  deliver(salonId: number, messages: RelayedMessage[]): void;
+  /** A membership stored on another instance. */
+  membership(salonId: number, change: MembershipChange): void;
+}
+
+/** Options of {@link startSalonRelay}. */
+export interface SalonRelayOptions {
+  /** The bus. */
+  bus: Bus;
+  /** The store: history (gap reads) and `cluster.salonLatestIds` (the check). */
+  store: Store;
+  /** Every salon id. */
+  salonIds: number[];
+  /** The salon actors. */
+  targets: RelayTargets;
+  /** Logging (never a text). */
+  log: Logger;
+  /** Wait before a gap is read, ms (default {@link GAP_WAIT_MS}). */
+  gapWaitMs?: number;
+  /** Interval of the check of each salon's last id, ms (default {@link SALON_CHECK_MS}). */
+  checkMs?: number;
+  /**
+   * TESTS ONLY: acknowledge and deliver locally but never publish messages,
+   * as an instance dying between commit and publish. Set only through
+   * `StartOptions.testHooks` (no environment variable reaches it).
+   */
+  dropPublishes?: boolean;
+  /** Timers of the orders' waits (default the global timers). */
+  clock?: OrderClock;
+}
+
+/** This instance's side of salon messages across instances. */
+export interface SalonRelay {
+  /** A message committed here (its `ok` sent): delivered here in order, and published. */
+  committed(salonId: number, message: RelayedMessage): void;
+  /** A membership stored here: published for the other instances. */
+  membershipStored(salonId: number, change: MembershipChange): void;
+  /** Unsubscribes and stops every timer. */
+  stop(): Promise<void>;
+}
+
+/** A message as published: short keys (it crosses the bus once per instance). */
+interface WireMessage {
+  id: number;
+  at: number;
+  f: [string, string];
+  t: string;
+  me?: string[];
+}
+
+/** Encodes a message for the bus. */
+function toWire(m: RelayedMessage): WireMessage {
+  const w: WireMessage = { id: m.id, at: m.at, f: [m.from.username, m.from.alias], t: m.text };
+  if (m.mentions) w.me = m.mentions;
+  return w;
+}
+
+/** Decodes a message from the bus; undefined when malformed. */
+function fromWire(w: unknown): RelayedMessage | undefined {
+  const v = w as Partial<WireMessage> | null;
+  if (
+    typeof v !== "object" || v === null || !Number.isSafeInteger(v.id) || v.id! < 1 ||
+    typeof v.at !== "number" || !Array.isArray(v.f) || typeof v.f[0] !== "string" ||
+    typeof v.f[1] !== "string" || typeof v.t !== "string"
+  ) return undefined;
+  const m: RelayedMessage = {
+    id: v.id!,
+    at: v.at,
+    from: { username: v.f[0], alias: v.f[1] },
+    text: v.t,
+  };
+  if (Array.isArray(v.me) && v.me.every((x) => typeof x === "string")) m.mentions = v.me;
+  return m;
+}
+
+/** Whether `u` looks like a user summary. */
+function isUser(u: unknown): u is UserSummary {
+  const v = u as Partial<UserSummary> | null;
+  return typeof v === "object" && v !== null && Number.isSafeInteger(v.id) &&
+    typeof v.username === "string" && typeof v.alias === "string" && typeof v.role === "string";
+}
+
+/**
+ * Subscribes every salon's channel, reads each salon's last id (delivery
+ * starts after it) and starts the periodic check.
+ */
+export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRelay> {
+  const { bus, store, targets, log } = opts;
+  const cluster = store.cluster;
+  if (!cluster) throw new Error("a salon relay needs the MySQL store's cluster tables");
+  const origin = crypto.randomUUID();
+  const clock: OrderClock = opts.clock ?? {
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (id) => clearTimeout(id as number),
+  };
+  const waitMs = opts.gapWaitMs ?? GAP_WAIT_MS;
+  const orders = new Map<number, SalonOrder>();
+  const latest = await cluster.salonLatestIds();
+  for (const salonId of opts.salonIds) {
+    orders.set(
+      salonId,
+      new SalonOrder((latest.get(salonId) ?? 0) + 1, {
+        deliver: (messages) => targets.deliver(salonId, messages),
+        readAfter: async (after) => {
+          const page = await store.salonHistory(salonId, { after, limit: HISTORY_MAX });
+          return { messages: page.messages, more: page.more };
+        },
+        clock,
+        waitMs,
+        onError: (error) =>
+          log.warn("reading missed salon messages failed; trying again", {
+            event: "salon_gap_read_failed",
+            error,
+          }),
+      }),
+    );
+  }
+
+  const received = (salonId: number, payload: string) => {
+    let body: { o?: unknown; m?: unknown; j?: unknown; a?: unknown; l?: unknown };
+    try {
+      body = JSON.parse(payload);
+    } catch {
+      log.warn("a malformed payload on a salon channel was ignored", { event: "bus_malformed" });
+      return;
+    }
+    if (body.o === origin) return; // published by this process: delivered already
+    if (Array.isArray(body.m)) {
+      const messages = body.m.map(fromWire).filter((m) => m !== undefined);
+      orders.get(salonId)?.offer(messages);
+    } else if (isUser(body.j)) {
+      targets.membership(salonId, { joined: body.j, announce: body.a === true });
+    } else if (Number.isSafeInteger(body.l)) {
+      targets.membership(salonId, { left: body.l as number });
+    }
+  };
+  const unsubscribes: Array<() => Promise<void>> = [];
+  for (const salonId of opts.salonIds) {
+    unsubscribes.push(
+      await bus.subscribe(salonChannel(salonId), (payload) => received(salonId, payload)),
+    );
+  }
+  // Whatever was published while the bus was away is lost: read it from MySQL.
+  const offResubscribed = bus.onResubscribed(() => {
+    for (const order of orders.values()) order.catchUp();
+  });
+
+  // The periodic check: the last message of an instance that died before publishing.
+  let stopped = false;
+  let checkTimer: ReturnType<typeof setTimeout> | undefined;
+  let checking: Promise<void> | undefined;
+  const check = async () => {
+    try {
+      const ids = await cluster.salonLatestIds();
+      for (const [salonId, id] of ids) orders.get(salonId)?.latest(id);
+    } catch (error) {
+      log.warn("the check of salons' last messages failed", { event: "salon_check_failed", error });
+    }
+    if (!stopped) schedule();
+  };
+  const schedule = () => {
+    checkTimer = setTimeout(() => {
+      checking = check();
+    }, opts.checkMs ?? SALON_CHECK_MS);
+  };
+  schedule();
+
+  // One publish per salon per group commit: the writer calls back a batch in one task.
+  let outbox = new Map<number, WireMessage[]>();
+  let flushing = false;
+  const publish = (salonId: number, body: unknown) => {
+    bus.publish(salonChannel(salonId), JSON.stringify(body)).catch(() => {
+      // At most once: the others read it from MySQL (gap, check, resubscribe).
+    });
+  };
+  const flush = () => {
+    flushing = false;
+    const batch = outbox;
+    outbox = new Map();
+    if (opts.dropPublishes) return;
+    for (const [salonId, m] of batch) publish(salonId, { o: origin, m });
+  };
+
+  return {
+    committed(salonId, message) {
+      let list = outbox.get(salonId);
+      if (!list) outbox.set(salonId, list = []);
+      list.push(toWire(message));
+      if (!flushing) {
+        flushing = true;
+        queueMicrotask(flush);
+      }
+      orders.get(salonId)?.offer([message]);
+    },
+    membershipStored(salonId, change) {
+      publish(
+        salonId,
+        "joined" in change
+          ? { o: origin, j: change.joined, a: change.announce }
+          : { o: origin, l: change.left },
+      );
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(checkTimer);
+      await checking;
+      offResubscribed();
+      for (const order of orders.values()) order.stop();
+      await Promise.all(unsubscribes.map((u) => u()));
+    },
+  };
+}
