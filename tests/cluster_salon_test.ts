@@ -199,7 +199,13 @@ clusterTest(
       const writers = [await user(a, "ann"), await user(b, "bob"), await user(c, "cat")];
       clients.push(...readers, ...writers);
       await Promise.all(writers.map((w) => write(w, GENERAL, 40, 2)));
-      // The last messages come from the silent instance only: the periodic check finds them.
+      // Every one of those committed first, so that the last messages come from the silent instance
+      // only: the periodic check finds them.
+      await eventually(
+        () => writers.every((w) => acknowledged(w).length === 40),
+        10_000,
+        "the first 120 acknowledged",
+      );
       await write(writers[0], GENERAL, 5, 1);
       await eventually(
         () => writers.every((w, i) => acknowledged(w).length === (i === 0 ? 45 : 40)),
