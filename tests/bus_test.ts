@@ -171,7 +171,7 @@ busTest(
 
       await redis.start();
       await eventually(() => resubscribed === 1, 10_000, "resubscribed told");
-      await eventually(() => a!.status() === "up", 10_000, "publisher back");
+      await eventually(() => a!.status() === "up" && b!.status() === "up", 10_000, "both back");
       await a.publish("salon:1", "after");
       await eventually(() => got.got.length === 2, 5000, "after the restart");
       assert.deepEqual(got.got, ["before", "after"]);
