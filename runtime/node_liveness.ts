@@ -73,14 +73,23 @@ export async function startNodeLiveness(opts: NodeLivenessOptions): Promise<Node
   await cluster.registerNode(first);
   log.info(`registered as node ${first}`, { event: "node_registered", node: first });
   let current = first;
+  // A step that fails is logged once per outage, and once when it works again: a database down
+  // for a minute is two lines, not one every beat.
+  const failing = new Set<string>();
+  const worked = <T>(step: string) => (result: T): T => {
+    if (failing.delete(step)) {
+      log.info(`node ${step} works again`, { event: `node_${step}_recovered`, node: current });
+    }
+    return result;
+  };
   const actor: Actor<typeof nodeHeartbeatMachine> = createActor(nodeHeartbeatMachine, {
     input: {
       nodeId: first,
       beatMs: opts.beatMs,
       deadMs: opts.deadMs,
       deps: {
-        beat: (id) => track(cluster.beatNode(id)),
-        reap: (deadMs) => track(cluster.reapDeadNodes(deadMs)),
+        beat: (id) => track(cluster.beatNode(id)).then(worked("beat")),
+        reap: (deadMs) => track(cluster.reapDeadNodes(deadMs)).then(worked("reap")),
         register: async () => {
           const id = newId();
           await track(cluster.registerNode(id));
@@ -109,7 +118,9 @@ export async function startNodeLiveness(opts: NodeLivenessOptions): Promise<Node
           opts.onReapedOthers?.(reaped);
         },
         onError: (step, error) => {
-          log.warn(`node ${step} failed; trying again at the next beat`, {
+          if (failing.has(step)) return;
+          failing.add(step);
+          log.warn(`node ${step} failed; trying again at every beat (told once)`, {
             event: `node_${step}_failed`,
             node: current,
             error,

@@ -196,6 +196,29 @@ Deno.test("node liveness: a failed beat is logged and tried again at the next be
   }
 });
 
+Deno.test("node liveness: a database down for several beats is one warning, then one line when it works again", async () => {
+  const { cluster, liveness, advance, lines } = await setup();
+  try {
+    const count = (event: string) => lines.filter((l) => l.includes(`"event":"${event}"`)).length;
+    cluster.failNext = 1_000;
+    for (let i = 0; i < 5; i++) await advance(2000);
+    assert.equal(cluster.beats.length, 0);
+    assert.equal(count("node_beat_failed"), 1, lines.join("\n"));
+    cluster.failNext = 0;
+    await advance(2000);
+    assert.equal(cluster.beats.length, 1);
+    assert.equal(count("node_beat_recovered"), 1, lines.join("\n"));
+    await advance(2000);
+    assert.equal(count("node_beat_recovered"), 1, "told once");
+    // A new outage is told again.
+    cluster.failNext = 1;
+    await advance(2000);
+    assert.equal(count("node_beat_failed"), 2);
+  } finally {
+    await liveness.stop();
+  }
+});
+
 Deno.test("node liveness: a registration refused at the next try is retried a beat later", async () => {
   const { cluster, liveness, advance, lines } = await setup();
   try {
