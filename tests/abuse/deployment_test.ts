@@ -60,5 +60,7 @@ Deno.test("deno task start: its narrowed permissions suffice (register, login, h
   } finally {
     await server.dispose();
     for (const suffix of ["", "-wal", "-shm"]) await Deno.remove(`${db}${suffix}`).catch(() => {});
+    // The admin socket's private folder, should the server not have removed it.
+    await Deno.remove(new URL(`data/${name}.sock`, ROOT), { recursive: true }).catch(() => {});
   }
 });
