@@ -15,46 +15,32 @@ import { ConflictError, type Role, type Store, type UserRecord } from "../store/
 import { isLegacyHash, isLockedHash, verifyLegacy } from "./legacy_password.ts";
 import { hashPassword, verifyNothing, verifyPassword } from "./password.ts";
 import { KeyedGate, Throttle, TokenBuckets } from "./throttle.ts";
+import {
+  CHECKS_PER_ADDRESS,
+  FAILURES_PER_ADDRESS,
+  FAILURES_PER_PAIR,
+  LOGIN_WINDOW_MS,
+  USERNAME_DELAY_AFTER,
+  USERNAME_DELAY_BASE_MS,
+  USERNAME_DELAY_MAX_MS,
+} from "./login_limits.ts";
+import {
+  DEFAULT_REGISTRATION,
+  registrationLimited,
+  type RegistrationPolicy,
+  taken,
+} from "./registration_policy.ts";
+export {
+  CHECKS_PER_ADDRESS,
+  FAILURES_PER_ADDRESS,
+  FAILURES_PER_PAIR,
+  LOGIN_WINDOW_MS,
+  USERNAME_DELAY_AFTER,
+  USERNAME_DELAY_BASE_MS,
+  USERNAME_DELAY_MAX_MS,
+} from "./login_limits.ts";
+export { DEFAULT_REGISTRATION, type RegistrationPolicy } from "./registration_policy.ts";
 import { newToken, TOKEN_MAX_IDLE_MS, tokenHash, TOKENS_PER_USER } from "./tokens.ts";
-
-/** Failed logins allowed per (username, client address) within {@link LOGIN_WINDOW_MS}. */
-export const FAILURES_PER_PAIR = 5;
-/**
- * Failed logins allowed per client address (IPv6 by /64), all usernames
- * together, within {@link LOGIN_WINDOW_MS}: room for a whole office behind one
- * NAT mistyping, while one address cannot spray a password over every account.
- */
-export const FAILURES_PER_ADDRESS = 100;
-/**
- * Password checks one address may have in the hash queue at once; the others wait their turn
- * here, so that one address can never fill the queue that everyone's logins share.
- */
-export const CHECKS_PER_ADDRESS = 8;
-/** Failures of a username, from anywhere, after which every attempt waits first. */
-export const USERNAME_DELAY_AFTER = 5;
-/** First wait once a username passed {@link USERNAME_DELAY_AFTER} failures, ms; it doubles. */
-export const USERNAME_DELAY_BASE_MS = 1000;
-/** Longest wait before an attempt on a username is checked, ms. */
-export const USERNAME_DELAY_MAX_MS = 30_000;
-/** Window over which login failures count, ms. */
-export const LOGIN_WINDOW_MS = 15 * 60_000;
-
-/** Who may register themselves, and how fast (config: `CAUSERIE_REGISTRATION`, `CAUSERIE_REGISTER_*`). */
-export interface RegistrationPolicy {
-  /** `open`: anyone registers; `closed`: only admins create accounts. */
-  mode: "open" | "closed";
-  /** Registrations per client address (IPv6 by /64) per hour; 0: no limit. */
-  perAddressPerHour: number;
-  /** Registrations per minute over all addresses; 0: no limit. */
-  perMinute: number;
-}
-
-/** The defaults of {@link RegistrationPolicy}: open, 10 per address per hour, 60 per minute. */
-export const DEFAULT_REGISTRATION: RegistrationPolicy = {
-  mode: "open",
-  perAddressPerHour: 10,
-  perMinute: 60,
-};
 
 /** What {@link Accounts} needs from the rest of the server. */
 export interface AccountsOptions {
@@ -585,21 +571,4 @@ export class Accounts {
       slowModeSeconds: s.slowModeSeconds,
     }));
   }
-}
-
-function registrationLimited(wait: number): ProtocolError {
-  return new ProtocolError(
-    "rate_limited",
-    429,
-    `too many registrations from your address or overall; try again in ${wait} seconds`,
-    { retryAfterSeconds: wait },
-  );
-}
-
-function taken(field: "username" | "alias", value: string): ProtocolError {
-  return new ProtocolError(
-    field === "username" ? "username_taken" : "alias_taken",
-    409,
-    `the ${field} "${value}" is already taken; choose another`,
-  );
 }

@@ -8,6 +8,48 @@
  * @module
  */
 
+export { UNREAD_MAX } from "./catchup_types.ts";
+export type {
+  ConversationPage,
+  ConversationQuery,
+  ConversationSummary,
+  ReadMark,
+  ReadOutcome,
+  ReadTarget,
+  SalonCatchup,
+} from "./catchup_types.ts";
+import type {
+  ConversationPage,
+  ConversationQuery,
+  ReadMark,
+  ReadOutcome,
+  SalonCatchup,
+} from "./catchup_types.ts";
+export type {
+  LegacyBatch,
+  LegacyBatchResult,
+  LegacyKind,
+  LegacyMark,
+  LegacyState,
+} from "./legacy_types.ts";
+import type { LegacyBatch, LegacyBatchResult, LegacyState } from "./legacy_types.ts";
+export type {
+  MessageEdit,
+  MessageFacts,
+  MessageTarget,
+  NewReport,
+  ReportRecord,
+  ReportResolution,
+} from "./edit_types.ts";
+import type {
+  MessageEdit,
+  MessageFacts,
+  MessageTarget,
+  NewReport,
+  ReportRecord,
+  ReportResolution,
+} from "./edit_types.ts";
+
 import type { SalonConfig, SalonPolicy } from "../config/salons.ts";
 import type { ClusterStore } from "./cluster_store.ts";
 
@@ -228,129 +270,6 @@ export interface AuditEntry {
   reason: string;
   /** Through which path. */
   via: AuditVia;
-}
-
-/** Most unread messages counted per salon or conversation (`unread` stops there). */
-export const UNREAD_MAX = 1000;
-
-/** Whose marker a `read` moves: in a salon, or in the conversation with another user. */
-export type ReadTarget = { salonId: number } | { otherId: number };
-
-/** A `read`: `userId` has read up to message `id` of the target. */
-export type ReadMark = ReadTarget & { userId: number; id: number };
-
-/** What {@link Store.markRead} did. */
-export interface ReadOutcome {
-  /**
-   * `moved`: the marker now is the id; `kept`: it already was at or above it
-   * (nothing changed); `beyond`: no such message was ever handed out there
-   * (nothing stored).
-   */
-  outcome: "moved" | "kept" | "beyond";
-  /** The marker after the call (0: nothing read). */
-  lastRead: number;
-  /** The newest id handed out in the salon or the conversation (0: none). */
-  latest: number;
-}
-
-/** Where a user stands in one salon they belong to. */
-export interface SalonCatchup {
-  /** Salon id. */
-  salonId: number;
-  /** Newest stored message id (0: none). */
-  latest: number;
-  /** The user's read marker (0: nothing read). */
-  lastRead: number;
-  /** Stored messages above `lastRead`, at most {@link UNREAD_MAX}. */
-  unread: number;
-}
-
-/** One direct conversation as one of its two users sees it. */
-export interface ConversationSummary {
-  /** The other user (oneself for notes to self). */
-  other: UserSummary;
-  /** Newest message id of the conversation. */
-  latest: number;
-  /** The user's read marker in it (0: nothing read). */
-  lastRead: number;
-  /** Messages above `lastRead`, at most {@link UNREAD_MAX}. */
-  unread: number;
-  /** Time of the newest message, epoch ms. */
-  at: number;
-}
-
-/** Which page of conversations: at most `limit`, newest first, all older than `before`. */
-export interface ConversationQuery {
-  /** Only conversations whose newest message is strictly older than this (epoch ms). */
-  before?: number;
-  /** Most conversations returned. */
-  limit: number;
-}
-
-/** A page of conversations, newest first, and whether older ones exist. */
-export interface ConversationPage {
-  /** Conversations, newest message first. */
-  conversations: ConversationSummary[];
-  /** Whether conversations older than the last one exist. */
-  more: boolean;
-}
-
-// --- importing the original server's database (issue 13, legacy/) ----------
-
-/** What an original row maps to: a `clients` row to `users.id`, a `salons` row to `salons.id`. */
-export type LegacyKind = "client" | "salon";
-
-/**
- * Progress of an import through the original tables read by increasing id:
- * the highest `salons_adheres.id` and `messages.message_id` already handled.
- */
-export type LegacyMark = "membership" | "message";
-
-/** What earlier imports did: the mapped rows and the progress marks (0: nothing yet). */
-export interface LegacyState {
-  /** Original `client_id` to our user id. */
-  clients: Map<number, number>;
-  /** Original `salon_id` to our salon id. */
-  salons: Map<number, number>;
-  /** Highest original id handled, per table read by id. */
-  marks: Record<LegacyMark, number>;
-}
-
-/**
- * One batch of an import, committed in one transaction with its progress
- * marks: either all of it is stored, or none of it.
- */
-export interface LegacyBatch {
-  /**
-   * Accounts to create, each made a member of the `auto` salon and mapped to
-   * its original `client_id`; an id mapped already is skipped (its user id is
-   * returned). A taken username or alias throws {@link ConflictError}.
-   */
-  users?: Array<{ legacyId: number; user: NewUser; createdAt: number }>;
-  /** Existing salons to map to their original `salon_id` (a mapped id is left as it is). */
-  salons?: Array<{ legacyId: number; salonId: number }>;
-  /** Memberships to add (one already there is left as it is). */
-  memberships?: Array<{ salonId: number; userId: number; at: number }>;
-  /**
-   * Salon messages, in order: each salon's ids come from its counter, so they
-   * grow in batch order; every sender's read marker moves to their newest one.
-   * They mention nobody.
-   */
-  messages?: Array<{ salonId: number; userId: number; text: string; at: number }>;
-  /** Read markers to move forward to at least `lastRead` (never back). */
-  read?: Array<{ userId: number; salonId: number; lastRead: number }>;
-  /** Progress marks to record (a mark never goes back). */
-  marks?: Partial<Record<LegacyMark, number>>;
-}
-
-/** What a {@link LegacyBatch} stored. */
-export interface LegacyBatchResult {
-  /** The user id of each entry of `users`, in order. */
-  userIds: number[];
-  /** The id of each entry of `messages`, in order. */
-  messageIds: number[];
-  /** Memberships that were not there before. */
-  membershipsAdded: number;
 }
 
 /** Raised when a unique name is already taken. */
@@ -615,98 +534,4 @@ export interface Store {
    * (nothing changed) when no open report has this id.
    */
   resolveReport(id: number, resolution: ReportResolution): Promise<ReportRecord | undefined>;
-}
-
-// --- edit, delete and reports (PROTOCOL.md 5.4, migration 8) -----------------
-
-/** A message named by a client: in a salon, or in the conversation of two users. */
-export type MessageTarget =
-  | { kind: "salon"; salonId: number; id: number }
-  | { kind: "direct"; userA: number; userB: number; id: number };
-
-/** What edit, delete and report need to know of a stored message. */
-export interface MessageFacts {
-  /** Id. */
-  id: number;
-  /** The author's id. */
-  authorId: number;
-  /** The author's names. */
-  from: { username: string; alias: string };
-  /** The recipient of a direct message. */
-  to?: { id: number; username: string; alias: string };
-  /** Text ('' once deleted). */
-  text: string;
-  /** Commit time, epoch ms. */
-  at: number;
-  /** Last edit, epoch ms; absent when never edited. */
-  editedAt?: number;
-  /** Whether it was deleted. */
-  deleted: boolean;
-}
-
-/** An edit: the new text (and a salon message's new mentions), by its author, in the window. */
-export interface MessageEdit {
-  /** Only the author may edit. */
-  authorId: number;
-  /** The new text (already checked). */
-  text: string;
-  /** The edit time, epoch ms. */
-  at: number;
-  /** The message must have been sent at or after this (the edit window), epoch ms. */
-  sentAfter: number;
-  /** The members the new text mentions (salon messages; none: no mention). */
-  mentions?: Mention[];
-}
-
-/** A report to record. */
-export interface NewReport {
-  /** The salon. */
-  salonId: number;
-  /** The reported message. */
-  messageId: number;
-  /** The message's author. */
-  authorId: number;
-  /** The message's commit time, epoch ms. */
-  messageAt: number;
-  /** Who reports. */
-  reporterId: number;
-  /** Why (may be empty). */
-  reason: string;
-  /** When, epoch ms. */
-  at: number;
-}
-
-/** A stored report with the message as it stands now. */
-export interface ReportRecord {
-  /** Id. */
-  id: number;
-  /** The salon. */
-  salonId: number;
-  /** The message: its current text ('' once deleted or purged), author and time. */
-  message: {
-    id: number;
-    from: { username: string; alias: string };
-    text: string;
-    at: number;
-    editedAt?: number;
-    deleted: boolean;
-  };
-  /** Who reported it. */
-  by: { username: string; alias: string };
-  /** Why (may be empty). */
-  reason: string;
-  /** When, epoch ms. */
-  at: number;
-  /** When it was resolved, epoch ms; absent while open. */
-  resolvedAt?: number;
-}
-
-/** Who closes a report, and why. */
-export interface ReportResolution {
-  /** The moderator's id; `null`: the server itself (admin socket). */
-  byUserId: number | null;
-  /** A note (may be empty). */
-  note: string;
-  /** When, epoch ms. */
-  at: number;
 }
