@@ -22,6 +22,11 @@ export interface ApiProblem {
   until?: string;
 }
 
+/** The message of `problem` when it concerns `field` (shown next to that field). */
+export function problemFor(problem: ApiProblem | null, field: string): string | undefined {
+  return problem && problem.field === field ? problem.message : undefined;
+}
+
 /** An answer: the value, or a problem. */
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; problem: ApiProblem };
 

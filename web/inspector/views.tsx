@@ -11,7 +11,7 @@
 
 import { Fragment, type JSX } from "preact";
 import { useState } from "preact/hooks";
-import type { ApiProblem } from "../core/api.ts";
+import { type ApiProblem, problemFor } from "../core/api.ts";
 import type { FeedStatus } from "../core/inspector_feed.ts";
 import { type ActorView, eventWords, type TreeNode, valueWords } from "../core/inspector_store.ts";
 import { Field } from "../views/field.tsx";
@@ -30,7 +30,6 @@ export function InspectorLogin({ page }: { page: InspectorPage }): JSX.Element {
     setProblem(await page.logIn(username, password));
     setBusy(false);
   };
-  const fieldError = (f: string) => (problem?.field === f ? problem.message : undefined);
   return (
     <main class="auth">
       <h1>Causerie inspector</h1>
@@ -43,7 +42,7 @@ export function InspectorLogin({ page }: { page: InspectorPage }): JSX.Element {
           value={username}
           onInput={setUsername}
           autocomplete="username"
-          error={fieldError("username")}
+          error={problemFor(problem, "username")}
         />
         <Field
           id="login-password"
@@ -52,7 +51,7 @@ export function InspectorLogin({ page }: { page: InspectorPage }): JSX.Element {
           value={password}
           onInput={setPassword}
           autocomplete="current-password"
-          error={fieldError("password")}
+          error={problemFor(problem, "password")}
         />
         {problem && !problem.field && <p class="error">{problem.message}</p>}
         <button type="submit" disabled={busy}>Log in</button>

@@ -9,13 +9,9 @@
 
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
-import { type ApiProblem, login, register } from "../core/api.ts";
+import { type ApiProblem, login, problemFor, register } from "../core/api.ts";
 import { useApp } from "./app_state.ts";
 import { Field } from "./field.tsx";
-
-function problemFor(p: ApiProblem | null, field: string): string | undefined {
-  return p && p.field === field ? p.message : undefined;
-}
 
 /** The login form. */
 export function LoginForm(): JSX.Element {
