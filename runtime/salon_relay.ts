@@ -28,7 +28,7 @@ import type { MembershipChange, RelayedMessage } from "../actors/salon.ts";
 import type { Bus } from "../bus/bus.ts";
 import type { Logger } from "../lib/log.ts";
 import { HISTORY_MAX } from "../protocol/frames.ts";
-import type { Store, UserSummary } from "../store/store.ts";
+import { ROLES, type Store, type UserSummary } from "../store/store.ts";
 import { type OrderClock, SalonOrder } from "./salon_order.ts";
 
 /** Default wait before a gap is read from MySQL, ms. */
@@ -106,12 +106,14 @@ function fromWire(w: unknown): RelayedMessage | undefined {
   const v = w as Partial<WireMessage> | null;
   if (
     typeof v !== "object" || v === null || !Number.isSafeInteger(v.id) || v.id! < 1 ||
-    typeof v.at !== "number" || !Array.isArray(v.f) || typeof v.f[0] !== "string" ||
+    // A time `Date` can hold: `fanOut` writes it with toISOString(), which throws beyond.
+    !Number.isSafeInteger(v.at) || v.at! < 0 || v.at! > MAX_DATE_MS ||
+    !Array.isArray(v.f) || typeof v.f[0] !== "string" ||
     typeof v.f[1] !== "string" || typeof v.t !== "string"
   ) return undefined;
   const m: RelayedMessage = {
     id: v.id!,
-    at: v.at,
+    at: v.at!,
     from: { username: v.f[0], alias: v.f[1] },
     text: v.t,
   };
@@ -119,11 +121,46 @@ function fromWire(w: unknown): RelayedMessage | undefined {
   return m;
 }
 
-/** Whether `u` looks like a user summary. */
+/** The latest time a `Date` holds, epoch ms. */
+const MAX_DATE_MS = 8.64e15;
+
+/** Whether `u` is a user summary (a role this server knows). */
 function isUser(u: unknown): u is UserSummary {
   const v = u as Partial<UserSummary> | null;
   return typeof v === "object" && v !== null && Number.isSafeInteger(v.id) &&
-    typeof v.username === "string" && typeof v.alias === "string" && typeof v.role === "string";
+    typeof v.username === "string" && typeof v.alias === "string" &&
+    (ROLES as readonly unknown[]).includes(v.role);
+}
+
+/** What a salon channel carries, decoded: messages, a join or a leave, and who published it. */
+export type SalonPayload =
+  & { origin: unknown }
+  & (
+    | { messages: RelayedMessage[] }
+    | { joined: UserSummary; announce: boolean }
+    | { left: number }
+  );
+
+/**
+ * Decodes a salon channel's payload; `undefined` when it is not one (not
+ * JSON, not an object, nothing known in it). Malformed messages in a batch
+ * are dropped one by one: MySQL fills their place.
+ */
+export function decodeSalonPayload(payload: string): SalonPayload | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+  const b = body as { o?: unknown; m?: unknown; j?: unknown; a?: unknown; l?: unknown };
+  if (Array.isArray(b.m)) {
+    return { origin: b.o, messages: b.m.map(fromWire).filter((m) => m !== undefined) };
+  }
+  if (isUser(b.j)) return { origin: b.o, joined: b.j, announce: b.a === true };
+  if (Number.isSafeInteger(b.l) && (b.l as number) > 0) return { origin: b.o, left: b.l as number };
+  return undefined;
 }
 
 /**
@@ -163,22 +200,16 @@ export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRel
   }
 
   const received = (salonId: number, payload: string) => {
-    let body: { o?: unknown; m?: unknown; j?: unknown; a?: unknown; l?: unknown };
-    try {
-      body = JSON.parse(payload);
-    } catch {
+    const body = decodeSalonPayload(payload);
+    if (!body) {
       log.warn("a malformed payload on a salon channel was ignored", { event: "bus_malformed" });
       return;
     }
-    if (body.o === origin) return; // published by this process: delivered already
-    if (Array.isArray(body.m)) {
-      const messages = body.m.map(fromWire).filter((m) => m !== undefined);
-      orders.get(salonId)?.offer(messages);
-    } else if (isUser(body.j)) {
-      targets.membership(salonId, { joined: body.j, announce: body.a === true });
-    } else if (Number.isSafeInteger(body.l)) {
-      targets.membership(salonId, { left: body.l as number });
-    }
+    if (body.origin === origin) return; // published by this process: delivered already
+    if ("messages" in body) orders.get(salonId)?.offer(body.messages);
+    else if ("joined" in body) {
+      targets.membership(salonId, { joined: body.joined, announce: body.announce });
+    } else targets.membership(salonId, { left: body.left });
   };
   const unsubscribes: Array<() => Promise<void>> = [];
   for (const salonId of opts.salonIds) {
