@@ -51,7 +51,12 @@ export function newUserRecord(user: NewUser, id: number, now: number): UserRecor
 export function liftFilter(ids: readonly number[] | undefined): string | undefined {
   if (ids === undefined) return "";
   if (ids.length === 0) return undefined;
-  return ` AND id IN (${ids.map(() => "?").join(", ")})`;
+  return ` AND id IN (${placeholders(ids.length)})`;
+}
+
+/** `?, ?, ?`: one bound parameter per value of a list of `n`. */
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => "?").join(", ");
 }
 
 /** What {@link import("./store.ts").Store.ban} returns, from the new sanction's id. */

@@ -8,6 +8,7 @@
 
 import type { ClusterStore, NodeRecord, Reaped } from "./cluster_store.ts";
 import type { MysqlDb, Sql } from "./mysql_sql.ts";
+import { placeholders } from "./adapter_common.ts";
 
 /**
  * The database's clock, epoch ms: UTC whatever the session's time zone, and
@@ -132,7 +133,7 @@ export class MysqlClusterStore implements ClusterStore {
  */
 async function removeNodes(sql: Sql, nodeIds: string[]): Promise<Reaped> {
   if (nodeIds.length === 0) return { nodes: [], offlineUserIds: [] };
-  const marks = nodeIds.map(() => "?").join(", ");
+  const marks = placeholders(nodeIds.length);
   const users = await sql.rows(
     `SELECT DISTINCT user_id FROM live_sessions WHERE node_id IN (${marks})`,
     nodeIds,
@@ -142,9 +143,7 @@ async function removeNodes(sql: Sql, nodeIds: string[]): Promise<Reaped> {
   const ids = users.map((r) => Number(r.user_id));
   if (ids.length === 0) return { nodes: nodeIds, offlineUserIds: [] };
   const still = await sql.rows(
-    `SELECT DISTINCT user_id FROM live_sessions WHERE user_id IN (${
-      ids.map(() => "?").join(", ")
-    })`,
+    `SELECT DISTINCT user_id FROM live_sessions WHERE user_id IN (${placeholders(ids.length)})`,
     ids,
   );
   const online = new Set(still.map((r) => Number(r.user_id)));

@@ -8,6 +8,7 @@
 import { MUTE_COLUMNS, MUTE_IN_FORCE, toAuthoredMute, toMute } from "./mute_rows.ts";
 import type { MysqlDb } from "./mysql_sql.ts";
 import type { AuthoredMute, MuteRecord } from "./store.ts";
+import { liftFilter } from "./adapter_common.ts";
 
 /** Records a mute, lifting those in force for the same user and salon (one transaction). */
 export async function addMute(
@@ -61,8 +62,7 @@ export async function liftMutes(
   const result = await db.tx((sql) =>
     sql.run(
       `UPDATE mutes SET lifted_at = ?
-       WHERE user_id = ? AND lifted_at IS NULL AND until_at > ?
-         AND id IN (${ids.map(() => "?").join(", ")})`,
+       WHERE user_id = ? AND lifted_at IS NULL AND until_at > ?${liftFilter(ids)}`,
       [now, userId, now, ...ids],
     )
   );

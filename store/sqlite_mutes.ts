@@ -9,6 +9,7 @@
 import { MUTE_COLUMNS, MUTE_IN_FORCE, toAuthoredMute, toMute } from "./mute_rows.ts";
 import type { SqliteDb } from "./sqlite_db.ts";
 import type { AuthoredMute, MuteRecord } from "./store.ts";
+import { liftFilter } from "./adapter_common.ts";
 
 /** Records a mute, lifting those in force for the same user and salon (one transaction). */
 export function addMute(
@@ -51,8 +52,7 @@ export function liftMutes(
   const result = db.tx(() =>
     db.q(
       `UPDATE mutes SET lifted_at = ?
-       WHERE user_id = ? AND lifted_at IS NULL AND until_at > ?
-         AND id IN (${ids.map(() => "?").join(", ")})`,
+       WHERE user_id = ? AND lifted_at IS NULL AND until_at > ?${liftFilter(ids)}`,
     ).run(now, userId, now, ...ids)
   );
   return Number(result.changes);
