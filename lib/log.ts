@@ -37,6 +37,8 @@ export interface LogFields {
   actor?: string;
   /** How a moderation act arrived: `ws`, `http`, `socket`, `signal`. */
   via?: string;
+  /** A bus channel (several instances), unprefixed. */
+  channel?: string;
   /** A close code or an error code. */
   code?: number | string;
   /** A failure: written with its type, message and stack. */

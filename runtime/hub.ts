@@ -44,6 +44,8 @@ import { onlineCount, salonDeps, salonInputs, salonSize, salonViews } from "./sa
 import { summary, UserDirectory } from "./user_directory.ts";
 import { type SalonRelay, type SalonRelayOptions, startSalonRelay } from "./salon_relay.ts";
 import { liveCounts } from "./live_counts.ts";
+import { type ClusterLink, clusterLink } from "./cluster_channel.ts";
+import type { Bus } from "../bus/bus.ts";
 import { type LiveCounts, type Metrics, noMetrics } from "./metrics.ts";
 import { DEFAULT_EDIT_MINUTES } from "../config/config.ts";
 
@@ -91,7 +93,10 @@ export interface HubOptions {
   /** How long an author may edit a message, minutes; 0: never (default 15, PROTOCOL 5.4). */
   editMinutes?: number;
   /** Several instances (issue 15): salon messages and memberships cross the bus. Absent: one process. */
-  cluster?: Omit<SalonRelayOptions, "store" | "salonIds" | "targets" | "log">;
+  cluster?: Omit<SalonRelayOptions, "store" | "salonIds" | "targets" | "log" | "link"> & {
+    /** The bus between instances. */
+    bus: Bus;
+  };
 }
 
 /** The running chat. */
@@ -299,9 +304,13 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
   });
   server.start();
-  if (opts.cluster) {
+  // One origin per process: every cluster channel ignores what this process published.
+  const link: ClusterLink | undefined = opts.cluster ? clusterLink(opts.cluster.bus) : undefined;
+  if (opts.cluster && link) {
+    const { bus: _bus, ...relayOptions } = opts.cluster;
     relay = await startSalonRelay({
-      ...opts.cluster,
+      ...relayOptions,
+      link,
       store,
       salonIds: [...byId.keys()],
       log,

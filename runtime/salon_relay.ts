@@ -25,11 +25,18 @@
  */
 
 import type { MembershipChange, RelayedMessage } from "../actors/salon.ts";
-import type { Bus } from "../bus/bus.ts";
 import type { Logger } from "../lib/log.ts";
 import { HISTORY_MAX } from "../protocol/frames.ts";
 import { ROLES, type Store, type UserSummary } from "../store/store.ts";
 import { type OrderClock, SalonOrder } from "./salon_order.ts";
+import {
+  type ClusterChannel,
+  type ClusterLink,
+  isId,
+  openClusterChannel,
+  parseWireBody,
+  type WireBody,
+} from "./cluster_channel.ts";
 
 /** Default wait before a gap is read from MySQL, ms. */
 export const GAP_WAIT_MS = 200;
@@ -51,8 +58,8 @@ export interface RelayTargets {
 
 /** Options of {@link startSalonRelay}. */
 export interface SalonRelayOptions {
-  /** The bus. */
-  bus: Bus;
+  /** The bus and this process's origin. */
+  link: ClusterLink;
   /** The store: history (gap reads) and `cluster.salonLatestIds` (the check). */
   store: Store;
   /** Every salon id. */
@@ -147,19 +154,17 @@ export type SalonPayload =
  * are dropped one by one: MySQL fills their place.
  */
 export function decodeSalonPayload(payload: string): SalonPayload | undefined {
-  let body: unknown;
-  try {
-    body = JSON.parse(payload);
-  } catch {
-    return undefined;
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
-  const b = body as { o?: unknown; m?: unknown; j?: unknown; a?: unknown; l?: unknown };
+  const body = parseWireBody(payload);
+  return body && decodeSalonBody(body);
+}
+
+/** Decodes a salon channel's body (see {@link decodeSalonPayload}). */
+function decodeSalonBody(b: WireBody): SalonPayload | undefined {
   if (Array.isArray(b.m)) {
     return { origin: b.o, messages: b.m.map(fromWire).filter((m) => m !== undefined) };
   }
   if (isUser(b.j)) return { origin: b.o, joined: b.j, announce: b.a === true };
-  if (Number.isSafeInteger(b.l) && (b.l as number) > 0) return { origin: b.o, left: b.l as number };
+  if (isId(b.l)) return { origin: b.o, left: b.l };
   return undefined;
 }
 
@@ -168,10 +173,10 @@ export function decodeSalonPayload(payload: string): SalonPayload | undefined {
  * starts after it) and starts the periodic check.
  */
 export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRelay> {
-  const { bus, store, targets, log } = opts;
+  const { link, store, targets, log } = opts;
+  const { bus } = link;
   const cluster = store.cluster;
   if (!cluster) throw new Error("a salon relay needs the MySQL store's cluster tables");
-  const origin = crypto.randomUUID();
   const clock: OrderClock = opts.clock ?? {
     setTimeout: (fn, ms) => setTimeout(fn, ms),
     clearTimeout: (id) => clearTimeout(id as number),
@@ -199,22 +204,23 @@ export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRel
     );
   }
 
-  const received = (salonId: number, payload: string) => {
-    const body = decodeSalonPayload(payload);
-    if (!body) {
-      log.warn("a malformed payload on a salon channel was ignored", { event: "bus_malformed" });
-      return;
-    }
-    if (body.origin === origin) return; // published by this process: delivered already
+  const received = (salonId: number, body: SalonPayload) => {
     if ("messages" in body) orders.get(salonId)?.offer(body.messages);
     else if ("joined" in body) {
       targets.membership(salonId, { joined: body.joined, announce: body.announce });
     } else targets.membership(salonId, { left: body.left });
   };
-  const unsubscribes: Array<() => Promise<void>> = [];
+  const channels = new Map<number, ClusterChannel>();
   for (const salonId of opts.salonIds) {
-    unsubscribes.push(
-      await bus.subscribe(salonChannel(salonId), (payload) => received(salonId, payload)),
+    channels.set(
+      salonId,
+      await openClusterChannel({
+        link,
+        name: salonChannel(salonId),
+        decode: decodeSalonBody,
+        receive: (body) => received(salonId, body),
+        log,
+      }),
     );
   }
   // Whatever was published while the bus was away is lost: read it from MySQL.
@@ -245,17 +251,13 @@ export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRel
   // One publish per salon per group commit: the writer calls back a batch in one task.
   let outbox = new Map<number, WireMessage[]>();
   let flushing = false;
-  const publish = (salonId: number, body: unknown) => {
-    bus.publish(salonChannel(salonId), JSON.stringify(body)).catch(() => {
-      // At most once: the others read it from MySQL (gap, check, resubscribe).
-    });
-  };
+  const publish = (salonId: number, body: WireBody) => channels.get(salonId)?.publish(body);
   const flush = () => {
     flushing = false;
     const batch = outbox;
     outbox = new Map();
     if (opts.dropPublishes) return;
-    for (const [salonId, m] of batch) publish(salonId, { o: origin, m });
+    for (const [salonId, m] of batch) publish(salonId, { m });
   };
 
   return {
@@ -272,9 +274,7 @@ export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRel
     membershipStored(salonId, change) {
       publish(
         salonId,
-        "joined" in change
-          ? { o: origin, j: change.joined, a: change.announce }
-          : { o: origin, l: change.left },
+        "joined" in change ? { j: change.joined, a: change.announce } : { l: change.left },
       );
     },
     async stop() {
@@ -283,7 +283,7 @@ export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRel
       await checking;
       offResubscribed();
       for (const order of orders.values()) order.stop();
-      await Promise.all(unsubscribes.map((u) => u()));
+      await Promise.all([...channels.values()].map((c) => c.stop()));
     },
   };
 }
