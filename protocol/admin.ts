@@ -98,6 +98,9 @@ export const muteMinutesField = z.number({ error: "minutes must be a number" })
 export const muteSalonField = stringField("salon").min(1, { error: "salon must not be empty" })
   .max(256, { error: "salon must be at most 256 characters" }).optional();
 
+/** The query of `DELETE /admin/users/{username}/mute`: `?salon=` (absent: the mute everywhere). */
+export const UnmuteQuery = z.object({ salon: muteSalonField });
+
 /** Slow mode: whole seconds from 0 (off) to 3600. */
 export const slowModeSecondsField = z.number({ error: "seconds must be a number" })
   .int({ error: "seconds must be a whole number" })

@@ -22,11 +22,12 @@ import {
   RoleBody,
   ShutdownBody,
   SlowModeBody,
+  UnmuteQuery,
 } from "../protocol/admin.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { machineDefinitions } from "../actors/machines.ts";
 import { type Moderation, type Moderator, serverModerator } from "../runtime/moderation.ts";
-import { readJson } from "./body.ts";
+import { readJson, readQuery } from "./body.ts";
 import type { MessageDesk } from "../runtime/message_desk.ts";
 import { addMessageRoutes } from "./admin_messages.ts";
 
@@ -179,7 +180,7 @@ export function adminRoutes(opts: AdminOptions): Hono<{ Variables: { actor: Mode
   });
 
   admin.delete("/users/:username/mute", async (c) => {
-    const salon = c.req.query("salon");
+    const { salon } = readQuery(c, UnmuteQuery);
     const { lifted } = await moderation.unmute(
       c.var.actor,
       c.req.param("username"),

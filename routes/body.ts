@@ -71,6 +71,16 @@ export async function readJson<T>(
   return parsed.data;
 }
 
+/**
+ * Reads the query string of `c` with `schema` (every parameter a string;
+ * a repeated one counts once): `400 invalid` naming the parameter and rule.
+ */
+export function readQuery<T>(c: Context, schema: z.ZodType<T>): T {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) throw new ProtocolError("invalid", 400, describeIssues(parsed.error));
+  return parsed.data;
+}
+
 function notJson(contentType: string | undefined): ProtocolError {
   return new ProtocolError(
     "invalid",

@@ -261,7 +261,16 @@ Deno.test("hostile mute, unmute and slow-mode bodies over HTTP and the admin soc
       ["POST", "/admin/users/nobody/mute", {}, 404, "unknown_user"],
       ["DELETE", "/admin/users/nobody/mute", undefined, 404, "unknown_user"],
       ["DELETE", "/admin/users/tmem/mute?salon=Nowhere", undefined, 404, "unknown_salon"],
-      ["DELETE", "/admin/users/tmem/mute?salon=", undefined, 404, "unknown_salon"],
+      // The query follows the body's rules for `salon` (empty, past 256 characters: invalid).
+      ["DELETE", "/admin/users/tmem/mute?salon=", undefined, 400, "invalid"],
+      ["DELETE", `/admin/users/tmem/mute?salon=${"s".repeat(257)}`, undefined, 400, "invalid"],
+      [
+        "DELETE",
+        `/admin/users/tmem/mute?salon=${"s".repeat(10 * 1024)}`,
+        undefined,
+        400,
+        "invalid",
+      ],
       ["PUT", "/admin/salons/Blabla/slow-mode", { seconds: -1 }, 400, "invalid"],
       ["PUT", "/admin/salons/Blabla/slow-mode", { seconds: 3601 }, 400, "invalid"],
       ["PUT", "/admin/salons/Blabla/slow-mode", { seconds: 1.5 }, 400, "invalid"],
