@@ -6,8 +6,7 @@
  */
 
 import { z } from "zod";
-import { aliasField, passwordField, stringField, usernameField } from "./fields.ts";
-import { charCount } from "./names.ts";
+import { aliasField, passwordField, shortTextField, stringField, usernameField } from "./fields.ts";
 
 /** Longest reason, in characters. */
 export const REASON_MAX = 500;
@@ -16,25 +15,8 @@ export const KICK_MINUTES_MAX = 525_600;
 /** Longest countdown, seconds. */
 export const SHUTDOWN_SECONDS_MAX = 3600;
 
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
-
 /** An optional reason: up to 500 characters, no control characters. */
-export const reasonField = stringField("reason").check((ctx) => {
-  if (charCount(ctx.value) > REASON_MAX) {
-    ctx.issues.push({
-      code: "custom",
-      message: `reason must be at most ${REASON_MAX} characters`,
-      input: ctx.value,
-    });
-  } else if (CONTROL.test(ctx.value)) {
-    ctx.issues.push({
-      code: "custom",
-      message: "reason must not contain control characters",
-      input: ctx.value,
-    });
-  }
-}).optional();
+export const reasonField = shortTextField("reason", REASON_MAX);
 
 /** Kick length: a positive number of minutes, fractions allowed. */
 export const minutesField = z.number({ error: "minutes must be a number" })

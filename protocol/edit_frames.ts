@@ -9,15 +9,10 @@
 import { z } from "zod";
 import type { ClientFrame } from "./frames.ts";
 import { REASON_MAX, reasonField } from "./admin.ts";
-import { stringField } from "./fields.ts";
-import { charCount } from "./names.ts";
+import { nameRefField, refField, shortTextField, stringField } from "./fields.ts";
 
-/** Longest `ref`, as frames.ts `MAX_REF` (not imported: frames.ts imports this file). */
-const ref = z.string().max(64).optional();
-const nameRef = (field: string) =>
-  stringField(field).min(1, { error: `${field} must not be empty` }).max(256, {
-    error: `${field} must be at most 256 characters`,
-  });
+const ref = refField;
+const nameRef = nameRefField;
 
 /** A message or report id: a whole number from 1. */
 export const idOf = (field: string) =>
@@ -26,25 +21,8 @@ export const idOf = (field: string) =>
     .min(1, { error: `${field} must be at least 1` })
     .max(Number.MAX_SAFE_INTEGER, { error: `${field} must be at most ${Number.MAX_SAFE_INTEGER}` });
 
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
-
 /** A resolution note: like a reason, up to 500 characters, no control characters. */
-export const noteField = stringField("note").check((ctx) => {
-  if (charCount(ctx.value) > REASON_MAX) {
-    ctx.issues.push({
-      code: "custom",
-      message: `note must be at most ${REASON_MAX} characters`,
-      input: ctx.value,
-    });
-  } else if (CONTROL.test(ctx.value)) {
-    ctx.issues.push({
-      code: "custom",
-      message: "note must not contain control characters",
-      input: ctx.value,
-    });
-  }
-}).optional();
+export const noteField = shortTextField("note", REASON_MAX);
 
 const oneOf = (f: { salon?: string; with?: string }) =>
   (f.salon === undefined) !== (f.with === undefined);

@@ -6,7 +6,13 @@
  */
 
 import { z } from "zod";
-import { displayNameProblem, PASSWORD_MAX, passwordProblem, usernameProblem } from "./names.ts";
+import {
+  charCount,
+  displayNameProblem,
+  PASSWORD_MAX,
+  passwordProblem,
+  usernameProblem,
+} from "./names.ts";
 
 /** A required string field whose type errors name the field. */
 export function stringField(field: string): z.ZodString {
@@ -14,6 +20,41 @@ export function stringField(field: string): z.ZodString {
     error: (issue) =>
       issue.input === undefined ? `${field} is required` : `${field} must be a string`,
   });
+}
+
+/** Longest `ref` a client may attach, in characters. */
+export const MAX_REF = 64;
+
+/** A frame's optional `ref`: a string of at most {@link MAX_REF} characters. */
+export const refField = z.string().max(MAX_REF).optional();
+
+/** A name a frame refers to (a salon, a user): 1–256 characters. */
+export function nameRefField(field: string): z.ZodString {
+  return stringField(field).min(1, { error: `${field} must not be empty` }).max(256, {
+    error: `${field} must be at most 256 characters`,
+  });
+}
+
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+/** An optional short text (a reason, a note): up to `max` characters, no control characters. */
+export function shortTextField(field: string, max: number) {
+  return stringField(field).check((ctx) => {
+    if (charCount(ctx.value) > max) {
+      ctx.issues.push({
+        code: "custom",
+        message: `${field} must be at most ${max} characters`,
+        input: ctx.value,
+      });
+    } else if (CONTROL.test(ctx.value)) {
+      ctx.issues.push({
+        code: "custom",
+        message: `${field} must not contain control characters`,
+        input: ctx.value,
+      });
+    }
+  }).optional();
 }
 
 /** A username being registered: 3–32 of `[A-Za-z0-9_.-]`. */

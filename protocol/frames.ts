@@ -8,14 +8,20 @@
 
 import { z } from "zod";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "../lib/json_depth.ts";
-import { describeIssues, givenPasswordField, stringField } from "./fields.ts";
+import {
+  describeIssues,
+  givenPasswordField,
+  MAX_REF,
+  nameRefField,
+  refField,
+  stringField,
+} from "./fields.ts";
 import { aliasField, passwordField, usernameField } from "./fields.ts";
 import { minutesField, reasonField, secondsField } from "./admin.ts";
 import { EDIT_SCHEMAS } from "./edit_frames.ts";
 import { muteMinutesField, muteSalonField, slowModeSecondsField } from "./admin.ts";
 
-/** Longest `ref` a client may attach, in characters. */
-export const MAX_REF = 64;
+export { MAX_REF };
 
 /** Largest frame accepted, in bytes; a larger one closes the socket with 1009. */
 export const MAX_FRAME_BYTES = 64 * 1024;
@@ -25,11 +31,8 @@ export const HISTORY_MAX = 200;
 /** Messages returned when `limit` is absent. */
 export const HISTORY_DEFAULT = 50;
 
-const ref = z.string().max(MAX_REF).optional();
-const nameRef = (field: string) =>
-  stringField(field).min(1, { error: `${field} must not be empty` }).max(256, {
-    error: `${field} must be at most 256 characters`,
-  });
+const ref = refField;
+const nameRef = nameRefField;
 
 /** `{"type":"hello","token"}`. */
 export const HelloTokenFrame = z.object({
