@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { decodeUserEvent, encodeUserEvent, type UserEvent } from "../runtime/cluster_users_wire.ts";
 import { parseWireBody } from "../runtime/cluster_channel.ts";
 import type { MuteRecord, SanctionRecord } from "../store/store.ts";
-import { eventually } from "./bus_fixture.ts";
+import { eventually, privateRedis } from "./bus_fixture.ts";
 import {
   type Cluster,
   clusterTest,
@@ -608,3 +608,49 @@ Deno.test("users channel: hostile bodies are refused whole, never thrown", () =>
     assert.equal(decode(b), undefined, JSON.stringify(b).slice(0, 200));
   }
 });
+
+clusterTest(
+  "cluster users: a mute and a kick made while Redis is down reach B when the bus resubscribes",
+  async () => {
+    const redis = await privateRedis();
+    // A check period far beyond the test: only the resubscription can bring them.
+    const cluster = await startCluster({
+      inProcess: 2,
+      bus: redis.url,
+      env: { ...ENV, CAUSERIE_SALON_CHECK_MS: "600000" },
+    });
+    const clients: TestClient[] = [];
+    try {
+      const [a, b] = cluster.instances;
+      await account(cluster, a, "mod", "moderator");
+      await account(cluster, a, "bob");
+      await account(cluster, a, "cat");
+      const mod = await open(a, "mod");
+      const bobB = await open(b, "bob", "bob on B");
+      const catB = await open(b, "cat", "cat on B");
+      clients.push(mod, bobB, catB);
+      await redis.stop();
+      const muted = await mod.request({ type: "mute", username: "bob", minutes: 10 });
+      assert.equal(muted.type, "ok", JSON.stringify(muted));
+      const kicked = await mod.request({ type: "kick", username: "cat", minutes: 5 });
+      assert.equal(kicked.type, "ok", JSON.stringify(kicked));
+      await redis.start();
+      assert.deepEqual(await bobB.next((f) => f.type === "muted", 20_000, "muted"), {
+        type: "muted",
+        until: muted.until,
+      });
+      const refused = await say(bobB);
+      assertErrorFrame(refused, "muted", refused.ref, { withUntil: true });
+      assert.deepEqual(await catB.next((f) => f.type === "kicked", 20_000, "kicked"), {
+        type: "kicked",
+        until: kicked.until,
+        reason: "",
+      });
+      assert.equal((await catB.waitClosed()).code, 4403);
+    } finally {
+      await closeAll(clients);
+      await cluster.dispose();
+      await redis.dispose();
+    }
+  },
+);
