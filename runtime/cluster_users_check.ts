@@ -15,8 +15,9 @@
  *   lifted elsewhere has its actor lifted; a session whose role differs gets
  *   the stored one.
  *
- * A user touched by a live event after the check began reading is left
- * alone: what it read may be older than the event.
+ * A user touched by a live event after the check began reading, or with a
+ * session opened since, is left alone: what it read may be older than the
+ * event or the session's own reading.
  *
  * @module
  */
@@ -81,7 +82,11 @@ export async function reconcileUsers(deps: ReconcileDeps): Promise<void> {
   const heldMutes = running<MuteRecord>(children, "mute:", "mute");
   const heldSanctions = running<SanctionRecord>(children, "sanction:", "sanction");
   const userIds = new Set<number>();
-  for (const [userId, list] of server.context.sessions) if (list.length > 0) userIds.add(userId);
+  const before = new Set<unknown>();
+  for (const [userId, list] of server.context.sessions) {
+    if (list.length > 0) userIds.add(userId);
+    for (const session of list) before.add(session);
+  }
   for (const s of heldSanctions) userIds.add(s.userId);
 
   const [mutes, states] = await Promise.all([
@@ -119,6 +124,8 @@ export async function reconcileUsers(deps: ReconcileDeps): Promise<void> {
   for (const [userId, state] of states) {
     const sessions = ctx.sessionsOf(userId);
     if (sessions.length === 0 || deps.touchedSince(userId)) continue;
+    // A session opened meanwhile read MySQL after this check did: it knows better.
+    if (sessions.some((session) => !before.has(session))) continue;
     const frame = sanctionFrame(state.sanctions);
     if (frame) {
       const username = sessions[0].user.username;

@@ -56,6 +56,8 @@ async function check(world: {
   sessions?: Session[];
   stored?: { mutes?: MuteRecord[]; states?: Map<number, UserState> };
   touched?: number[];
+  /** Sessions opened while the check read MySQL. */
+  opened?: Session[];
 }): Promise<{ calls: Calls; asked: number[] }> {
   const calls: Calls = {
     punish: [],
@@ -73,6 +75,8 @@ async function check(world: {
     sessions.set(s.user.id, [...(sessions.get(s.user.id) ?? []), s]);
   }
   let asked: number[] = [];
+  const later = new Map<number, Session[]>();
+  for (const s of world.opened ?? []) later.set(s.user.id, [...(later.get(s.user.id) ?? []), s]);
   const ctx = {
     now: () => NOW,
     store: {
@@ -86,7 +90,7 @@ async function check(world: {
       },
     },
     server: () => ({ getSnapshot: () => ({ children, context: { sessions } }) }),
-    sessionsOf: (id: number) => sessions.get(id) ?? [],
+    sessionsOf: (id: number) => [...(sessions.get(id) ?? []), ...(later.get(id) ?? [])],
   } as unknown as HubContext;
   await reconcileUsers({
     ctx,
@@ -176,4 +180,16 @@ Deno.test("users check: the frame of the sanctions in force, as the desk writes 
     sanctionFrame([sanction(1, 7), sanction(2, 7, { kind: "ban", until: null, reason: "x" })]),
     JSON.stringify({ type: "banned", reason: "x" }),
   );
+});
+
+Deno.test("users check: a user with a session opened while it read is left alone (an unban it did not see)", async () => {
+  const { calls } = await check({
+    sessions: [session(7)],
+    opened: [{ ...session(7), id: "s7b" } as Session],
+    stored: {
+      states: new Map<number, UserState>([[7, { role: "moderator", sanctions: [sanction(2, 7)] }]]),
+    },
+  });
+  assert.deepEqual(calls.punish, []);
+  assert.deepEqual(calls.roleChanged, []);
 });
