@@ -218,6 +218,20 @@ clusterTest(
       }
       assert.equal((await say(bobA)).type, "ok");
       assert.equal((await say(bobB)).type, "ok");
+
+      // A mute in one salon: the same on B, and only there.
+      assert.equal((await bobB.request({ type: "join", salon: "Blabla" })).type, "joined");
+      const inBlabla = await mod.request({ type: "mute", username: "bob", salon: "Blabla" });
+      assert.equal(inBlabla.type, "ok", JSON.stringify(inBlabla));
+      assert.deepEqual(await bobB.nextOfType("muted"), {
+        type: "muted",
+        salon: "Blabla",
+        until: inBlabla.until,
+      });
+      const there = await bobB.request({ type: "say", salon: "Blabla", text: "x" });
+      assertErrorFrame(there, "muted", there.ref, { withUntil: true });
+      assert.equal(there.until, inBlabla.until);
+      assert.equal((await say(bobB)).type, "ok", "Général is not muted");
     } finally {
       await closeAll(clients);
       await cluster.dispose();
