@@ -447,9 +447,9 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       await connections.drainAndClose("server stopping");
       // Connections whose peers never answered the close: end their actors (and timers) too.
       connections.endAll();
+      await clusterUsers?.stop(); // before the actors: a check in flight ends first
       server.stop();
       await relay?.stop();
-      await clusterUsers?.stop();
     },
   };
   return hub;
