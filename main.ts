@@ -65,7 +65,15 @@ export interface StartOptions {
    * its salon messages without ever publishing them on the bus, as an
    * instance dying between commit and publish (the failure test, issue 15).
    */
-  testHooks?: { dropSalonPublishes?: boolean };
+  testHooks?: {
+    dropSalonPublishes?: boolean;
+    /**
+     * Moderation effects (kicks, bans, mutes, roles, notices, reports,
+     * revocations) applied here but never published on the bus, as if the
+     * bus lost them: the other instances converge through their check.
+     */
+    dropUserPublishes?: boolean;
+  };
   /** Overrides of the live chat's options. */
   hub?: Partial<Pick<HubOptions, "clock" | "now" | "presenceIntervalMs">> & {
     helloTimeoutMs?: number;
@@ -228,6 +236,7 @@ export async function start(
             gapWaitMs: config.cluster.gapWaitMs,
             checkMs: config.cluster.checkMs,
             dropPublishes: opts.testHooks?.dropSalonPublishes === true,
+            dropUserPublishes: opts.testHooks?.dropUserPublishes === true,
           },
         }
         : {}),

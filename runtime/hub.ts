@@ -48,6 +48,7 @@ import { type ClusterLink, clusterLink } from "./cluster_channel.ts";
 import type { Bus } from "../bus/bus.ts";
 import { type LiveCounts, type Metrics, noMetrics } from "./metrics.ts";
 import { DEFAULT_EDIT_MINUTES } from "../config/config.ts";
+import { type ClusterUsers, startClusterUsers } from "./cluster_users.ts";
 
 export { CLOSE_WAIT_MS, type ConnectionHandle, type HubSocket } from "./connections.ts";
 
@@ -96,6 +97,12 @@ export interface HubOptions {
   cluster?: Omit<SalonRelayOptions, "store" | "salonIds" | "targets" | "log" | "link"> & {
     /** The bus between instances. */
     bus: Bus;
+  } & {
+    /**
+     * TESTS ONLY: apply moderation effects here but never publish them on the
+     * `users` channel (`StartOptions.testHooks.dropUserPublishes`).
+     */
+    dropUserPublishes?: boolean;
   };
 }
 
@@ -331,8 +338,22 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       },
     });
   }
+  // Moderation across instances (issue 15): kicks, bans, mutes, roles, notices, reports and
+  // revocations reach every instance; the check re-reads what the bus lost from MySQL.
+  const clusterUsers: ClusterUsers | undefined = opts.cluster && link
+    ? await startClusterUsers({
+      link,
+      ctx,
+      local: livePorts(ctx),
+      localMessages: messagePorts(ctx),
+      handshakes,
+      ...(opts.cluster.checkMs === undefined ? {} : { checkMs: opts.cluster.checkMs }),
+      dropPublishes: opts.cluster.dropUserPublishes === true,
+    })
+    : undefined;
   accounts.onRegistered = (user) => hub.userRegistered(user);
-  accounts.onCredentialsRevoked = (revoked) => handshakes.revokeSessions(revoked);
+  accounts.onCredentialsRevoked = (revoked) =>
+    clusterUsers ? clusterUsers.revoked(revoked) : handshakes.revokeSessions(revoked);
   accounts.onlineCount = (salonId) => hub.onlineCount(salonId);
   accounts.salonSize = (salonId) => salonSize(ctx, salonId);
 
@@ -345,14 +366,14 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     kickMinutes: opts.kickMinutes ?? 5,
     shutdownSeconds: opts.shutdownSeconds ?? 10,
     maxText: limits.maxText,
-    live: livePorts(ctx),
+    live: clusterUsers?.live ?? livePorts(ctx),
     log,
   });
 
   const messageDesk = new MessageDesk({
     store,
     accounts,
-    live: messagePorts(ctx),
+    live: clusterUsers?.messages ?? messagePorts(ctx),
     editMinutes: opts.editMinutes ?? DEFAULT_EDIT_MINUTES,
     maxText: limits.maxText,
     now,
@@ -426,6 +447,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       await connections.drainAndClose("server stopping");
       // Connections whose peers never answered the close: end their actors (and timers) too.
       connections.endAll();
+      await clusterUsers?.stop(); // before the actors: a check in flight ends first
       server.stop();
       await relay?.stop();
     },

@@ -12,6 +12,8 @@
  * @module
  */
 
+import type { Role, SanctionRecord } from "./store.ts";
+
 /** A registered instance. */
 export interface NodeRecord {
   /** Its id, random at each start. */
@@ -29,6 +31,17 @@ export interface Reaped {
   /** Users who had a session on them and have none left on any instance, ascending. */
   offlineUserIds: number[];
 }
+
+/** What moderation across instances re-reads of a user (runtime/cluster_users.ts). */
+export interface UserState {
+  /** The user's role now. */
+  role: Role;
+  /** Kicks and bans in force, ascending id. */
+  sanctions: SanctionRecord[];
+}
+
+/** Most ids in one `IN` list of {@link ClusterStore.userStates}. */
+export const USER_STATES_CHUNK = 500;
 
 /** The cluster tables (MySQL only). */
 export interface ClusterStore {
@@ -69,4 +82,13 @@ export interface ClusterStore {
    * compares it with what this instance delivered.
    */
   salonLatestIds(): Promise<Map<number, number>>;
+  // -- moderation across instances (runtime/cluster_users.ts)
+  /**
+   * The role and the kicks and bans in force at `now` of each of `userIds`
+   * that exists, by id: the periodic check of moderation across instances
+   * re-reads the users with sessions on this instance. Read in chunks of
+   * {@link USER_STATES_CHUNK} bound ids (primary key and `sanctions_user`
+   * look-ups).
+   */
+  userStates(userIds: readonly number[], now: number): Promise<Map<number, UserState>>;
 }

@@ -6,7 +6,15 @@
  * @module
  */
 
-import type { ClusterStore, NodeRecord, Reaped } from "./cluster_store.ts";
+import {
+  type ClusterStore,
+  type NodeRecord,
+  type Reaped,
+  USER_STATES_CHUNK,
+  type UserState,
+} from "./cluster_store.ts";
+import { toSanction } from "./rows.ts";
+import type { Role } from "./store.ts";
 import type { MysqlDb, Sql } from "./mysql_sql.ts";
 import { placeholders } from "./adapter_common.ts";
 
@@ -124,6 +132,32 @@ export class MysqlClusterStore implements ClusterStore {
   async salonLatestIds(): Promise<Map<number, number>> {
     const rows = await this.#db.sql.rows("SELECT id, last_message_id FROM salons");
     return new Map(rows.map((r) => [Number(r.id), Number(r.last_message_id)]));
+  }
+
+  // -- moderation across instances (runtime/cluster_users.ts)
+  async userStates(userIds: readonly number[], now: number): Promise<Map<number, UserState>> {
+    const states = new Map<number, UserState>();
+    const ids = [...new Set(userIds)];
+    for (let i = 0; i < ids.length; i += USER_STATES_CHUNK) {
+      const chunk = ids.slice(i, i + USER_STATES_CHUNK);
+      const marks = placeholders(chunk.length);
+      const users = await this.#db.sql.rows(
+        `SELECT id, role FROM users WHERE id IN (${marks})`,
+        chunk,
+      );
+      for (const u of users) states.set(Number(u.id), { role: u.role as Role, sanctions: [] });
+      const sanctions = await this.#db.sql.rows(
+        `SELECT id, user_id, kind, until_at, reason, created_at FROM sanctions
+         WHERE user_id IN (${marks}) AND lifted_at IS NULL AND (until_at IS NULL OR until_at > ?)
+         ORDER BY id`,
+        [...chunk, now],
+      );
+      for (const r of sanctions) {
+        const s = toSanction(r)!;
+        states.get(s.userId)?.sanctions.push(s);
+      }
+    }
+    return states;
   }
 }
 

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { SimulatedClock } from "xstate";
 import { createLogger } from "../lib/log.ts";
-import type { ClusterStore, NodeRecord, Reaped } from "../store/cluster_store.ts";
+import type { ClusterStore, NodeRecord, Reaped, UserState } from "../store/cluster_store.ts";
 import { startNodeLiveness } from "../runtime/node_liveness.ts";
 
 /** The cluster tables in memory, on a clock the test moves (the "database clock"). */
@@ -71,6 +71,9 @@ class FakeCluster implements ClusterStore {
     return Promise.resolve([...this.sessions.values()].filter((s) => s.user === user).length);
   }
   salonLatestIds(): Promise<Map<number, number>> {
+    return Promise.resolve(new Map());
+  }
+  userStates(): Promise<Map<number, UserState>> {
     return Promise.resolve(new Map());
   }
   #remove(ids: string[]): Reaped {

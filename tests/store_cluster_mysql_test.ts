@@ -168,3 +168,48 @@ mysqlTest("cluster store: each salon's latest committed message id (0 for none)"
     assert.equal(after.get(b), 1);
   });
 });
+
+mysqlTest(
+  "cluster store: userStates reads roles and the kicks and bans in force, in bounded chunks",
+  async () => {
+    await withCluster(async (cluster, store) => {
+      const ann = await createUser(store, "ann");
+      const bob = await createUser(store, "bob");
+      const cat = await createUser(store, "cat");
+      await store.setRole(bob.id, "moderator");
+      const kick = await store.addSanction(
+        { userId: ann.id, kind: "kick", until: T0 + 60_000, reason: "calm down", createdAt: T0 },
+        null,
+      );
+      const gone = await store.addSanction(
+        { userId: ann.id, kind: "kick", until: T0 + 1000, reason: "", createdAt: T0 },
+        null,
+      );
+      const ban = await store.addSanction(
+        { userId: cat.id, kind: "ban", until: null, reason: "spam", createdAt: T0 },
+        null,
+      );
+      await store.liftSanctions(cat.id, T0 + 10, [ban.id]);
+      const banAgain = await store.addSanction(
+        { userId: cat.id, kind: "ban", until: null, reason: "", createdAt: T0 + 20 },
+        null,
+      );
+      // More ids than one chunk, an unknown one and a duplicate among them.
+      const many = [...Array.from({ length: 1200 }, (_, i) => 100_000 + i), ann.id, ann.id];
+      const states = await cluster.userStates([...many, bob.id, cat.id], T0 + 5000);
+      assert.deepEqual([...states.keys()].sort((x, y) => x - y), [ann.id, bob.id, cat.id]);
+      assert.equal(states.get(ann.id)!.role, "member");
+      assert.deepEqual(states.get(ann.id)!.sanctions.map((s) => s.id), [kick.id], "not one ended");
+      assert.equal(states.get(ann.id)!.sanctions[0].reason, "calm down");
+      assert.equal(states.get(ann.id)!.sanctions[0].until, T0 + 60_000);
+      assert.ok(gone.id > 0);
+      assert.deepEqual(states.get(bob.id), { role: "moderator", sanctions: [] });
+      assert.deepEqual(states.get(cat.id)!.sanctions.map((s) => [s.id, s.kind]), [
+        [banAgain.id, "ban"],
+      ], "not the lifted one");
+      assert.equal((await cluster.userStates([], T0)).size, 0);
+      // Hostile ids are bound parameters, never SQL.
+      assert.equal((await cluster.userStates([0, -1, 2 ** 53 - 1], T0)).size, 0);
+    });
+  },
+);
