@@ -45,6 +45,7 @@ import { summary, UserDirectory } from "./user_directory.ts";
 import { type SalonRelay, type SalonRelayOptions, startSalonRelay } from "./salon_relay.ts";
 import { liveCounts } from "./live_counts.ts";
 import { type ClusterLink, clusterLink } from "./cluster_channel.ts";
+import { type ClusterShutdown, startClusterShutdown } from "./cluster_shutdown.ts";
 import type { Bus } from "../bus/bus.ts";
 import { type LiveCounts, type Metrics, noMetrics } from "./metrics.ts";
 import { DEFAULT_EDIT_MINUTES } from "../config/config.ts";
@@ -331,6 +332,27 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       },
     });
   }
+  // Several instances: an admin's shutdown counts down on every instance (cluster_shutdown.ts).
+  let clusterShutdown: ClusterShutdown | undefined;
+  if (opts.cluster && link) {
+    clusterShutdown = await startClusterShutdown({
+      link,
+      now,
+      log,
+      targets: {
+        start: (seconds, firstTickMs) => {
+          if (ctx.lifecycle() !== "running") return false;
+          server.send({ type: "START_SHUTDOWN", seconds, firstTickMs });
+          return true;
+        },
+        cancel: () => {
+          if (ctx.lifecycle() !== "shuttingDown") return false;
+          server.send({ type: "CANCEL_SHUTDOWN" });
+          return true;
+        },
+      },
+    });
+  }
   accounts.onRegistered = (user) => hub.userRegistered(user);
   accounts.onCredentialsRevoked = (revoked) => handshakes.revokeSessions(revoked);
   accounts.onlineCount = (salonId) => hub.onlineCount(salonId);
@@ -347,6 +369,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     maxText: limits.maxText,
     live: livePorts(ctx),
     log,
+    ...(clusterShutdown ? { clusterShutdown } : {}),
   });
 
   const messageDesk = new MessageDesk({
@@ -428,6 +451,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       connections.endAll();
       server.stop();
       await relay?.stop();
+      await clusterShutdown?.stop();
     },
   };
   return hub;
