@@ -13,14 +13,18 @@
  * knows an order repeats it once a second until its deadline: a running order
  * while it counts, a cancelled one after its cancel. A lost publish is made
  * good by the next one; an instance that starts during a countdown joins it
- * within a second; an instance cut from the bus for the whole countdown
- * misses it (docs/protocol.md "Shutdown across instances").
+ * within a second. The order is also recorded in MySQL (`cluster_shutdowns`,
+ * the truth) and every instance reads it once a second: one cut from the bus
+ * for the whole countdown still follows it, and one that learns of it only
+ * after the deadline (it started before) stops at once (docs/protocol.md
+ * "Shutdown across instances").
  *
  * @module
  */
 
 import { SHUTDOWN_SECONDS_MAX } from "../protocol/admin.ts";
 import type { Logger } from "../lib/log.ts";
+import type { ClusterStore } from "../store/cluster_store.ts";
 import {
   type ClusterChannel,
   type ClusterLink,
@@ -31,7 +35,7 @@ import {
 /** The channel (unprefixed). */
 export const SHUTDOWN_CHANNEL = "shutdown";
 
-/** How often a known order is published again, ms. */
+/** How often a known order is published again, and the recorded order read, ms. */
 export const SHUTDOWN_REPEAT_MS = 1000;
 
 /**
@@ -41,7 +45,12 @@ export const SHUTDOWN_REPEAT_MS = 1000;
 const DEADLINE_SLACK_MS = 60_000;
 
 /** An order on the channel. */
-export type ShutdownOrder = { kind: "start" | "cancel"; deadline: number };
+export type ShutdownOrder = {
+  kind: "start" | "cancel";
+  deadline: number;
+  /** Read from MySQL's record (not from the bus). */
+  recorded?: boolean;
+};
 
 /**
  * Checks a body received on the channel (hostile input): `k` one of
@@ -92,14 +101,19 @@ export interface ClusterShutdownOptions {
   now: () => number;
   /** Logging. */
   log: Logger;
+  /** Where the order is recorded (MySQL's `cluster_shutdowns`); absent: the bus alone. */
+  record?: Pick<ClusterStore, "recordShutdown" | "cancelShutdownRecord" | "shutdownRecord">;
 }
 
 /** The countdown across instances, for one instance. */
 export interface ClusterShutdown {
-  /** An admin started this instance's countdown of `seconds`: every instance follows. */
-  started(seconds: number): void;
+  /**
+   * An admin started this instance's countdown of `seconds`: every instance follows. Resolves
+   * once recorded (a failure is logged: the bus still carries it).
+   */
+  started(seconds: number): Promise<void>;
   /** An admin cancelled this instance's countdown: every instance cancels the same order. */
-  cancelled(): void;
+  cancelled(): Promise<void>;
   /** Stops repeating and unsubscribes. Idempotent. */
   stop(): Promise<void>;
 }
@@ -108,7 +122,9 @@ export interface ClusterShutdown {
 export async function startClusterShutdown(
   opts: ClusterShutdownOptions,
 ): Promise<ClusterShutdown> {
-  const { targets, now, log } = opts;
+  const { targets, now, log, record } = opts;
+  /** Orders older than this start were over before this instance ran: never followed. */
+  const since = now();
   /** The deadline this instance counts down to because of an order (its own or another's). */
   let following: number | undefined;
   /** Cancelled orders, repeated until their deadline. */
@@ -131,10 +147,34 @@ export async function startClusterShutdown(
     if (!stopped) timer ??= setInterval(repeat, SHUTDOWN_REPEAT_MS);
   };
 
+  // The recorded order, read once a second (one row): what the bus lost.
+  let checking: Promise<void> | undefined;
+  let failing = false;
+  const check = () => {
+    if (!record || checking || stopped) return;
+    checking = record.shutdownRecord().then((r) => {
+      if (failing) {
+        log.info("the shutdown record is readable again", { event: "shutdown_check_recovered" });
+      }
+      failing = false;
+      if (!r || stopped) return;
+      receive({ kind: r.cancelled ? "cancel" : "start", deadline: r.deadline, recorded: true });
+    }, (e) => {
+      if (!failing) {
+        log.warn("cannot read the shutdown record (tried again every second)", {
+          event: "shutdown_check_failed",
+          error: e,
+        });
+      }
+      failing = true;
+    }).finally(() => checking = undefined);
+  };
+  const checker = record ? setInterval(check, SHUTDOWN_REPEAT_MS) : undefined;
+
   const receive = (order: ShutdownOrder) => {
     const { deadline } = order;
     if (order.kind === "cancel") {
-      if (cancelled.has(deadline)) return;
+      if (cancelled.has(deadline) || deadline <= now()) return; // known, or over anyway
       cancelled.add(deadline);
       repeating();
       if (following !== deadline) return;
@@ -147,8 +187,14 @@ export async function startClusterShutdown(
       return;
     }
     if (cancelled.has(deadline) || following === deadline) return;
-    const countdown = countdownTo(deadline, now());
-    if (!countdown) return; // too late: that countdown is over
+    let countdown = countdownTo(deadline, now());
+    if (!countdown) {
+      // Over already. Recorded in MySQL and given after this instance started: it was meant
+      // to stop too and missed the order: it stops now (one last `shutdown 1`). From the bus,
+      // or older than this instance: ignored.
+      if (!order.recorded || deadline < since) return;
+      countdown = { seconds: 1, firstTickMs: 1000 };
+    }
     if (!targets.start(countdown.seconds, countdown.firstTickMs)) return; // counting already
     following = deadline;
     repeating();
@@ -167,25 +213,42 @@ export async function startClusterShutdown(
     log,
   });
 
+  /** Runs a write of the record; a failure is logged (the bus still carries the order). */
+  const write = async (what: string, work: (() => Promise<unknown>) | undefined) => {
+    try {
+      await work?.();
+    } catch (e) {
+      log.error(`cannot record the ${what} in the database: instances cut from the bus miss it`, {
+        event: "shutdown_record_failed",
+        error: e,
+      });
+    }
+  };
+
   return {
-    started(seconds) {
-      following = now() + seconds * 1000;
-      channel.publish({ k: "start", deadline: following });
+    async started(seconds) {
+      const deadline = now() + seconds * 1000;
+      following = deadline;
+      channel.publish({ k: "start", deadline });
       repeating();
+      await write("shutdown order", record && (() => record.recordShutdown(deadline)));
     },
-    cancelled() {
+    async cancelled() {
       if (following === undefined) return; // a signal's countdown: this instance's own
       const deadline = following;
       following = undefined;
       cancelled.add(deadline);
       channel.publish({ k: "cancel", deadline });
       repeating();
+      await write("shutdown cancel", record && (() => record.cancelShutdownRecord(deadline)));
     },
     async stop() {
       stopped = true;
       clearInterval(timer);
+      clearInterval(checker);
       timer = undefined;
       await channel.stop();
+      await checking;
     },
   };
 }

@@ -339,6 +339,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       link,
       now,
       log,
+      ...(store.cluster ? { record: store.cluster } : {}),
       targets: {
         start: (seconds, firstTickMs) => {
           if (ctx.lifecycle() !== "running") return false;

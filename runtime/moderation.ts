@@ -336,7 +336,7 @@ export class Moderation {
       );
     }
     // An admin's act counts down on every instance; a signal stops this instance alone.
-    if (actor.via !== "signal") this.#opts.clusterShutdown?.started(n);
+    if (actor.via !== "signal") await this.#opts.clusterShutdown?.started(n);
     await this.#audit(who, "shutdown", "", `${n} s`, { seconds: n });
     return { seconds: n };
   }
@@ -347,7 +347,7 @@ export class Moderation {
     if (!this.#live.cancelShutdown()) {
       throw new ProtocolError("invalid", 409, "no shutdown countdown is running");
     }
-    this.#opts.clusterShutdown?.cancelled();
+    await this.#opts.clusterShutdown?.cancelled();
     await this.#audit(who, "cancel_shutdown", "");
   }
 

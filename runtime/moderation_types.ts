@@ -114,5 +114,5 @@ export interface ModerationOptions {
    * Several instances (issue 15): told of an admin's shutdown and cancel (never of a signal's),
    * so that every instance follows. Absent: one process.
    */
-  clusterShutdown?: { started(seconds: number): void; cancelled(): void };
+  clusterShutdown?: { started(seconds: number): Promise<void>; cancelled(): Promise<void> };
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ClusterStore, NodeRecord, Reaped } from "./cluster_store.ts";
+import type { ClusterStore, NodeRecord, Reaped, ShutdownRecord } from "./cluster_store.ts";
 import type { MysqlDb, Sql } from "./mysql_sql.ts";
 import { placeholders } from "./adapter_common.ts";
 
@@ -17,6 +17,9 @@ import { placeholders } from "./adapter_common.ts";
  */
 export const DB_NOW_MS =
   "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)";
+
+/** Shutdown orders older than this (before the latest one's deadline) are forgotten, ms. */
+const SHUTDOWN_RECORD_KEPT_MS = 86_400_000;
 
 /** ER_NO_REFERENCED_ROW_2: the node of a new live session is gone. */
 const ER_NO_REFERENCED_ROW_2 = 1452;
@@ -124,6 +127,36 @@ export class MysqlClusterStore implements ClusterStore {
   async salonLatestIds(): Promise<Map<number, number>> {
     const rows = await this.#db.sql.rows("SELECT id, last_message_id FROM salons");
     return new Map(rows.map((r) => [Number(r.id), Number(r.last_message_id)]));
+  }
+
+  // -- the shutdown countdown across instances (migration 10)
+
+  async recordShutdown(deadline: number): Promise<void> {
+    await this.#db.sql.run(
+      "INSERT INTO cluster_shutdowns (deadline, cancelled) VALUES (?, 0) " +
+        "ON DUPLICATE KEY UPDATE deadline = deadline",
+      [deadline],
+    );
+    await this.#db.sql.run("DELETE FROM cluster_shutdowns WHERE deadline < ?", [
+      deadline - SHUTDOWN_RECORD_KEPT_MS,
+    ]);
+  }
+
+  async cancelShutdownRecord(deadline: number): Promise<void> {
+    await this.#db.sql.run(
+      "INSERT INTO cluster_shutdowns (deadline, cancelled) VALUES (?, 1) " +
+        "ON DUPLICATE KEY UPDATE cancelled = 1",
+      [deadline],
+    );
+  }
+
+  async shutdownRecord(): Promise<ShutdownRecord | undefined> {
+    const row = await this.#db.sql.row(
+      "SELECT deadline, cancelled FROM cluster_shutdowns ORDER BY id DESC LIMIT 1",
+    );
+    return row
+      ? { deadline: Number(row.deadline), cancelled: Number(row.cancelled) === 1 }
+      : undefined;
   }
 }
 

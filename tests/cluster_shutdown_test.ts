@@ -17,7 +17,7 @@ import { silentLogger } from "../lib/log.ts";
 import { silentSecurityLog } from "../lib/security_log.ts";
 import { start } from "../main.ts";
 import { countdownTo, decodeShutdownOrder } from "../runtime/cluster_shutdown.ts";
-import { BUS_URL, eventually } from "./bus_fixture.ts";
+import { BUS_URL, eventually, privateRedis } from "./bus_fixture.ts";
 import {
   clusterTest,
   type Instance,
@@ -305,3 +305,39 @@ Deno.test("shutdown machine: firstTickMs shortens the first second (joining a de
   assert.equal(actor.getSnapshot().status, "done");
   assert.deepEqual(actor.getSnapshot().output, { outcome: "done" });
 });
+
+clusterTest(
+  "cluster shutdown: with Redis down the whole countdown, B follows the order recorded in MySQL",
+  async () => {
+    const redis = await privateRedis();
+    const cluster = await startCluster({ inProcess: 2, env: ENV, bus: redis.url });
+    const clients: TestClient[] = [];
+    try {
+      const [a, b] = cluster.instances;
+      const admin = await user(a, "admin");
+      const bob = await user(b, "bob");
+      clients.push(admin, bob);
+      const closedAt: Record<string, number> = {};
+      admin.closed.then(() => closedAt.a = Date.now());
+      bob.closed.then(() => closedAt.b = Date.now());
+      await redis.stop();
+      await eventually(() => b.server!.cluster!.bus.status() === "down", 5000, "bus down on B");
+      assert.equal((await admin.request({ type: "shutdown", seconds: 3 })).type, "ok");
+      const first = await bob.next((f) => f.type === "shutdown", WAIT_MS, "shutdown on B");
+      assert.ok(first.seconds === 3 || first.seconds === 2, JSON.stringify(first));
+      const [closeA, closeB] = await Promise.all([admin.closed, bob.closed]);
+      assert.equal(closeA.code, 1001);
+      assert.equal(closeB.code, 1001);
+      assert.deepEqual(countdown(bob).slice(-2), [2, 1]);
+      assert.ok(
+        Math.abs(closedAt.a - closedAt.b) < 500,
+        `A closed at ${closedAt.a}, B at ${closedAt.b}: the same deadline`,
+      );
+      await eventually(async () => !(await answers(a)) && !(await answers(b)), 10_000, "stopped");
+    } finally {
+      await closeAll(clients);
+      await cluster.dispose();
+      await redis.dispose();
+    }
+  },
+);
