@@ -139,6 +139,7 @@ export function configForLog(config: Config): NonNullable<LogFields["config"]> {
         node_dead_ms: config.cluster.deadMs,
         salon_gap_wait_ms: config.cluster.gapWaitMs,
         salon_check_ms: config.cluster.checkMs,
+        bus_probe_ms: config.cluster.probeMs,
       }
       : {}),
   };

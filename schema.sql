@@ -266,3 +266,17 @@ CREATE TABLE live_sessions (
   CONSTRAINT live_sessions_node_fk FOREIGN KEY (node_id) REFERENCES nodes (id) ON DELETE CASCADE,
   CONSTRAINT live_sessions_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- migration: 10
+-- The shutdown countdown across instances (issue 15): the admins' orders, one row each, named by
+-- their deadline (epoch ms, the ordering instance's clock), the latest last (by id). A cancel
+-- writes its row too, so that a cancel recorded before its order still wins. Every instance
+-- reads the latest row once a second, so that one which missed the order on the bus still stops
+-- (or cancels) with the others. Rows older than a day are removed by the next order. Unused
+-- without a bus.
+CREATE TABLE cluster_shutdowns (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  deadline BIGINT NOT NULL,
+  cancelled TINYINT NOT NULL DEFAULT 0,
+  UNIQUE KEY cluster_shutdowns_deadline (deadline)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -339,6 +339,7 @@ export const serverMachine = setup({
             src: "shutdown",
             input: ({ context, event }) => ({
               seconds: (event as E<"START_SHUTDOWN">).seconds,
+              firstTickMs: (event as E<"START_SHUTDOWN">).firstTickMs,
               broadcast: (frame: string) => {
                 for (const list of context.sessions.values()) {
                   for (const s of list) s.send(frame);

@@ -98,7 +98,7 @@ export type ServerEvent =
   | { type: "PRESENCE_CHANGED" }
   | { type: "WATCH"; session: Session; ref?: string; users: string[] }
   | { type: "TYPING_TO"; session: Session; ref?: string; to: string }
-  | { type: "START_SHUTDOWN"; seconds: number }
+  | { type: "START_SHUTDOWN"; seconds: number; firstTickMs?: number }
   | { type: "CANCEL_SHUTDOWN" }
   | { type: "SKIP_SHUTDOWN" }
   | { type: "TRACK_SANCTION"; sanction: SanctionRecord; username: string }

@@ -4,6 +4,12 @@
  * `CANCEL` ends it as `cancelled`; `SKIP` (a second signal) goes straight
  * to `done`.
  *
+ * Across instances (issue 15) a countdown joins another instance's deadline:
+ * `firstTickMs` (at most 1000) shortens the first second, so that an instance
+ * that learns of a deadline 2.4 s away announces 3 and reaches 0 with the
+ * others. The runtime computes both from the deadline; the machine reads no
+ * clock but its timers (the system's clock: SimulatedClock in tests).
+ *
  * @module
  */
 
@@ -15,6 +21,8 @@ export interface ShutdownInput {
   seconds: number;
   /** Sends a frame to every connected session. */
   broadcast: (frame: string) => void;
+  /** Length of the first tick, ms, 1 to 1000 (default 1000): joins another instance's deadline. */
+  firstTickMs?: number;
 }
 
 /** Countdown state. */
@@ -23,6 +31,8 @@ export interface ShutdownContext extends ShutdownInput {
   remaining: number;
   /** How it ended. */
   outcome: "done" | "cancelled";
+  /** Length of the tick under way, ms. */
+  tickMs: number;
 }
 
 /** Events of the countdown. */
@@ -37,8 +47,8 @@ export const shutdownMachine = setup({
     output: {} as { outcome: "done" | "cancelled" },
   },
   delays: {
-    /** One tick of the countdown. */
-    tick: 1000,
+    /** One tick of the countdown (the first may be shorter: `firstTickMs`). */
+    tick: ({ context }) => context.tickMs,
   },
   guards: {
     /** More than one second is left. */
@@ -48,8 +58,8 @@ export const shutdownMachine = setup({
     /** `shutdown {seconds}` to everyone. */
     announce: ({ context }) =>
       context.broadcast(JSON.stringify({ type: "shutdown", seconds: context.remaining })),
-    /** One second less. */
-    decrement: assign({ remaining: ({ context }) => context.remaining - 1 }),
+    /** One second less; the next tick is a whole second. */
+    decrement: assign({ remaining: ({ context }) => context.remaining - 1, tickMs: 1000 }),
     /** `shutdown_cancelled` to everyone. */
     announceCancel: ({ context }) =>
       context.broadcast(JSON.stringify({ type: "shutdown_cancelled" })),
@@ -58,7 +68,12 @@ export const shutdownMachine = setup({
   },
 }).createMachine({
   id: "shutdown",
-  context: ({ input }) => ({ ...input, remaining: input.seconds, outcome: "done" as const }),
+  context: ({ input }) => ({
+    ...input,
+    remaining: input.seconds,
+    outcome: "done" as const,
+    tickMs: Math.min(1000, Math.max(1, input.firstTickMs ?? 1000)),
+  }),
   initial: "counting",
   states: {
     counting: {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { renderClusterSection } from "./report_cluster.ts";
 import type { ProfileSummary } from "./profile.ts";
 
 /** One scenario on one target in one round. */
@@ -72,6 +73,8 @@ const TARGET_NAMES: Record<string, string> = {
   causerie: "Causerie (SQLite)",
   "causerie-watched": "Causerie (SQLite), one inspection watcher",
   "causerie-mysql": "Causerie (MySQL)",
+  "causerie-mysql-bus": "Causerie (MySQL), one instance with the bus",
+  "causerie-cluster": "Causerie (MySQL), two instances with the bus",
   bare: "bare Deno",
   "bare-node": "bare node:http + ws",
   socketio: "socket.io (Node)",
@@ -637,6 +640,17 @@ export function renderReport(r: BenchReport, previous: string): string {
     out.push(stepTable(r, scenario, "acked"));
     out.push("");
   }
+
+  // ---- Several instances (report_cluster.ts; only when the run has them)
+  out.push(
+    ...renderClusterSection(r, {
+      names: TARGET_NAMES,
+      int,
+      table,
+      stepTable,
+      belowKnee: BELOW_KNEE_MACHINE_CPU,
+    }),
+  );
 
   // ---- Idle
   out.push("## Idle sessions");

@@ -10,6 +10,14 @@
  *   them: then it tells `resubscribed`, and callers catch up from MySQL.
  * - Connection errors are not thrown: they turn {@link RedisBus.status} to
  *   `down` and are told once per outage through `onStatus`.
+ * - A self-probe catches a silent subscription (a connection that looks up
+ *   but delivers nothing, e.g. a half-open socket behind a proxy): every
+ *   `probeMs` (default {@link BUS_PROBE_MS}) the bus publishes a token on a
+ *   channel of its own and expects it back on its subscriber. A token
+ *   published (Redis acknowledged it) but not received by the next probe
+ *   means the subscription is silent: the subscriber reconnects, subscribes
+ *   again and tells `resubscribed`, so callers catch up from MySQL. A silent
+ *   subscription is thus found within two probe intervals.
  *
  * @module
  */
@@ -34,7 +42,14 @@ export interface RedisBusOptions {
   onStatus?: (status: BusStatus, error?: Error) => void;
   /** Longest wait for the first connection, ms (default 5000). */
   connectTimeoutMs?: number;
+  /** Interval of the self-probe, ms (default {@link BUS_PROBE_MS}); 0 turns it off. */
+  probeMs?: number;
+  /** Told when the self-probe found the subscription silent (before it reconnects). */
+  onSilent?: () => void;
 }
+
+/** Default interval of the self-probe, ms (`CAUSERIE_BUS_PROBE_MS`). */
+export const BUS_PROBE_MS = 5000;
 
 /** Longest pause between two reconnection attempts, ms. */
 export const REDIS_RETRY_MAX_MS = 2000;
@@ -84,6 +99,7 @@ export async function openRedisBus(opts: RedisBusOptions): Promise<RedisBus> {
     );
   }
   bus.started();
+  await bus.startProbe();
   return bus;
 }
 
@@ -99,6 +115,15 @@ export class RedisBus implements Bus {
   #lastError: Error | undefined;
   #closing: Promise<void> | undefined;
   #started = false;
+  // -- self-probe
+  readonly #probeMs: number;
+  readonly #onSilent: () => void;
+  readonly #probeChannel = `bus-probe:${crypto.randomUUID()}`;
+  #probeTimer: ReturnType<typeof setInterval> | undefined;
+  /** The token published by the last probe and not received yet. */
+  #awaited: string | undefined;
+  /** Tests only: messages are dropped until the subscriber reconnects (a silent subscription). */
+  #deaf = false;
 
   /** @internal Use {@link openRedisBus}. */
   constructor(pub: Redis, sub: Redis, opts: RedisBusOptions) {
@@ -106,6 +131,8 @@ export class RedisBus implements Bus {
     this.#sub = sub;
     this.#prefix = opts.prefix;
     this.#onStatus = opts.onStatus ?? (() => {});
+    this.#probeMs = opts.probeMs ?? BUS_PROBE_MS;
+    this.#onSilent = opts.onSilent ?? (() => {});
     for (const conn of [pub, sub]) {
       conn.on("error", (e: Error) => {
         this.#lastError = e;
@@ -114,7 +141,11 @@ export class RedisBus implements Bus {
       conn.on("ready", () => this.#report());
     }
     sub.on("message", (channel: string, message: string) => {
+      if (this.#deaf) return;
       this.#subs.deliver(channel, message);
+    });
+    sub.on("close", () => {
+      this.#deaf = false; // a new connection is not silent
     });
     let first = true;
     sub.on("ready", () => {
@@ -166,6 +197,8 @@ export class RedisBus implements Bus {
   }
 
   close(): Promise<void> {
+    clearInterval(this.#probeTimer);
+    this.#probeTimer = undefined;
     this.#closing ??= Promise.all([ended(this.#pub), ended(this.#sub)]).then(() => {});
     return this.#closing;
   }
@@ -173,6 +206,44 @@ export class RedisBus implements Bus {
   /** @internal Both connections are up: status changes are told from now on. */
   started(): void {
     this.#started = true;
+  }
+
+  /** @internal Subscribes the probe's channel and starts probing (see the module). */
+  async startProbe(): Promise<void> {
+    if (this.#probeMs <= 0) return;
+    await this.subscribe(this.#probeChannel, (token) => {
+      if (token === this.#awaited) this.#awaited = undefined;
+    });
+    this.#probeTimer = setInterval(() => this.#probe(), this.#probeMs);
+  }
+
+  /**
+   * TESTS ONLY: makes the subscription silent (the connection stays up, its
+   * messages are dropped) until the subscriber reconnects.
+   */
+  silenceForTests(): void {
+    this.#deaf = true;
+  }
+
+  /** One probe: the last token never came back → silent; then a new token. */
+  #probe(): void {
+    if (this.#closing) return;
+    if (this.status() !== "up") {
+      this.#awaited = undefined; // down is told by onStatus, and the reconnect resubscribes
+      return;
+    }
+    if (this.#awaited !== undefined) {
+      this.#awaited = undefined;
+      this.#onSilent();
+      this.#sub.disconnect(true); // ioredis reconnects; `ready` subscribes again and tells
+      return;
+    }
+    const token = crypto.randomUUID();
+    this.#awaited = token; // the subscriber may receive it before the publish resolves
+    this.#pub.publish(prefixed(this.#prefix, this.#probeChannel), token).catch(() => {
+      // Publishing failed: the bus is down, not silent.
+      if (this.#awaited === token) this.#awaited = undefined;
+    });
   }
 
   /** Subscribes every channel again, then tells the listeners (a later `ready` retries). */

@@ -107,6 +107,8 @@ export interface ClusterConfig {
   gapWaitMs: number;
   /** How often each salon's last message id is read from MySQL (catches unpublished ones), ms. */
   checkMs: number;
+  /** Interval of the bus's self-probe (a silent subscription is found within two), ms. */
+  probeMs: number;
 }
 
 /** A configuration problem: names the variable and what it expects. */
@@ -234,6 +236,11 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
     name: "CAUSERIE_SALON_CHECK_MS",
     default: "1000",
     meaning: "with a bus: how often each salon's last message id is checked in the database, ms",
+  },
+  {
+    name: "CAUSERIE_BUS_PROBE_MS",
+    default: "5000",
+    meaning: "with a bus: how often it probes its own subscription (silent: reconnect), ms",
   },
 ];
 
@@ -466,6 +473,7 @@ function clusterOf(env: Env, db: string): ClusterConfig | undefined {
   }
   const gapWaitMs = integer(env, "CAUSERIE_SALON_GAP_WAIT_MS", 200, 1, 60_000);
   const checkMs = integer(env, "CAUSERIE_SALON_CHECK_MS", 1000, 10, NODE_MS_MAX);
+  const probeMs = integer(env, "CAUSERIE_BUS_PROBE_MS", 5000, 50, NODE_MS_MAX);
   const raw = read(env, "CAUSERIE_BUS");
   if (raw === undefined) return undefined;
   let url: URL | undefined;
@@ -490,7 +498,7 @@ function clusterOf(env: Env, db: string): ClusterConfig | undefined {
         `or unset CAUSERIE_BUS to run one process`,
     );
   }
-  return { bus: raw, beatMs, deadMs, gapWaitMs, checkMs };
+  return { bus: raw, beatMs, deadMs, gapWaitMs, checkMs, probeMs };
 }
 
 /** Longest edit window, minutes (a year). */

@@ -75,6 +75,13 @@ export async function joinCluster(opts: JoinOptions): Promise<ClusterNode> {
     openRedisBus({
       url: opts.cluster.bus,
       prefix,
+      probeMs: opts.cluster.probeMs,
+      onSilent: () =>
+        log.warn(
+          "the bus subscription was silent (its own probe did not come back): reconnecting; " +
+            "what it missed is read from the database",
+          { event: "bus_silent" },
+        ),
       onStatus: (status, error) => {
         if (status === "down") {
           log.warn(

@@ -45,6 +45,7 @@ import { summary, UserDirectory } from "./user_directory.ts";
 import { type SalonRelay, type SalonRelayOptions, startSalonRelay } from "./salon_relay.ts";
 import { liveCounts } from "./live_counts.ts";
 import { type ClusterLink, clusterLink } from "./cluster_channel.ts";
+import { type ClusterShutdown, startClusterShutdown } from "./cluster_shutdown.ts";
 import type { Bus } from "../bus/bus.ts";
 import { type LiveCounts, type Metrics, noMetrics } from "./metrics.ts";
 import { DEFAULT_EDIT_MINUTES } from "../config/config.ts";
@@ -351,6 +352,28 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       dropPublishes: opts.cluster.dropUserPublishes === true,
     })
     : undefined;
+  // Several instances: an admin's shutdown counts down on every instance (cluster_shutdown.ts).
+  let clusterShutdown: ClusterShutdown | undefined;
+  if (opts.cluster && link) {
+    clusterShutdown = await startClusterShutdown({
+      link,
+      now,
+      log,
+      ...(store.cluster ? { record: store.cluster } : {}),
+      targets: {
+        start: (seconds, firstTickMs) => {
+          if (ctx.lifecycle() !== "running") return false;
+          server.send({ type: "START_SHUTDOWN", seconds, firstTickMs });
+          return true;
+        },
+        cancel: () => {
+          if (ctx.lifecycle() !== "shuttingDown") return false;
+          server.send({ type: "CANCEL_SHUTDOWN" });
+          return true;
+        },
+      },
+    });
+  }
   accounts.onRegistered = (user) => hub.userRegistered(user);
   accounts.onCredentialsRevoked = (revoked) =>
     clusterUsers ? clusterUsers.revoked(revoked) : handshakes.revokeSessions(revoked);
@@ -368,6 +391,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     maxText: limits.maxText,
     live: clusterUsers?.live ?? livePorts(ctx),
     log,
+    ...(clusterShutdown ? { clusterShutdown } : {}),
   });
 
   const messageDesk = new MessageDesk({
@@ -450,6 +474,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       await clusterUsers?.stop(); // before the actors: a check in flight ends first
       server.stop();
       await relay?.stop();
+      await clusterShutdown?.stop();
     },
   };
   return hub;

@@ -335,6 +335,8 @@ export class Moderation {
         "a shutdown countdown is already running; cancel it first to start another",
       );
     }
+    // An admin's act counts down on every instance; a signal stops this instance alone.
+    if (actor.via !== "signal") await this.#opts.clusterShutdown?.started(n);
     await this.#audit(who, "shutdown", "", `${n} s`, { seconds: n });
     return { seconds: n };
   }
@@ -345,6 +347,7 @@ export class Moderation {
     if (!this.#live.cancelShutdown()) {
       throw new ProtocolError("invalid", 409, "no shutdown countdown is running");
     }
+    await this.#opts.clusterShutdown?.cancelled();
     await this.#audit(who, "cancel_shutdown", "");
   }
 

@@ -110,4 +110,9 @@ export interface ModerationOptions {
   now?: () => number;
   /** Where each act is logged (never its reason or text); default: nowhere. */
   log?: Logger;
+  /**
+   * Several instances (issue 15): told of an admin's shutdown and cancel (never of a signal's),
+   * so that every instance follows. Absent: one process.
+   */
+  clusterShutdown?: { started(seconds: number): Promise<void>; cancelled(): Promise<void> };
 }

@@ -91,4 +91,22 @@ export interface ClusterStore {
    * look-ups).
    */
   userStates(userIds: readonly number[], now: number): Promise<Map<number, UserState>>;
+  // -- the shutdown countdown across instances (migration 10, runtime/cluster_shutdown.ts)
+  /**
+   * Records an admin's shutdown order as the latest (a cancel recorded first stays: the order
+   * stays cancelled); forgets orders whose deadline is more than a day older.
+   */
+  recordShutdown(deadline: number): Promise<void>;
+  /** Records the order of `deadline` cancelled (recorded or not yet). */
+  cancelShutdownRecord(deadline: number): Promise<void>;
+  /** The latest recorded order, if any. */
+  shutdownRecord(): Promise<ShutdownRecord | undefined>;
+}
+
+/** An admin's shutdown order of the cluster (migration 10). */
+export interface ShutdownRecord {
+  /** Its deadline, epoch ms (the ordering instance's clock). */
+  deadline: number;
+  /** Whether it was cancelled. */
+  cancelled: boolean;
 }

@@ -10,6 +10,7 @@ import {
   type ClusterStore,
   type NodeRecord,
   type Reaped,
+  type ShutdownRecord,
   USER_STATES_CHUNK,
   type UserState,
 } from "./cluster_store.ts";
@@ -25,6 +26,9 @@ import { placeholders } from "./adapter_common.ts";
  */
 export const DB_NOW_MS =
   "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)";
+
+/** Shutdown orders older than this (before the latest one's deadline) are forgotten, ms. */
+const SHUTDOWN_RECORD_KEPT_MS = 86_400_000;
 
 /** ER_NO_REFERENCED_ROW_2: the node of a new live session is gone. */
 const ER_NO_REFERENCED_ROW_2 = 1452;
@@ -158,6 +162,36 @@ export class MysqlClusterStore implements ClusterStore {
       }
     }
     return states;
+  }
+
+  // -- the shutdown countdown across instances (migration 10)
+
+  async recordShutdown(deadline: number): Promise<void> {
+    await this.#db.sql.run(
+      "INSERT INTO cluster_shutdowns (deadline, cancelled) VALUES (?, 0) " +
+        "ON DUPLICATE KEY UPDATE deadline = deadline",
+      [deadline],
+    );
+    await this.#db.sql.run("DELETE FROM cluster_shutdowns WHERE deadline < ?", [
+      deadline - SHUTDOWN_RECORD_KEPT_MS,
+    ]);
+  }
+
+  async cancelShutdownRecord(deadline: number): Promise<void> {
+    await this.#db.sql.run(
+      "INSERT INTO cluster_shutdowns (deadline, cancelled) VALUES (?, 1) " +
+        "ON DUPLICATE KEY UPDATE cancelled = 1",
+      [deadline],
+    );
+  }
+
+  async shutdownRecord(): Promise<ShutdownRecord | undefined> {
+    const row = await this.#db.sql.row(
+      "SELECT deadline, cancelled FROM cluster_shutdowns ORDER BY id DESC LIMIT 1",
+    );
+    return row
+      ? { deadline: Number(row.deadline), cancelled: Number(row.cancelled) === 1 }
+      : undefined;
   }
 }
 

@@ -184,3 +184,57 @@ busTest(
     }
   },
 );
+
+busTest(
+  "redis bus: the self-probe finds a silent subscription: reconnects, resubscribed is told, delivery resumes",
+  async () => {
+    const redis = await privateRedis();
+    let a: RedisBus | undefined;
+    let b: RedisBus | undefined;
+    try {
+      const prefix = uniquePrefix();
+      let silent = 0;
+      a = await openRedisBus({ url: redis.url, prefix, probeMs: 0 });
+      b = await openRedisBus({ url: redis.url, prefix, probeMs: 100, onSilent: () => silent++ });
+      const got = collector();
+      let resubscribed = 0;
+      b.onResubscribed(() => resubscribed++);
+      await b.subscribe("salon:1", got.handler);
+      await a.publish("salon:1", "before");
+      await eventually(() => got.got.length === 1, 5000, "before the silence");
+
+      // The connection stays up, Redis acknowledges publishes, nothing arrives.
+      b.silenceForTests();
+      await a.publish("salon:1", "lost");
+      await eventually(() => resubscribed === 1, 5000, "resubscribed told after the probe");
+      assert.equal(silent, 1);
+      assert.equal(b.status(), "up");
+      await a.publish("salon:1", "after");
+      await eventually(() => got.got.includes("after"), 5000, "delivery resumed");
+      assert.deepEqual(got.got, ["before", "after"], "what the silence swallowed is not replayed");
+    } finally {
+      await a?.close();
+      await b?.close();
+      await redis.dispose();
+    }
+  },
+);
+
+busTest("redis bus: a healthy subscription never trips the self-probe", async () => {
+  let silent = 0;
+  let resubscribed = 0;
+  const bus = await openRedisBus({
+    url: BUS_URL!,
+    prefix: uniquePrefix(),
+    probeMs: 50,
+    onSilent: () => silent++,
+  });
+  try {
+    bus.onResubscribed(() => resubscribed++);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(silent, 0);
+    assert.equal(resubscribed, 0);
+  } finally {
+    await bus.close();
+  }
+});

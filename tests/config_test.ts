@@ -152,6 +152,7 @@ Deno.test("loadConfig: every variable is read", () => {
       deadMs: 3000,
       gapWaitMs: 50,
       checkMs: 700,
+      probeMs: 5000,
     },
   });
 });
@@ -357,6 +358,7 @@ Deno.test("loadConfig: without CAUSERIE_BUS there is no cluster (one process, as
       deadMs: 10_000,
       gapWaitMs: 200,
       checkMs: 1000,
+      probeMs: 5000,
     },
   );
   for (const url of ["redis://r", "redis://r:6379", "rediss://:secret@r:6380/15"]) {
@@ -433,5 +435,17 @@ Deno.test("loadConfig: node timings are whole milliseconds, the dead delay at le
     deadMs: 200,
     gapWaitMs: 200,
     checkMs: 1000,
+    probeMs: 5000,
   });
+});
+
+Deno.test("loadConfig: CAUSERIE_BUS_PROBE_MS is the self-probe's interval, 50 ms to an hour", () => {
+  const env = { CAUSERIE_DB: MYSQL_DB, CAUSERIE_BUS: "redis://r/0" };
+  assert.equal(loadConfig({ ...env, CAUSERIE_BUS_PROBE_MS: "250" }).cluster?.probeMs, 250);
+  for (const bad of ["0", "49", "-5", "abc", "3600001", "1.5"]) {
+    assertRefused({ ...env, CAUSERIE_BUS_PROBE_MS: bad }, "CAUSERIE_BUS_PROBE_MS", /./);
+  }
+  assert.ok(
+    CONFIG_VARIABLES.some((v) => v.name === "CAUSERIE_BUS_PROBE_MS" && v.default === "5000"),
+  );
 });

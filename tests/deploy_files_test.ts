@@ -103,3 +103,75 @@ Deno.test("Dockerfile: pinned base, frozen install, non-root, healthcheck, SIGTE
   assert.ok((await read(".ci/run")).includes("run=(deno task test)"));
   assert.ok(readme.includes("deno task test"));
 });
+
+Deno.test("compose.cluster.yaml: two instances on one MariaDB and one Redis, behind Caddy", async () => {
+  const cluster: Yaml = parse(await read("compose.cluster.yaml"));
+  const single: Yaml = parse(await read("compose.yaml"));
+  const { db, redis, lb } = cluster.services;
+  assert.deepEqual(Object.keys(cluster.services).sort(), [
+    "causerie-1",
+    "causerie-2",
+    "db",
+    "lb",
+    "redis",
+  ]);
+  // The same MariaDB as one instance's compose file.
+  assert.deepEqual({ ...db, networks: undefined }, { ...single.services.db, networks: undefined });
+  // Redis: official image, no persistence (the bus carries nothing that is not in MySQL), checked.
+  assert.match(redis.image, /^redis:\d+$/);
+  assert.deepEqual(redis.command, ["redis-server", "--save", "", "--appendonly", "no"]);
+  assert.deepEqual(redis.healthcheck.test, ["CMD", "redis-cli", "ping"]);
+  assert.equal(redis.ports, undefined, "Redis is not published");
+  for (const name of ["causerie-1", "causerie-2"]) {
+    const c = cluster.services[name];
+    assert.equal(c.image, single.services.causerie.image);
+    assert.deepEqual(c.depends_on, {
+      db: { condition: "service_healthy" },
+      redis: { condition: "service_healthy" },
+    });
+    assert.equal(c.environment.CAUSERIE_DB, single.services.causerie.environment.CAUSERIE_DB);
+    assert.equal(c.environment.CAUSERIE_BUS, "redis://redis:6379/0");
+    assert.equal(
+      c.environment.CAUSERIE_ADMIN_PASSWORD_FILE,
+      "/run/secrets/causerie_admin_password",
+    );
+    assert.equal(c.environment.CAUSERIE_TRUSTED_PROXIES, "172.28.0.0/24");
+    assert.equal(c.ports, undefined, "only the load balancer is published");
+    assert.deepEqual(c.volumes, [`${name}-data:/data`], "an admin socket of its own");
+    assert.deepEqual(c.ulimits.nofile, { soft: 65536, hard: 65536 });
+    assert.equal(c.stop_grace_period, "30s");
+    assert.equal(c.restart, "unless-stopped");
+    assert.equal(c.command, undefined, "the image's CMD: deno task start");
+  }
+  assert.equal(cluster.networks.causerie.ipam.config[0].subnet, "172.28.0.0/24");
+  // The load balancer: Caddy's official image, its config from deploy/, after both are healthy.
+  assert.match(lb.image, /^caddy:\d+$/);
+  assert.deepEqual(lb.ports, ["127.0.0.1:8080:8080"]);
+  assert.deepEqual(lb.volumes, ["./deploy/Caddyfile:/etc/caddy/Caddyfile:ro"]);
+  assert.deepEqual(lb.depends_on, {
+    "causerie-1": { condition: "service_healthy" },
+    "causerie-2": { condition: "service_healthy" },
+  });
+  const caddy = await read("deploy/Caddyfile");
+  assert.match(caddy, /^:8080 \{$/m);
+  assert.match(caddy, /reverse_proxy causerie-1:8080 causerie-2:8080 \{/);
+  assert.match(caddy, /health_uri \/readyz/, "an instance counting down gets no new connections");
+  assert.match(caddy, /lb_policy least_conn/);
+  assert.deepEqual(Object.keys(cluster.volumes).sort(), [
+    "causerie-1-data",
+    "causerie-2-data",
+    "mariadb-data",
+  ]);
+  assert.equal(cluster.secrets.causerie_admin_password.file, "./admin_password");
+  // The variables it reads are those of .env.example, and the docs give its command.
+  const used = new Set(
+    [...(await read("compose.cluster.yaml")).matchAll(/\$\{([A-Z_]+)/g)].map((m) => m[1]),
+  );
+  const defined = new Set(
+    [...(await read(".env.example")).matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]),
+  );
+  for (const v of used) assert.ok(defined.has(v), `.env.example defines ${v}`);
+  const ops = await read("docs/operations.md");
+  assert.ok(ops.includes("docker compose -f compose.cluster.yaml up -d"));
+  assert.ok(ops.includes("deploy/Caddyfile"));
+});

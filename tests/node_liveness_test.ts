@@ -76,6 +76,15 @@ class FakeCluster implements ClusterStore {
   userStates(): Promise<Map<number, UserState>> {
     return Promise.resolve(new Map());
   }
+  recordShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  cancelShutdownRecord(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdownRecord(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
   #remove(ids: string[]): Reaped {
     const users = new Set<number>();
     for (const [key, s] of this.sessions) {

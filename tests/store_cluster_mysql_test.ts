@@ -213,3 +213,27 @@ mysqlTest(
     });
   },
 );
+
+mysqlTest(
+  "cluster store: shutdown orders, the latest first; a cancel wins even before its order",
+  async () => {
+    await withCluster(async (cluster) => {
+      assert.equal(await cluster.shutdownRecord(), undefined);
+      await cluster.recordShutdown(T0 + 10_000);
+      assert.deepEqual(await cluster.shutdownRecord(), { deadline: T0 + 10_000, cancelled: false });
+      await cluster.recordShutdown(T0 + 10_000); // repeated: the same order
+      assert.deepEqual(await cluster.shutdownRecord(), { deadline: T0 + 10_000, cancelled: false });
+      await cluster.cancelShutdownRecord(T0 + 10_000);
+      assert.deepEqual(await cluster.shutdownRecord(), { deadline: T0 + 10_000, cancelled: true });
+      await cluster.recordShutdown(T0 + 10_000); // a late repetition does not revive it
+      assert.deepEqual(await cluster.shutdownRecord(), { deadline: T0 + 10_000, cancelled: true });
+      // A later order is the latest, even with an earlier deadline.
+      await cluster.recordShutdown(T0 + 5_000);
+      assert.deepEqual(await cluster.shutdownRecord(), { deadline: T0 + 5_000, cancelled: false });
+      // A cancel recorded before its order (another instance was faster): the order stays cancelled.
+      await cluster.cancelShutdownRecord(T0 + 20_000);
+      await cluster.recordShutdown(T0 + 20_000);
+      assert.deepEqual(await cluster.shutdownRecord(), { deadline: T0 + 20_000, cancelled: true });
+    });
+  },
+);

@@ -4,7 +4,7 @@
  *
  * `deno run --allow-all bench/loadgen/main.ts CONFIG.json RESULT.json`
  *
- * CONFIG = `{scenario, kind, port, serverPid, usersFile, params}`, where
+ * CONFIG = `{scenario, kind, port, serverPid, ports?, serverPids?, usersFile, params}`, where
  * `usersFile` holds `{password, users: [{username, token?}]}`. Progress goes
  * to stderr. The process stops by itself after `params.hardLimitMs`
  * (default 15 minutes) whatever happens.
@@ -34,6 +34,13 @@ export interface LoadgenConfig {
   port: number;
   /** Server process id, for /proc. */
   serverPid: number;
+  /**
+   * Several instances (the cluster scenarios): their ports, sessions spread over them round-robin
+   * by user index, and their process ids, whose CPU is summed. Absent: `port` and `serverPid`.
+   */
+  ports?: number[];
+  /** The process ids of the instances (with `ports`). */
+  serverPids?: number[];
   /** File with `{password, users}`; absent for `register`. */
   usersFile?: string;
   /** Scenario parameters. */
@@ -65,6 +72,8 @@ if (import.meta.main) {
     kind: config.kind,
     port: config.port,
     serverPid: config.serverPid,
+    ...(config.ports ? { ports: config.ports } : {}),
+    ...(config.serverPids ? { serverPids: config.serverPids } : {}),
     users,
     params: config.params,
     log: (line) => console.error(line),

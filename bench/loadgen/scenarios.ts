@@ -28,6 +28,10 @@ export interface ScenarioContext {
   port: number;
   /** Server process id, for /proc. */
   serverPid: number;
+  /** Several instances: sessions go to `ports[i % n]` (user index i); their CPU is summed. */
+  ports?: number[];
+  /** The process ids of the instances (with `ports`). */
+  serverPids?: number[];
   /** Users to be (Causerie: with tokens). */
   users: Credentials[];
   /** Scenario parameters. */
@@ -81,7 +85,7 @@ export async function connectMany(
         sessions.push(
           await Session.connect({
             kind: ctx.kind,
-            port: ctx.port,
+            port: ctx.ports ? ctx.ports[i % ctx.ports.length] : ctx.port,
             credentials: opts.credentials(i),
             sink: opts.sink ?? nullSink,
             bufferSize: opts.bufferSize,
@@ -205,6 +209,8 @@ interface LadderOptions {
   sink: StepSink;
   sessions: Session[];
   serverPid: number;
+  /** Several instances: their CPU and RSS are summed. */
+  serverPids?: number[];
   start: number;
   factor: number;
   maxSteps: number;
@@ -228,6 +234,18 @@ interface LadderOptions {
   retries: number;
 }
 
+/** The server's CPU and RSS now: the sum over the instances when there are several. */
+function sampleServer(o: LadderOptions): ProcSample | undefined {
+  if (!o.serverPids) return sampleProc(o.serverPid);
+  const samples = o.serverPids.map((pid) => sampleProc(pid));
+  if (samples.some((x) => x === undefined)) return undefined;
+  return {
+    at: performance.now(),
+    cpuMs: samples.reduce((sum, x) => sum + x!.cpuMs, 0),
+    rss: samples.reduce((sum, x) => sum + x!.rss, 0),
+  };
+}
+
 async function runStep(o: LadderOptions, step: number, rate: number): Promise<StepResult> {
   const stats: StepStats = {
     sent: 0,
@@ -242,7 +260,7 @@ async function runStep(o: LadderOptions, step: number, rate: number): Promise<St
   };
   o.beforeStep?.(rate);
   o.sink.steps[step] = stats;
-  const server0 = sampleProc(o.serverPid);
+  const server0 = sampleServer(o);
   const self0 = sampleProc("self");
   const machine0 = sampleMachine();
   const t0 = performance.now();
@@ -262,7 +280,7 @@ async function runStep(o: LadderOptions, step: number, rate: number): Promise<St
   }
   stats.windowEnd = performance.now();
   stats.sent = k;
-  const server1 = sampleProc(o.serverPid);
+  const server1 = sampleServer(o);
   const self1 = sampleProc("self");
   const machine1 = sampleMachine();
   const windowMs = stats.windowEnd - t0;
@@ -432,6 +450,7 @@ export async function fanout(ctx: ScenarioContext): Promise<Record<string, unkno
     sink,
     sessions,
     serverPid: ctx.serverPid,
+    ...(ctx.serverPids ? { serverPids: ctx.serverPids } : {}),
     start: num(ctx, "start", 50),
     factor: num(ctx, "factor", 1.5),
     maxSteps: num(ctx, "maxSteps", 10),
@@ -492,6 +511,7 @@ export async function ingest(ctx: ScenarioContext): Promise<Record<string, unkno
     sink,
     sessions,
     serverPid: ctx.serverPid,
+    ...(ctx.serverPids ? { serverPids: ctx.serverPids } : {}),
     start: num(ctx, "start", 200),
     factor: num(ctx, "factor", 1.5),
     maxSteps: num(ctx, "maxSteps", 10),
