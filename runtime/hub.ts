@@ -48,6 +48,8 @@ import { type ClusterLink, clusterLink } from "./cluster_channel.ts";
 import type { Bus } from "../bus/bus.ts";
 import { type LiveCounts, type Metrics, noMetrics } from "./metrics.ts";
 import { DEFAULT_EDIT_MINUTES } from "../config/config.ts";
+import { type ClusterPresence, startClusterPresence } from "./cluster_presence.ts";
+import { CLOSE } from "../actors/session.ts";
 
 export { CLOSE_WAIT_MS, type ConnectionHandle, type HubSocket } from "./connections.ts";
 
@@ -96,7 +98,22 @@ export interface HubOptions {
   cluster?: Omit<SalonRelayOptions, "store" | "salonIds" | "targets" | "log" | "link"> & {
     /** The bus between instances. */
     bus: Bus;
+    // -- presence and sessions across instances (runtime/cluster_presence.ts)
+    /** Presence, `live_sessions` and the session limit across instances. */
+    presence?: ClusterPresenceSettings;
   };
+}
+
+/** Settings of presence across instances (`HubOptions.cluster.presence`). */
+export interface ClusterPresenceSettings {
+  /** This instance's node id now (a new one after being reaped). */
+  nodeId(): string;
+  /** The dead-node delay, ms: sessions of instances silent longer count for nothing. */
+  aliveMs: number;
+  /** Interval of the rebuild from `live_sessions` and of the session-limit check, ms. */
+  checkMs: number;
+  /** TESTS ONLY (`StartOptions.testHooks.dropPresencePublishes`): never publish presence. */
+  dropPublishes?: boolean;
 }
 
 /** The running chat. */
@@ -131,6 +148,11 @@ export interface Hub {
   liveCounts(): LiveCounts;
   /** The desk of edit, delete and reports (PROTOCOL 5.4). */
   readonly messages: MessageDesk;
+  // -- several instances (issue 15): no-ops in one process
+  /** This instance reaped dead `nodes`: their users go offline on every instance. */
+  nodesReaped(nodes: string[]): void;
+  /** This instance was reaped (cut off): every socket is closed (1001), clients reconnect. */
+  reapedSelf(): void;
 }
 
 /** Defaults of the connection limits a caller may leave out. */
@@ -211,6 +233,9 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const limits = connectionLimits(opts.limits);
   // Several instances: started once the salon actors are (no client can commit before).
   let relay: SalonRelay | undefined;
+  // Presence across instances: started with the relay; users online on another instance.
+  let presence: ClusterPresence | undefined;
+  const elsewhere = () => server.getSnapshot().context.elsewhere;
   const relayOf = opts.cluster ? () => relay! : undefined;
   const handshakes = createHandshakes(ctx);
   const connections = createConnections(ctx);
@@ -223,7 +248,13 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         salons,
         memberships,
         requests,
-        salonDeps(ctx, index, relayOf),
+        {
+          ...salonDeps(ctx, index, relayOf),
+          // Several instances (issue 15): members online on another instance count online.
+          ...(opts.cluster?.presence
+            ? { onlineElsewhere: (userId: number) => elsewhere().has(userId) }
+            : {}),
+        },
         opts.presenceSalonMax,
       ),
       maxSessions: opts.maxSessions,
@@ -281,8 +312,12 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         attach: (session) => {
           connections.welcomed(session.id, session.user.username);
           server.send({ type: "SESSION_UP", session });
+          presence?.sessionUp(session);
         },
-        detach: (session) => server.send({ type: "SESSION_DOWN", session }),
+        detach: (session) => {
+          server.send({ type: "SESSION_DOWN", session });
+          presence?.sessionDown(session);
+        },
         salon: (name) => ctx.salonRef(nameKey(name)),
         direct: (session, ref, to, text) => server.send({ type: "DIRECT", session, ref, to, text }),
         moderate: (session, frame) => moderate(ctx, moderation, session, frame),
@@ -307,7 +342,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   // One origin per process: every cluster channel ignores what this process published.
   const link: ClusterLink | undefined = opts.cluster ? clusterLink(opts.cluster.bus) : undefined;
   if (opts.cluster && link) {
-    const { bus: _bus, ...relayOptions } = opts.cluster;
+    const { bus: _bus, presence: _presence, ...relayOptions } = opts.cluster;
     relay = await startSalonRelay({
       ...relayOptions,
       link,
@@ -328,6 +363,25 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
             ref.send({ type: "JOINED_ELSEWHERE", user: change.joined, announce: change.announce });
           } else ref.send({ type: "LEFT_ELSEWHERE", userId: change.left });
         },
+      },
+    });
+  }
+  // Presence and sessions across instances (issue 15; runtime/cluster_presence.ts).
+  if (opts.cluster?.presence && link && store.cluster) {
+    const settings = opts.cluster.presence;
+    presence = await startClusterPresence({
+      link,
+      cluster: store.cluster,
+      nodeId: settings.nodeId,
+      aliveMs: settings.aliveMs,
+      checkMs: settings.checkMs,
+      maxSessions: opts.maxSessions,
+      log,
+      dropPublishes: settings.dropPublishes,
+      targets: {
+        elsewhere: (userId, username, online) =>
+          server.send({ type: "PRESENCE_ELSEWHERE", userId, username, online }),
+        replace: (sessionId) => server.system.get(sessionId)?.send({ type: "REPLACED" }),
       },
     });
   }
@@ -409,6 +463,16 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
     actorTree: () => actorTree(server, connections.actors()),
     liveCounts: () => liveCounts(server, connections.actors()),
+    nodesReaped: (nodes) => presence?.reapedOthers(nodes),
+    reapedSelf() {
+      if (!presence) return;
+      for (const actor of connections.actors()) {
+        actor.getSnapshot().context.socket.close(
+          CLOSE.goingAway,
+          "this instance was cut off from the others; reconnect",
+        );
+      }
+    },
     inspection,
     server,
     connect: (socket, address, connectOpts) => connections.connect(socket, address, connectOpts),
@@ -428,6 +492,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       connections.endAll();
       server.stop();
       await relay?.stop();
+      await presence?.stop();
     },
   };
   return hub;
