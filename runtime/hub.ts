@@ -381,7 +381,13 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       targets: {
         elsewhere: (userId, username, online) =>
           server.send({ type: "PRESENCE_ELSEWHERE", userId, username, online }),
-        replace: (sessionId) => server.system.get(sessionId)?.send({ type: "REPLACED" }),
+        replace: (sessionId) => {
+          const connection = server.system.get(sessionId);
+          // Closed meanwhile (replaced here already, or gone): nothing to do.
+          if (connection?.getSnapshot().status === "active") {
+            connection.send({ type: "REPLACED" });
+          }
+        },
       },
     });
   }
