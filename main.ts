@@ -69,8 +69,8 @@ export interface StartOptions {
     dropSalonPublishes?: boolean;
     /**
      * Never publishes presence changes (a user's first or last session on
-     * this instance) on the bus: the others learn them from the periodic
-     * rebuild from `live_sessions` only (issue 15).
+     * this instance) nor session-limit orders on the bus: the others learn
+     * them from the periodic rebuild and check of `live_sessions` only (issue 15).
      */
     dropPresencePublishes?: boolean;
   };

@@ -129,8 +129,9 @@ export interface ClusterPresenceOptions {
   /** Logging (user ids, never a text). */
   log: Logger;
   /**
-   * TESTS ONLY: never publish presence changes (first/last session), so that
-   * the others learn them from the periodic rebuild. Set only through
+   * TESTS ONLY: never publish presence changes (first/last session) nor
+   * replace orders, so that the others learn them from the periodic rebuild
+   * and the periodic session-limit check. Set only through
    * `StartOptions.testHooks` (no environment variable reaches it).
    */
   dropPublishes?: boolean;
@@ -288,7 +289,9 @@ export async function startClusterPresence(
       if (s.nodeId === own) replaceHere(s.sessionId);
       else elsewhere.push([s.nodeId, s.sessionId]);
     }
-    if (order && elsewhere.length > 0) channel.publish({ replace: elsewhere });
+    if (order && elsewhere.length > 0 && !opts.dropPublishes) {
+      channel.publish({ replace: elsewhere });
+    }
   };
 
   /** Writes the row of a live session (under the node id now). */

@@ -182,6 +182,38 @@ clusterTest(
 );
 
 clusterTest(
+  "cluster presence: a lost session-limit order is recovered by the owner's periodic check",
+  async () => {
+    // B never publishes its orders: A finds dan over the limit in live_sessions by itself.
+    const cluster = await startCluster({
+      inProcess: 2,
+      env: { ...ENV, CAUSERIE_MAX_SESSIONS: "1" },
+      dropPresencePublishesOn: [1],
+    });
+    const clients: TestClient[] = [];
+    try {
+      const [a, b] = cluster.instances;
+      const first = await user(a, "dan");
+      clients.push(first);
+      await eventually(async () => (await liveRows(cluster, "dan")).length === 1, 5_000, "row 1");
+      const second = await hello(b, "dan");
+      clients.push(second);
+      const closed = await first.waitClosed();
+      assert.equal(closed.code, 4409);
+      assert.equal(second.isOpen, true);
+      await eventually(
+        async () => (await liveRows(cluster, "dan")).join() === b.nodeId(),
+        5_000,
+        "one row left, on B",
+      );
+    } finally {
+      await closeAll(clients);
+      await cluster.dispose();
+    }
+  },
+);
+
+clusterTest(
   "cluster presence: a lost presence publication is recovered from live_sessions",
   async () => {
     // B publishes no presence change: A learns of bob from the periodic rebuild only.
