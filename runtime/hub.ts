@@ -48,8 +48,8 @@ import { type ClusterLink, clusterLink } from "./cluster_channel.ts";
 import type { Bus } from "../bus/bus.ts";
 import { type LiveCounts, type Metrics, noMetrics } from "./metrics.ts";
 import { DEFAULT_EDIT_MINUTES } from "../config/config.ts";
-import { type ClusterPresence, startClusterPresence } from "./cluster_presence.ts";
-import { CLOSE } from "../actors/session.ts";
+import type { ClusterPresence } from "./cluster_presence.ts";
+import { closeReaped, type ClusterPresenceSettings, startHubPresence } from "./hub_presence.ts";
 
 export { CLOSE_WAIT_MS, type ConnectionHandle, type HubSocket } from "./connections.ts";
 
@@ -102,18 +102,6 @@ export interface HubOptions {
     /** Presence, `live_sessions` and the session limit across instances. */
     presence?: ClusterPresenceSettings;
   };
-}
-
-/** Settings of presence across instances (`HubOptions.cluster.presence`). */
-export interface ClusterPresenceSettings {
-  /** This instance's node id now (a new one after being reaped). */
-  nodeId(): string;
-  /** The dead-node delay, ms: sessions of instances silent longer count for nothing. */
-  aliveMs: number;
-  /** Interval of the rebuild from `live_sessions` and of the session-limit check, ms. */
-  checkMs: number;
-  /** TESTS ONLY (`StartOptions.testHooks.dropPresencePublishes`): never publish presence. */
-  dropPublishes?: boolean;
 }
 
 /** The running chat. */
@@ -367,29 +355,8 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     });
   }
   // Presence and sessions across instances (issue 15; runtime/cluster_presence.ts).
-  if (opts.cluster?.presence && link && store.cluster) {
-    const settings = opts.cluster.presence;
-    presence = await startClusterPresence({
-      link,
-      cluster: store.cluster,
-      nodeId: settings.nodeId,
-      aliveMs: settings.aliveMs,
-      checkMs: settings.checkMs,
-      maxSessions: opts.maxSessions,
-      log,
-      dropPublishes: settings.dropPublishes,
-      targets: {
-        elsewhere: (userId, username, online) =>
-          server.send({ type: "PRESENCE_ELSEWHERE", userId, username, online }),
-        replace: (sessionId) => {
-          const connection = server.system.get(sessionId);
-          // Closed meanwhile (replaced here already, or gone): nothing to do.
-          if (connection?.getSnapshot().status === "active") {
-            connection.send({ type: "REPLACED" });
-          }
-        },
-      },
-    });
+  if (opts.cluster?.presence && link) {
+    presence = await startHubPresence(ctx, link, opts.cluster.presence, opts.maxSessions);
   }
   accounts.onRegistered = (user) => hub.userRegistered(user);
   accounts.onCredentialsRevoked = (revoked) => handshakes.revokeSessions(revoked);
@@ -471,13 +438,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     liveCounts: () => liveCounts(server, connections.actors()),
     nodesReaped: (nodes) => presence?.reapedOthers(nodes),
     reapedSelf() {
-      if (!presence) return;
-      for (const actor of connections.actors()) {
-        actor.getSnapshot().context.socket.close(
-          CLOSE.goingAway,
-          "this instance was cut off from the others; reconnect",
-        );
-      }
+      if (presence) closeReaped(connections);
     },
     inspection,
     server,
