@@ -108,6 +108,12 @@ export interface PresenceTargets {
   elsewhere(userId: number, username: string, online: boolean): void;
   /** Closes the session `sessionId` of this instance as replaced (4409), if still open. */
   replace(sessionId: string): void;
+  /**
+   * Whether the server still holds the session (absent: always). A session
+   * missing at two checks in a row ended without being told (a failed
+   * connection actor): its row is removed, so that it leaves no ghost.
+   */
+  holds?(userId: number, sessionId: string): boolean;
 }
 
 /** Options of {@link startClusterPresence}. */
@@ -147,6 +153,12 @@ export interface ClusterPresence {
   reapedOthers(nodes: string[]): void;
   /** Reads `live_sessions` and applies the differences now (tests, resubscribe). */
   rebuild(): Promise<void>;
+  /**
+   * One periodic check now (tests; the timer runs it every `checkMs`):
+   * sessions the server no longer holds, rows to write again, the rebuild,
+   * the session limit.
+   */
+  check(): Promise<void>;
   /** Unsubscribes and stops the timer; waits for the writes in flight. */
   stop(): Promise<void>;
 }
@@ -157,6 +169,10 @@ interface LocalSession {
   username: string;
   /** The node id its row was written under; undefined until written. */
   node?: string;
+  /** Every node id a write was tried under (a failed write may have stored it). */
+  tried: Set<string>;
+  /** Missing from the server's registry at the last check. */
+  missing: boolean;
   /** The last write of its row (add, then remove), in order. */
   chain: Promise<unknown>;
   /** Its row could not be written: written again at the next check. */
@@ -302,6 +318,9 @@ export async function startClusterPresence(
     s.chain = track(s.chain.then(async () => {
       if (s.ended) return;
       try {
+        // A write that failed may have stored the row all the same: remove it before trying again.
+        if (s.tried.has(node)) await cluster.removeLiveSession(node, id);
+        s.tried.add(node);
         const stored = await cluster.addLiveSession(node, id, userId);
         if (!stored) {
           // This node was reaped and has not registered again yet: written at the next check.
@@ -357,11 +376,19 @@ export async function startClusterPresence(
   };
 
   const check = async () => {
+    const gone: PresenceSession[] = [];
     for (const [userId, sessions] of local) {
       for (const [id, s] of sessions) {
+        if (targets.holds?.(userId, id) === false) {
+          if (s.missing) gone.push({ id, user: { id: userId, username: s.username } });
+          s.missing = true;
+          continue;
+        }
+        s.missing = false;
         if (s.retry && !s.ended) write(userId, id, s);
       }
     }
+    for (const session of gone) down(session);
     await rebuild();
     try {
       const over = await track(cluster.usersOverSessionLimit(opts.maxSessions, opts.aliveMs));
@@ -371,11 +398,35 @@ export async function startClusterPresence(
     }
   };
 
+  /** A session ended here: its row is removed, then its user's presence here published. */
+  function down(session: PresenceSession): void {
+    const userId = session.user.id;
+    const sessions = local.get(userId);
+    const s = sessions?.get(session.id);
+    if (!sessions || !s) return;
+    s.ended = true;
+    sessions.delete(session.id);
+    replacing.delete(session.id);
+    if (sessions.size === 0) local.delete(userId);
+    s.chain = track(s.chain.then(async () => {
+      for (const node of s.tried) {
+        await cluster.removeLiveSession(node, session.id).then(worked, (e) =>
+          // The row stays until this node is reaped or stops: the others count it meanwhile.
+          failed("removing a live session", e));
+      }
+      announce(userId, session.user.username);
+    }));
+  }
+
   let stopped = false;
   let checking: Promise<void> | undefined;
+  /** One check at a time: a call while one runs joins it. */
+  const runCheck = (): Promise<void> =>
+    checking ??= check().finally(() => {
+      checking = undefined;
+    });
   const timer = setInterval(() => {
-    if (stopped || checking) return;
-    checking = check().finally(() => checking = undefined);
+    if (!stopped) runCheck();
   }, opts.checkMs);
   const unlisten = opts.link.bus.onResubscribed(() => {
     if (!stopped) track(rebuild());
@@ -393,34 +444,20 @@ export async function startClusterPresence(
         chain: Promise.resolve(),
         retry: false,
         ended: false,
+        tried: new Set(),
+        missing: false,
       };
       sessions.set(session.id, s);
       write(userId, session.id, s);
     },
-    sessionDown(session) {
-      const userId = session.user.id;
-      const sessions = local.get(userId);
-      const s = sessions?.get(session.id);
-      if (!sessions || !s) return;
-      s.ended = true;
-      sessions.delete(session.id);
-      replacing.delete(session.id);
-      if (sessions.size === 0) local.delete(userId);
-      s.chain = track(s.chain.then(async () => {
-        if (s.node) {
-          await cluster.removeLiveSession(s.node, session.id).then(worked, (e) =>
-            // The row stays until this node is reaped or stops: the others count it meanwhile.
-            failed("removing a live session", e));
-        }
-        announce(userId, session.user.username);
-      }));
-    },
+    sessionDown: down,
     reapedOthers(nodes) {
       if (nodes.length === 0) return;
       channel.publish({ dead: nodes });
       for (const node of nodes) dropNode(node);
     },
     rebuild,
+    check: runCheck,
     async stop() {
       stopped = true;
       clearInterval(timer);

@@ -54,6 +54,7 @@ export function startHubPresence(
         // Closed meanwhile (replaced here already, or gone): nothing to do.
         if (connection?.getSnapshot().status === "active") connection.send({ type: "REPLACED" });
       },
+      holds: (userId, sessionId) => ctx.sessionsOf(userId).some((s) => s.id === sessionId),
     },
   });
 }
