@@ -4,7 +4,8 @@
  * a session the server no longer holds leaves no ghost row; a failed write is
  * logged once and written again at the next check; what the bus said while a
  * rebuild read wins over the stale read; a reaper's `dead` publication drops
- * the node's users everywhere; a malformed payload is ignored and the channel
+ * the node's users everywhere; after the bus comes back, MySQL is read; a
+ * malformed payload is ignored and the channel
  * keeps working.
  */
 
@@ -273,3 +274,14 @@ async function publishAs(n: Node, body: Record<string, unknown>): Promise<void> 
   await n.bus.publish(PRESENCE_CHANNEL, JSON.stringify({ o: "another-process", ...body }));
   await settle();
 }
+
+Deno.test("cluster presence: after the bus comes back (resubscribed), MySQL's truth is read", async () => {
+  await withNodes(async (a, _b, rows, broker) => {
+    broker.down();
+    // Meanwhile bob came online on C: its publication was lost with the bus.
+    rows.rows.push({ node: "C", session: "conn:9", user: 2, name: "bob", since: 1 });
+    broker.restart();
+    await settle();
+    assert.deepEqual(a.heard.changes, ["bob:online"]);
+  });
+});
