@@ -5,8 +5,7 @@
  * logged once and written again at the next check; what the bus said while a
  * rebuild read wins over the stale read; a reaper's `dead` publication drops
  * the node's users everywhere; after the bus comes back, MySQL is read; a
- * malformed payload is ignored and the channel
- * keeps working.
+ * malformed payload is ignored and the channel keeps working.
  */
 
 import assert from "node:assert/strict";
