@@ -129,7 +129,12 @@ clusterTest(
       clients.push(bob2);
       await bob.close();
       await eventually(async () => (await liveRows(cluster, "bob")).length === 1, 5_000, "row");
-      await new Promise((r) => setTimeout(r, 1500)); // a presence window and a rebuild
+      // A marker: eve comes online on B after bob's session there ended; B's publications reach
+      // A in order, so a wrong `offline` of bob would come no later than eve's `online`.
+      const eve = await user(b, "eve");
+      clients.push(eve);
+      await sees(alice, "eve", "online");
+      await sees(carol, "eve", "online");
       assert.equal(statuses(alice, "bob").at(-1), "online", "online while a session remains");
       assert.equal(statuses(carol, "bob").includes("offline"), false);
       // His last session anywhere ends: offline on both.
