@@ -30,17 +30,16 @@ class FakeLiveSessions {
   hold?: Promise<void>;
   #since = 0;
 
+  /** The methods cluster presence uses (others added to the interface later are not needed). */
   store(): ClusterStore {
-    const unused = () => Promise.reject(new Error("not used by cluster presence"));
-    return {
-      clusterNow: unused,
-      registerNode: unused,
-      beatNode: unused,
-      liveNodes: unused,
-      reapDeadNodes: unused,
-      unregisterNode: unused,
-      countLiveSessions: unused,
-      salonLatestIds: unused,
+    const used: Pick<
+      ClusterStore,
+      | "addLiveSession"
+      | "removeLiveSession"
+      | "userLiveSessions"
+      | "usersOverSessionLimit"
+      | "liveUsersByNode"
+    > = {
       addLiveSession: (node, session, user) => {
         if (this.down) return Promise.reject(new Error("database down"));
         this.rows.push({ node, session, user, name: this.names.get(user)!, since: ++this.#since });
@@ -68,6 +67,7 @@ class FakeLiveSessions {
         return rows;
       },
     };
+    return used as ClusterStore;
   }
 }
 
