@@ -73,6 +73,12 @@ export interface StartOptions {
      * bus lost them: the other instances converge through their check.
      */
     dropUserPublishes?: boolean;
+    /**
+     * Never publishes presence changes (a user's first or last session on
+     * this instance) nor session-limit orders on the bus: the others learn
+     * them from the periodic rebuild and check of `live_sessions` only (issue 15).
+     */
+    dropPresencePublishes?: boolean;
   };
   /** Overrides of the live chat's options. */
   hub?: Partial<Pick<HubOptions, "clock" | "now" | "presenceIntervalMs">> & {
@@ -185,14 +191,18 @@ export async function start(
     }
 
     // Several instances (issue 15): only with CAUSERIE_BUS; config refuses a bus without MySQL.
+    const reapHooks = { self: () => {}, others: (_nodes: string[]) => {} };
     if (config.cluster) {
       cluster = await joinCluster({
         cluster: config.cluster,
         store,
         database: parseMysqlUrl(config.db).database,
         log,
-        // Issue 15, item 4 (next): close every socket of this instance here, and publish the
-        // offline presence of the users of reaped nodes in onReapedOthers.
+        // Issue 15, item 4: reaped (cut off), this instance closes every socket (clients
+        // reconnect; their sessions are written again under the new id); having reaped dead
+        // nodes, it publishes that their users are offline. The hub exists by the first beat.
+        onReaped: () => reapHooks.self(),
+        onReapedOthers: (reaped) => reapHooks.others(reaped.nodes),
       });
     }
 
@@ -238,6 +248,12 @@ export async function start(
             checkMs: config.cluster.checkMs,
             dropPublishes: opts.testHooks?.dropSalonPublishes === true,
             dropUserPublishes: opts.testHooks?.dropUserPublishes === true,
+            presence: {
+              nodeId: () => cluster!.nodeId(),
+              aliveMs: config.cluster.deadMs,
+              checkMs: config.cluster.beatMs,
+              dropPublishes: opts.testHooks?.dropPresencePublishes === true,
+            },
           },
         }
         : {}),
@@ -252,6 +268,8 @@ export async function start(
       },
     });
     stopHub = () => hub.stop();
+    reapHooks.self = () => hub.reapedSelf();
+    reapHooks.others = (nodes) => hub.nodesReaped(nodes);
     metrics.readFrom(() => hub.liveCounts());
     // Stately's inspector for developers (CAUSERIE_INSPECT=stately; config refuses it off loopback).
     if (config.inspect === "stately") {

@@ -35,6 +35,7 @@ import {
 import { isLarge } from "./presence.ts";
 import type { SalonContext, SalonEvent, SalonInput } from "./salon_types.ts";
 import {
+  applyPresenceElsewhere,
   relayTyping,
   SALON_STATS_INTERVAL_MS,
   sendStats,
@@ -133,7 +134,9 @@ export const salonMachine = setup({
       const set = context.online.get(session.user.id);
       if (!set) return;
       set.delete(session);
-      if (set.size === 0) context.online.delete(session.user.id);
+      if (set.size === 0 && !context.deps.onlineElsewhere?.(session.user.id)) {
+        context.online.delete(session.user.id);
+      }
     },
     /**
      * Queues the message for commit, with the members it mentions now (found
@@ -410,6 +413,9 @@ export const salonMachine = setup({
     },
     /** `salon_stats`, serialized once, to every connected member. */
     sendStats: ({ context }) => sendStats(context),
+    /** A member came online on another instance, or has no session on any other (issue 15). */
+    applyPresenceElsewhere: ({ context, event }) =>
+      applyPresenceElsewhere(context, event as E<"PRESENCE_ELSEWHERE">),
     /** `typing` to the other connected members; the sender waits 3 s for the next. */
     relayTyping: ({ context, event }) =>
       relayTyping(context, (event as E<"TYPING">).session, context.deps.now()),
@@ -461,6 +467,7 @@ export const salonMachine = setup({
         RELAYED: { actions: "fanOutRelayed" },
         JOINED_ELSEWHERE: { actions: "applyJoinedElsewhere" },
         LEFT_ELSEWHERE: { actions: "applyLeftElsewhere" },
+        PRESENCE_ELSEWHERE: { actions: "applyPresenceElsewhere" },
         COMMIT_FAILED: { actions: "replyCommitFailed" },
         JOIN: [
           { guard: "isMember", actions: "replyJoined" },

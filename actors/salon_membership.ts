@@ -62,7 +62,7 @@ export function admit(context: SalonContext, user: UserSummary): boolean {
   context.roster.upsert(user);
   context.pending.delete(user.id);
   const mine = new Set(allSessions(context, user.id));
-  if (mine.size > 0) context.online.set(user.id, mine);
+  if (mine.size > 0 || context.deps.onlineElsewhere?.(user.id)) context.online.set(user.id, mine);
   if (isNew) context.deps.membershipChanged(user.id, context.salon.key, true);
   return isNew;
 }

@@ -103,3 +103,21 @@ export function relayTyping(context: SalonContext, session: Session, now: number
     for (const s of sessions) s.send(frame);
   }
 }
+
+/**
+ * Several instances (issue 15): a member online on another instance stays
+ * in `online` (with no session here) while the server says so; one with no
+ * session anywhere leaves it. The server's view wins over the event's flag,
+ * which may be older.
+ */
+export function applyPresenceElsewhere(
+  context: SalonContext,
+  event: { userId: number; online: boolean },
+): void {
+  const { userId } = event;
+  if (!context.members.has(userId)) return;
+  const online = context.deps.onlineElsewhere?.(userId) ?? event.online;
+  const set = context.online.get(userId);
+  if (online && !set) context.online.set(userId, new Set());
+  else if (!online && set && set.size === 0) context.online.delete(userId);
+}

@@ -67,6 +67,12 @@ export interface SalonDeps {
   relay?(salonId: number, message: RelayedMessage): void;
   /** Tells the other instances of a membership stored here. */
   relayMembership?(salonId: number, change: MembershipChange): void;
+  // -- presence across instances (issue 15): present only with a bus
+  /**
+   * Whether the user has a live session on another instance: such a member
+   * stays in `online` (with no session here) for the counts and `who`.
+   */
+  onlineElsewhere?(userId: number): boolean;
 }
 
 /** A committed salon message on its way to the members (the `message` frame's fields). */
@@ -129,7 +135,11 @@ export interface SalonContext {
   memberKeys: Map<string, UserSummary>;
   /** Pending requests by user id. */
   pending: Map<number, { user: UserSummary; since: number }>;
-  /** Online members: user id to their sessions. */
+  /**
+   * Online members: user id to their sessions. With several instances, a
+   * member online only on another instance is here with no session (counts,
+   * `who`, `salon_stats`); every fan-out writes to the sessions, so to none.
+   */
   online: Map<number, Set<Session>>;
   /** When each user's last join request was taken (one per 10 minutes). */
   requested: RecentTimes;
@@ -189,4 +199,5 @@ export type SalonEvent =
   // -- several instances (issue 15)
   | { type: "RELAYED"; messages: RelayedMessage[] }
   | { type: "JOINED_ELSEWHERE"; user: UserSummary; announce: boolean }
-  | { type: "LEFT_ELSEWHERE"; userId: number };
+  | { type: "LEFT_ELSEWHERE"; userId: number }
+  | { type: "PRESENCE_ELSEWHERE"; userId: number; online: boolean };

@@ -116,7 +116,7 @@ export const serverMachine = setup({
       if (!list) context.sessions.set(uid, list = []);
       list.push(session);
       for (const salon of context.deps.salonsOf(uid)) salon.send({ type: "SESSION_UP", session });
-      if (list.length === 1) {
+      if (list.length === 1 && !context.elsewhere.has(uid)) {
         context.changes.set(uid, { username: session.user.username, status: "online" });
         enqueue.raise({ type: "PRESENCE_CHANGED" });
       }
@@ -140,6 +140,7 @@ export const serverMachine = setup({
       }
       if (list.length === 0) {
         context.sessions.delete(uid);
+        if (context.elsewhere.has(uid)) return; // still online on another instance
         context.changes.set(uid, { username: session.user.username, status: "offline" });
         enqueue.raise({ type: "PRESENCE_CHANGED" });
       }
@@ -274,6 +275,25 @@ export const serverMachine = setup({
     /** A new session of a muted user gets `muted` for each mute in force. */
     tellMutes: ({ context, event }) =>
       tellMutes(context, (event as E<"SESSION_UP">).session, context.deps.now()),
+    // -- several instances (issue 15; runtime/cluster_presence.ts)
+    /**
+     * A user came online on another instance, or has no session left on any
+     * other: a presence change when this instance holds none of their
+     * sessions (one process's rule: the first and the last session anywhere),
+     * and their salons count them online or not.
+     */
+    applyPresenceElsewhere: enqueueActions(({ context, event, enqueue }) => {
+      const { userId, username, online } = event as E<"PRESENCE_ELSEWHERE">;
+      if (online === context.elsewhere.has(userId)) return;
+      if (online) context.elsewhere.add(userId);
+      else context.elsewhere.delete(userId);
+      for (const salon of context.deps.salonsOf(userId)) {
+        salon.send({ type: "PRESENCE_ELSEWHERE", userId, online });
+      }
+      if (context.sessions.has(userId)) return;
+      context.changes.set(userId, { username, status: online ? "online" : "offline" });
+      enqueue.raise({ type: "PRESENCE_CHANGED" });
+    }),
     /** Commits a direct message; the result comes back as DIRECT_DONE. */
     commitDirect: ({ context, event, self }) => {
       const { session, ref, to, text } = event as E<"DIRECT">;
@@ -319,6 +339,7 @@ export const serverMachine = setup({
       watch: new TokenBuckets(input.watchRate ?? WATCH_RATE),
     },
     mutes: new MuteBook(),
+    elsewhere: new Set(),
   }),
   type: "parallel",
   entry: "spawnSalons",
@@ -407,6 +428,7 @@ export const serverMachine = setup({
     TRACK_MUTE: { actions: "spawnMute" },
     LIFT_MUTES: { actions: "liftMutes" },
     MUTE_EXPIRED: { actions: "expireMute" },
+    PRESENCE_ELSEWHERE: { actions: "applyPresenceElsewhere" },
   },
 });
 

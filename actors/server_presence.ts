@@ -41,6 +41,8 @@ export interface PresenceContext {
   presence: PresenceDesk;
   /** When a `typing` was last relayed, by `sender id:recipient id`. */
   typed: RecentTimes<string>;
+  /** Users online on another instance (issue 15; empty or absent in one process). */
+  elsewhere?: ReadonlySet<number>;
   /** Effects. */
   deps: {
     /** The salon actors a user is a member of. */
@@ -97,7 +99,7 @@ export function applyWatch(
   session.send(watchReplyEvent(
     added.map((id) => ({
       username: users.get(id)!.username,
-      status: context.sessions.has(id) ? "online" : "offline",
+      status: context.sessions.has(id) || context.elsewhere?.has(id) ? "online" : "offline",
     })),
     ref,
   ));

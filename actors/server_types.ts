@@ -87,6 +87,12 @@ export interface ServerContext extends ServerInput {
   buckets: UserBuckets;
   /** The mutes in force (PROTOCOL 5.4), read by every connection before a `say` or `direct`. */
   mutes: MuteBook;
+  /**
+   * Several instances (issue 15): users with a live session on another
+   * instance, as told by PRESENCE_ELSEWHERE; always empty in one process.
+   * Such a user is online here too (presence, `watch`, counts, `who`).
+   */
+  elsewhere: Set<number>;
 }
 
 /** Events the server handles. */
@@ -107,4 +113,16 @@ export type ServerEvent =
   | { type: "REVOKE_SESSIONS"; revocation: SessionRevocation }
   | { type: "BROADCAST"; frame: string }
   | { type: "ROLE_CHANGED"; userId: number; role: Role }
-  | MuteServerEvent;
+  | MuteServerEvent
+  | PresenceElsewhereEvent;
+
+/**
+ * Several instances (issue 15): `userId` now has a live session on another
+ * instance (`online`), or no longer on any other one.
+ */
+export interface PresenceElsewhereEvent {
+  type: "PRESENCE_ELSEWHERE";
+  userId: number;
+  username: string;
+  online: boolean;
+}

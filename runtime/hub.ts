@@ -50,6 +50,8 @@ import type { Bus } from "../bus/bus.ts";
 import { type LiveCounts, type Metrics, noMetrics } from "./metrics.ts";
 import { DEFAULT_EDIT_MINUTES } from "../config/config.ts";
 import { type ClusterUsers, startClusterUsers } from "./cluster_users.ts";
+import type { ClusterPresence } from "./cluster_presence.ts";
+import { closeReaped, type ClusterPresenceSettings, startHubPresence } from "./hub_presence.ts";
 
 export { CLOSE_WAIT_MS, type ConnectionHandle, type HubSocket } from "./connections.ts";
 
@@ -104,6 +106,9 @@ export interface HubOptions {
      * `users` channel (`StartOptions.testHooks.dropUserPublishes`).
      */
     dropUserPublishes?: boolean;
+    // -- presence and sessions across instances (runtime/cluster_presence.ts)
+    /** Presence, `live_sessions` and the session limit across instances. */
+    presence?: ClusterPresenceSettings;
   };
 }
 
@@ -139,6 +144,11 @@ export interface Hub {
   liveCounts(): LiveCounts;
   /** The desk of edit, delete and reports (PROTOCOL 5.4). */
   readonly messages: MessageDesk;
+  // -- several instances (issue 15): no-ops in one process
+  /** This instance reaped dead `nodes`: their users go offline on every instance. */
+  nodesReaped(nodes: string[]): void;
+  /** This instance was reaped (cut off): every socket is closed (1001), clients reconnect. */
+  reapedSelf(): void;
 }
 
 /** Defaults of the connection limits a caller may leave out. */
@@ -219,6 +229,9 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const limits = connectionLimits(opts.limits);
   // Several instances: started once the salon actors are (no client can commit before).
   let relay: SalonRelay | undefined;
+  // Presence across instances: started with the relay; users online on another instance.
+  let presence: ClusterPresence | undefined;
+  const elsewhere = () => server.getSnapshot().context.elsewhere;
   const relayOf = opts.cluster ? () => relay! : undefined;
   const handshakes = createHandshakes(ctx);
   const connections = createConnections(ctx);
@@ -231,7 +244,13 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         salons,
         memberships,
         requests,
-        salonDeps(ctx, index, relayOf),
+        {
+          ...salonDeps(ctx, index, relayOf),
+          // Several instances (issue 15): members online on another instance count online.
+          ...(opts.cluster?.presence
+            ? { onlineElsewhere: (userId: number) => elsewhere().has(userId) }
+            : {}),
+        },
         opts.presenceSalonMax,
       ),
       maxSessions: opts.maxSessions,
@@ -289,8 +308,12 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         attach: (session) => {
           connections.welcomed(session.id, session.user.username);
           server.send({ type: "SESSION_UP", session });
+          presence?.sessionUp(session);
         },
-        detach: (session) => server.send({ type: "SESSION_DOWN", session }),
+        detach: (session) => {
+          server.send({ type: "SESSION_DOWN", session });
+          presence?.sessionDown(session);
+        },
         salon: (name) => ctx.salonRef(nameKey(name)),
         direct: (session, ref, to, text) => server.send({ type: "DIRECT", session, ref, to, text }),
         moderate: (session, frame) => moderate(ctx, moderation, session, frame),
@@ -315,7 +338,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   // One origin per process: every cluster channel ignores what this process published.
   const link: ClusterLink | undefined = opts.cluster ? clusterLink(opts.cluster.bus) : undefined;
   if (opts.cluster && link) {
-    const { bus: _bus, ...relayOptions } = opts.cluster;
+    const { bus: _bus, presence: _presence, ...relayOptions } = opts.cluster;
     relay = await startSalonRelay({
       ...relayOptions,
       link,
@@ -373,6 +396,10 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         },
       },
     });
+  }
+  // Presence and sessions across instances (issue 15; runtime/cluster_presence.ts).
+  if (opts.cluster?.presence && link) {
+    presence = await startHubPresence(ctx, link, opts.cluster.presence, opts.maxSessions);
   }
   accounts.onRegistered = (user) => hub.userRegistered(user);
   accounts.onCredentialsRevoked = (revoked) =>
@@ -454,6 +481,10 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
     actorTree: () => actorTree(server, connections.actors()),
     liveCounts: () => liveCounts(server, connections.actors()),
+    nodesReaped: (nodes) => presence?.reapedOthers(nodes),
+    reapedSelf() {
+      if (presence) closeReaped(connections);
+    },
     inspection,
     server,
     connect: (socket, address, connectOpts) => connections.connect(socket, address, connectOpts),
@@ -475,6 +506,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       server.stop();
       await relay?.stop();
       await clusterShutdown?.stop();
+      await presence?.stop();
     },
   };
   return hub;

@@ -20,7 +20,10 @@ export function livePorts(ctx: HubContext): LivePorts {
   const { log, security, salonRef } = ctx;
   const send = (event: ServerEvent) => ctx.server().send(event);
   return {
-    isOnline: (userId) => ctx.sessionsOf(userId).length > 0,
+    // Several instances (issue 15): a session on another instance counts too.
+    isOnline: (userId) =>
+      ctx.sessionsOf(userId).length > 0 ||
+      ctx.server().getSnapshot().context.elsewhere.has(userId),
     pendingRequests: () => {
       const all: Array<
         { salon: string; username: string; alias: string; at: string; t: number }

@@ -17,11 +17,11 @@ export interface LivenessHooks {
   /**
    * This instance was reaped by another one (it stalled or was cut off for
    * longer than the dead delay): its users were told offline and its
-   * `live_sessions` are gone. The place to close every socket it holds
-   * (issue 15, item 4; not wired yet). It registers again under a new id.
+   * `live_sessions` are gone. `main.ts` closes every socket it holds here
+   * (the hub's `reapedSelf`, issue 15 item 4). It registers again under a new id.
    */
   onReaped?(oldId: string, newId: () => string): void;
-  /** This instance reaped dead nodes: the place to publish their users' offline presence. */
+  /** This instance reaped dead nodes: `main.ts` publishes their users' offline presence here. */
   onReapedOthers?(reaped: Reaped): void;
 }
 

@@ -43,6 +43,26 @@ export interface UserState {
 /** Most ids in one `IN` list of {@link ClusterStore.userStates}. */
 export const USER_STATES_CHUNK = 500;
 
+/** A live session, as `live_sessions` holds it. */
+export interface LiveSessionRecord {
+  /** The instance holding it. */
+  nodeId: string;
+  /** Its id on that instance. */
+  sessionId: string;
+  /** When it was recorded, epoch ms (database clock). */
+  since: number;
+}
+
+/** A user with at least one live session on an instance. */
+export interface LiveUserRecord {
+  /** The instance. */
+  nodeId: string;
+  /** The user. */
+  userId: number;
+  /** The user's name (for `presence` frames). */
+  username: string;
+}
+
 /** The cluster tables (MySQL only). */
 export interface ClusterStore {
   /** The database's clock now, epoch ms. */
@@ -101,6 +121,24 @@ export interface ClusterStore {
   cancelShutdownRecord(deadline: number): Promise<void>;
   /** The latest recorded order, if any. */
   shutdownRecord(): Promise<ShutdownRecord | undefined>;
+  // -- presence and sessions across instances (issue 15, items 2 and 4)
+  /**
+   * The live sessions of `userId` on every instance that beat within
+   * `aliveWithinMs`, oldest first (by `since`, then node and session id):
+   * the session limit across instances replaces the first ones beyond it.
+   */
+  userLiveSessions(userId: number, aliveWithinMs: number): Promise<LiveSessionRecord[]>;
+  /**
+   * Users with more than `max` live sessions on the instances that beat
+   * within `aliveWithinMs`, ascending (the periodic check of the session limit).
+   */
+  usersOverSessionLimit(max: number, aliveWithinMs: number): Promise<number[]>;
+  /**
+   * Who is online where: one row per instance that beat within
+   * `aliveWithinMs` and user with a live session there (the rebuild of
+   * presence across instances).
+   */
+  liveUsersByNode(aliveWithinMs: number): Promise<LiveUserRecord[]>;
 }
 
 /** An admin's shutdown order of the cluster (migration 10). */

@@ -8,6 +8,8 @@
 
 import {
   type ClusterStore,
+  type LiveSessionRecord,
+  type LiveUserRecord,
   type NodeRecord,
   type Reaped,
   type ShutdownRecord,
@@ -192,6 +194,45 @@ export class MysqlClusterStore implements ClusterStore {
     return row
       ? { deadline: Number(row.deadline), cancelled: Number(row.cancelled) === 1 }
       : undefined;
+  }
+
+  // -- presence and sessions across instances (issue 15, items 2 and 4)
+  async userLiveSessions(userId: number, aliveWithinMs: number): Promise<LiveSessionRecord[]> {
+    const rows = await this.#db.sql.rows(
+      "SELECT s.node_id, s.session_id, s.since FROM live_sessions s " +
+        `JOIN nodes n ON n.id = s.node_id WHERE s.user_id = ? AND n.beat_at >= ${DB_NOW_MS} - ? ` +
+        "ORDER BY s.since, s.node_id, s.session_id",
+      [userId, aliveWithinMs],
+    );
+    return rows.map((r) => ({
+      nodeId: String(r.node_id),
+      sessionId: String(r.session_id),
+      since: Number(r.since),
+    }));
+  }
+
+  async usersOverSessionLimit(max: number, aliveWithinMs: number): Promise<number[]> {
+    const rows = await this.#db.sql.rows(
+      "SELECT s.user_id FROM live_sessions s JOIN nodes n ON n.id = s.node_id " +
+        `WHERE n.beat_at >= ${DB_NOW_MS} - ? GROUP BY s.user_id HAVING COUNT(*) > ? ` +
+        "ORDER BY s.user_id",
+      [aliveWithinMs, max],
+    );
+    return rows.map((r) => Number(r.user_id));
+  }
+
+  async liveUsersByNode(aliveWithinMs: number): Promise<LiveUserRecord[]> {
+    const rows = await this.#db.sql.rows(
+      "SELECT DISTINCT s.node_id, s.user_id, u.username FROM live_sessions s " +
+        "JOIN nodes n ON n.id = s.node_id JOIN users u ON u.id = s.user_id " +
+        `WHERE n.beat_at >= ${DB_NOW_MS} - ? ORDER BY s.node_id, s.user_id`,
+      [aliveWithinMs],
+    );
+    return rows.map((r) => ({
+      nodeId: String(r.node_id),
+      userId: Number(r.user_id),
+      username: String(r.username),
+    }));
   }
 }
 

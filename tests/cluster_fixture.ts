@@ -11,7 +11,7 @@
 import { loadConfig } from "../config/config.ts";
 import { silentLogger } from "../lib/log.ts";
 import { silentSecurityLog } from "../lib/security_log.ts";
-import { type RunningServer, start } from "../main.ts";
+import { type RunningServer, start, type StartOptions } from "../main.ts";
 import { BUS_SKIPPED, BUS_URL } from "./bus_fixture.ts";
 import { adminRows, type FreshDatabase, freshDatabase, MYSQL_SKIPPED } from "./mysql_fixture.ts";
 import { type Server, startServer } from "./server_process.ts";
@@ -80,6 +80,11 @@ export interface ClusterOptions {
    * publish them (`StartOptions.testHooks.dropUserPublishes`).
    */
   dropUserPublishesOn?: number[];
+  /**
+   * In-process instances (by index) that never publish presence changes
+   * (`StartOptions.testHooks.dropPresencePublishes`).
+   */
+  dropPresencePublishesOn?: number[];
 }
 
 /** A running cluster. */
@@ -92,6 +97,16 @@ export interface Cluster {
   nodes(): Promise<Array<{ id: string; beatAt: number }>>;
   /** Stops every instance still running and drops the database. */
   dispose(): Promise<void>;
+}
+
+/** The test hooks of in-process instance `n`, from the options' index lists. */
+function testHooksOf(opts: ClusterOptions, n: number): NonNullable<StartOptions["testHooks"]> {
+  const on = (list: number[] | undefined) => list?.includes(n) === true;
+  return {
+    ...(on(opts.dropPublishesOn) ? { dropSalonPublishes: true } : {}),
+    ...(on(opts.dropUserPublishesOn) ? { dropUserPublishes: true } : {}),
+    ...(on(opts.dropPresencePublishesOn) ? { dropPresencePublishes: true } : {}),
+  };
 }
 
 /** The environment of every instance. */
@@ -111,23 +126,15 @@ function environment(db: FreshDatabase, bus: string, extra: Record<string, strin
   };
 }
 
-/** Starts one instance in this process. */
+/** Starts one instance in this process, with these test hooks. */
 async function inProcess(
   env: Record<string, string>,
-  dropPublishes = false,
-  dropUserPublishes = false,
+  testHooks: NonNullable<StartOptions["testHooks"]>,
 ): Promise<Instance> {
   const server = await start(loadConfig(env), silentLogger, {
     adminSocket: false,
     securityLog: silentSecurityLog,
-    ...(dropPublishes || dropUserPublishes
-      ? {
-        testHooks: {
-          ...(dropPublishes ? { dropSalonPublishes: true } : {}),
-          ...(dropUserPublishes ? { dropUserPublishes: true } : {}),
-        },
-      }
-      : {}),
+    ...(Object.keys(testHooks).length > 0 ? { testHooks } : {}),
   });
   return {
     url: `http://127.0.0.1:${server.port}`,
@@ -188,11 +195,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   try {
     for (let n = 0; n < (opts.inProcess ?? 2); n++) {
       instances.push(
-        await inProcess(
-          env,
-          opts.dropPublishesOn?.includes(n),
-          opts.dropUserPublishesOn?.includes(n),
-        ),
+        await inProcess(env, testHooksOf(opts, n)),
       );
     }
     for (let n = 0; n < (opts.processes ?? 0); n++) {

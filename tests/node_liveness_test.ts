@@ -8,7 +8,14 @@
 import assert from "node:assert/strict";
 import { SimulatedClock } from "xstate";
 import { createLogger } from "../lib/log.ts";
-import type { ClusterStore, NodeRecord, Reaped, UserState } from "../store/cluster_store.ts";
+import type {
+  ClusterStore,
+  LiveSessionRecord,
+  LiveUserRecord,
+  NodeRecord,
+  Reaped,
+  UserState,
+} from "../store/cluster_store.ts";
 import { startNodeLiveness } from "../runtime/node_liveness.ts";
 
 /** The cluster tables in memory, on a clock the test moves (the "database clock"). */
@@ -84,6 +91,16 @@ class FakeCluster implements ClusterStore {
   }
   shutdownRecord(): Promise<undefined> {
     return Promise.resolve(undefined);
+  }
+  // -- presence and sessions across instances (not used by the liveness)
+  userLiveSessions(): Promise<LiveSessionRecord[]> {
+    return Promise.resolve([]);
+  }
+  usersOverSessionLimit(): Promise<number[]> {
+    return Promise.resolve([]);
+  }
+  liveUsersByNode(): Promise<LiveUserRecord[]> {
+    return Promise.resolve([]);
   }
   #remove(ids: string[]): Reaped {
     const users = new Set<number>();

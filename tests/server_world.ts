@@ -145,6 +145,8 @@ export function world(opts: {
   presenceMax?: number;
   /** Further salons (ids from 3), after Général and Blabla. */
   more?: Array<{ name: string; policy: SalonPolicy; members: UserSummary[] }>;
+  /** Several instances (issue 15): the salons read who is online elsewhere, as the hub wires it. */
+  elsewhere?: boolean;
 }) {
   const clock = new SimulatedClock();
   clock.set(T0);
@@ -177,6 +179,9 @@ export function world(opts: {
       member ? index.add(userId, key) : index.remove(userId, key),
     notifyModerators: () => {},
     reportError: (message) => errors.push(message),
+    ...(opts.elsewhere
+      ? { onlineElsewhere: (userId: number) => server.getSnapshot().context.elsewhere.has(userId) }
+      : {}),
   };
   const salons: SalonInput[] = [
     {

@@ -237,3 +237,49 @@ mysqlTest(
     });
   },
 );
+
+// -- presence and sessions across instances (issue 15, items 2 and 4)
+
+mysqlTest(
+  "cluster store: a user's live sessions oldest first, users over the limit, users by node",
+  async () => {
+    await withCluster(async (cluster, store, age) => {
+      const ann = await createUser(store, "ann");
+      const bob = await createUser(store, "bob");
+      await cluster.registerNode("n1");
+      await cluster.registerNode("n2");
+      await cluster.addLiveSession("n2", "a1", ann.id);
+      await new Promise((r) => setTimeout(r, 5)); // distinct `since` (database clock, ms)
+      await cluster.addLiveSession("n1", "a2", ann.id);
+      await new Promise((r) => setTimeout(r, 5));
+      await cluster.addLiveSession("n2", "a3", ann.id);
+      await cluster.addLiveSession("n1", "b1", bob.id);
+      const sessions = await cluster.userLiveSessions(ann.id, 60_000);
+      assert.deepEqual(sessions.map((s) => [s.nodeId, s.sessionId]), [
+        ["n2", "a1"],
+        ["n1", "a2"],
+        ["n2", "a3"],
+      ]);
+      assert.ok(sessions[0].since < sessions[1].since && sessions[1].since < sessions[2].since);
+      assert.deepEqual(await cluster.usersOverSessionLimit(2, 60_000), [ann.id]);
+      assert.deepEqual(await cluster.usersOverSessionLimit(1, 60_000), [ann.id]);
+      assert.deepEqual(await cluster.usersOverSessionLimit(3, 60_000), []);
+      assert.deepEqual(await cluster.liveUsersByNode(60_000), [
+        { nodeId: "n1", userId: ann.id, username: "ann" },
+        { nodeId: "n1", userId: bob.id, username: "bob" },
+        { nodeId: "n2", userId: ann.id, username: "ann" },
+      ]);
+      // A silent node (not reaped yet) counts for nothing.
+      await age("n2", 120_000);
+      assert.deepEqual(
+        (await cluster.userLiveSessions(ann.id, 60_000)).map((s) => s.sessionId),
+        ["a2"],
+      );
+      assert.deepEqual(await cluster.usersOverSessionLimit(1, 60_000), []);
+      assert.deepEqual(await cluster.liveUsersByNode(60_000), [
+        { nodeId: "n1", userId: ann.id, username: "ann" },
+        { nodeId: "n1", userId: bob.id, username: "bob" },
+      ]);
+    });
+  },
+);
