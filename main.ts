@@ -64,8 +64,13 @@ export interface StartOptions {
    * it on): `dropSalonPublishes` makes this instance acknowledge and deliver
    * its salon messages without ever publishing them on the bus, as an
    * instance dying between commit and publish (the failure test, issue 15).
+   * `dropSalonEvents`: never publish memberships, join requests, typing,
+   * read markers, edits, deletes or slow modes (the recovery tests).
    */
-  testHooks?: { dropSalonPublishes?: boolean };
+  testHooks?: {
+    dropSalonPublishes?: boolean;
+    dropSalonEvents?: boolean;
+  };
   /** Overrides of the live chat's options. */
   hub?: Partial<Pick<HubOptions, "clock" | "now" | "presenceIntervalMs">> & {
     helloTimeoutMs?: number;
@@ -228,6 +233,7 @@ export async function start(
             gapWaitMs: config.cluster.gapWaitMs,
             checkMs: config.cluster.checkMs,
             dropPublishes: opts.testHooks?.dropSalonPublishes === true,
+            dropEvents: opts.testHooks?.dropSalonEvents === true,
           },
         }
         : {}),

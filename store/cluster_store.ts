@@ -12,6 +12,8 @@
  * @module
  */
 
+import type { UserSummary } from "./store.ts";
+
 /** A registered instance. */
 export interface NodeRecord {
   /** Its id, random at each start. */
@@ -69,4 +71,41 @@ export interface ClusterStore {
    * compares it with what this instance delivered.
    */
   salonLatestIds(): Promise<Map<number, number>>;
+
+  // -- salon events across instances (issue 15: join requests, membership recovery)
+  /**
+   * Closes `userId`'s pending join request for `salonId` if it is still
+   * there, in one transaction: with `accept`, the user becomes a member.
+   * Returns false, changing nothing, when there was no such request (another
+   * instance decided first, or the request was withdrawn): of two moderators
+   * deciding at once on two instances, exactly one gets true.
+   */
+  closeJoinRequest(salonId: number, userId: number, accept: boolean, now: number): Promise<boolean>;
+  /**
+   * A digest of each salon's member set (salons without members are absent),
+   * as {@link membershipDigest} computes it from user ids: the check compares
+   * it with what a replica holds and reloads only the salons that differ.
+   */
+  membershipDigests(): Promise<Map<number, string>>;
+  /** The members of one salon, with their names (a replica's reload). */
+  salonMembers(salonId: number): Promise<UserSummary[]>;
+}
+
+/**
+ * The digest of a member set: `count:sum:sum of squares` of the user ids, in
+ * decimal (exact, with bigints). Two sets that differ by one or two users
+ * never share it; it only decides whether a salon is read again, so a rare
+ * collision of larger differences just waits for the next change.
+ */
+export function membershipDigest(userIds: Iterable<number>): string {
+  let count = 0;
+  let sum = 0n;
+  let squares = 0n;
+  for (const id of userIds) {
+    const b = BigInt(id);
+    count++;
+    sum += b;
+    squares += b * b;
+  }
+  return `${count}:${sum}:${squares}`;
 }
