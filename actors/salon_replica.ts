@@ -18,6 +18,7 @@ import type { UserSummary } from "../store/store.ts";
 import type { JoinRequestOutput } from "./join_request.ts";
 import { admit, allSessions, announceJoin, dismiss } from "./salon_membership.ts";
 import type { RelayedMessage, SalonContext, SalonEvent } from "./salon_types.ts";
+import { notePacedElsewhere } from "./salon_pace.ts";
 import {
   dropRequestCopy,
   reloadMembers,
@@ -55,8 +56,15 @@ export const replicaActions = {
       ...(mentions ? { mentions } : {}),
     });
   },
-  /** Messages in id order from the ordered delivery: to every online member. */
-  fanOutRelayed: ({ context, event }: Args) => fanOut(context, (event as E<"RELAYED">).messages),
+  /**
+   * Messages in id order from the ordered delivery: to every online member;
+   * in slow mode, their authors' `say`s count here too.
+   */
+  fanOutRelayed: ({ context, event }: Args) => {
+    const { messages } = event as E<"RELAYED">;
+    fanOut(context, messages);
+    notePacedElsewhere(context, messages);
+  },
   /** A departure stored by another instance. */
   applyLeftElsewhere: ({ context, event }: Args) =>
     applyLeftElsewhere(context, (event as E<"LEFT_ELSEWHERE">).userId),

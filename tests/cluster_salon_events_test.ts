@@ -125,7 +125,8 @@ clusterTest("cluster salon events: slow mode set on A applies on B", async () =>
     const [a, b] = cluster.instances;
     const mod = await user(cluster, a, "moda", "moderator");
     const bob = await inBlabla(await user(cluster, b, "bob"));
-    clients.push(mod, bob);
+    const bobA = await connect(a, "bob");
+    clients.push(mod, bob, bobA);
     const ok = await mod.request({ type: "slow_mode", salon: BLABLA, seconds: 60 });
     assert.equal(ok.type, "ok", JSON.stringify(ok));
     const settings = await bob.next((f) => f.type === "salon_settings", WAIT_MS, "settings on B");
@@ -134,6 +135,11 @@ clusterTest("cluster salon events: slow mode set on A applies on B", async () =>
     const second = await bob.request({ type: "say", salon: BLABLA, text: "deux" });
     assert.equal(second.type, "error");
     assert.equal(second.code, "slow_mode");
+    // bob's session on A: his `say` on B counts there too (once per interval in all).
+    await bobA.next((f) => f.type === "message" && f.text === "un", WAIT_MS, "bob's say on A");
+    const third = await bobA.request({ type: "say", salon: BLABLA, text: "trois" });
+    assert.equal(third.type, "error", JSON.stringify(third));
+    assert.equal(third.code, "slow_mode");
     // A new session on B is welcomed with it.
     const bob2 = await connect(b, "bob");
     clients.push(bob2);
