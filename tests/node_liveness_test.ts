@@ -10,6 +10,7 @@ import { SimulatedClock } from "xstate";
 import { createLogger } from "../lib/log.ts";
 import type { ClusterStore, NodeRecord, Reaped } from "../store/cluster_store.ts";
 import { startNodeLiveness } from "../runtime/node_liveness.ts";
+import type { UserSummary } from "../store/store.ts";
 
 /** The cluster tables in memory, on a clock the test moves (the "database clock"). */
 class FakeCluster implements ClusterStore {
@@ -72,6 +73,16 @@ class FakeCluster implements ClusterStore {
   }
   salonLatestIds(): Promise<Map<number, number>> {
     return Promise.resolve(new Map());
+  }
+  // -- salon events across instances (not used by the liveness)
+  closeJoinRequest(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+  membershipDigests(): Promise<Map<number, string>> {
+    return Promise.resolve(new Map());
+  }
+  salonMembers(): Promise<UserSummary[]> {
+    return Promise.resolve([]);
   }
   #remove(ids: string[]): Reaped {
     const users = new Set<number>();
