@@ -36,6 +36,8 @@ export interface ReplicaState {
   members: ReadonlyMap<number, UserSummary>;
   /** Pending requests by user id. */
   pending: ReadonlyMap<number, { user: UserSummary; since: number }>;
+  /** How many request actors the salon runs (more than `pending`: some wait for nothing). */
+  requestActors: number;
 }
 
 /** The replicas of this instance. */
@@ -151,6 +153,8 @@ export function startSalonRecovery(opts: SalonRecoveryOptions): SalonRecovery {
         rows.filter((r) => r.salonId === salonId).map((r) => [r.user.id, r]),
       );
       const sure = confirmations.confirm(scope, differences(state.pending.keys(), there));
+      // Sent when something differs, or to sweep request actors left waiting for nothing.
+      if (sure.size === 0 && state.requestActors <= state.pending.size) continue;
       replicas.send(salonId, {
         type: "REQUESTS_RELOADED",
         add: idsOf(sure, "+").map((id) => ({

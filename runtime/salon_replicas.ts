@@ -18,7 +18,12 @@ export function salonReplicas(ctx: HubContext): Replicas {
   };
   return {
     salonIds: () => [...ctx.salons.keys()],
-    state: (salonId) => refOf(salonId)?.getSnapshot().context as ReplicaState | undefined,
+    state: (salonId) => {
+      const snap = refOf(salonId)?.getSnapshot();
+      if (!snap) return undefined;
+      const { epoch, members, pending } = snap.context as Omit<ReplicaState, "requestActors">;
+      return { epoch, members, pending, requestActors: Object.keys(snap.children).length };
+    },
     send: (salonId, event) => {
       if (event.type === "MEMBERS_RELOADED") { for (const u of event.add) ctx.users.remember(u); }
       else for (const r of event.add) ctx.users.remember(r.user);
