@@ -9,7 +9,8 @@
  */
 
 import assert from "node:assert/strict";
-import { eventually } from "./bus_fixture.ts";
+import { openRedisBus } from "../bus/redis_bus.ts";
+import { BUS_URL, eventually } from "./bus_fixture.ts";
 import { type Cluster, clusterTest, startCluster } from "./cluster_fixture.ts";
 import { closeAll, CLUSTER_ENV, connect, register, user } from "./cluster_salon_fixture.ts";
 import { adminRows } from "./mysql_fixture.ts";
@@ -293,6 +294,63 @@ clusterTest(
         await new Promise((r) => setTimeout(r, 600));
       }
     } finally {
+      await closeAll(clients);
+      await cluster.dispose();
+    }
+  },
+);
+
+clusterTest(
+  "cluster requests: forged salon events on the bus reach no one; the instance goes on",
+  async () => {
+    const cluster = await startCluster({ inProcess: 2, env: CLUSTER_ENV });
+    const clients: TestClient[] = [];
+    const bus = await openRedisBus({ url: BUS_URL!, prefix: cluster.db.name });
+    try {
+      const [a, b] = cluster.instances;
+      const modB = await user(cluster, b, "modb", "moderator");
+      const bob = await user(cluster, b, "bob");
+      const ann = await user(cluster, a, "ann");
+      clients.push(modB, bob, ann);
+      assert.equal((await bob.request({ type: "join", salon: BLABLA })).type, "joined");
+      const [salon] = await adminRows(cluster.db.name, "SELECT id FROM salons WHERE name = ?", [
+        SALON,
+      ]);
+      const [blabla] = await adminRows(cluster.db.name, "SELECT id FROM salons WHERE name = ?", [
+        BLABLA,
+      ]);
+      const forged = [
+        { o: "x", r: { id: 1, username: "ann", alias: "ANN", role: "owner" }, s: 1 },
+        { o: "x", r: { id: 1, username: "ann", alias: "ANN", role: "member" }, s: "now" },
+        { o: "x", c: 1, x: "accepted" },
+        { o: "x", y: { id: 0, username: "ann", alias: "ANN", role: "member" } },
+        { o: "x", ed: { id: 1, t: 5, at: 1 } },
+        { o: "x", dl: -1 },
+        { o: "x", sm: 99999 },
+        { o: "x", rd: 1, n: "all" },
+      ];
+      for (const body of forged) {
+        await bus.publish(`salon:${salon.id}`, JSON.stringify(body));
+        await bus.publish(`salon:${blabla.id}`, JSON.stringify(body));
+      }
+      await bus.publish(`salon:${blabla.id}`, "not json");
+      // A real request after them: B still works, and nothing forged reached its clients.
+      assert.equal((await ann.request({ type: "join", salon: SALON })).type, "join_pending");
+      const req = await modB.next((f) => f.type === "join_request", WAIT_MS, "join_request");
+      assert.equal(req.username, "ann");
+      assert.deepEqual((await pendingSeen(modB)).map((p) => p.username), ["ann"]);
+      for (const c of [modB, bob]) {
+        const types = c.frames.map((f) => f.type);
+        for (
+          const t of ["typing", "edited", "deleted", "salon_settings", "read", "join_rejected"]
+        ) {
+          assert.ok(!types.includes(t), `${t} reached a client: ${JSON.stringify(c.frames)}`);
+        }
+      }
+      const said = await bob.request({ type: "say", salon: BLABLA, text: "toujours là" });
+      assert.equal(said.type, "ok", "no slow mode was forged");
+    } finally {
+      await bus.close();
       await closeAll(clients);
       await cluster.dispose();
     }
