@@ -64,6 +64,8 @@ export interface StartOptions {
    * it on): `dropSalonPublishes` makes this instance acknowledge and deliver
    * its salon messages without ever publishing them on the bus, as an
    * instance dying between commit and publish (the failure test, issue 15).
+   * `dropSalonEvents`: never publish memberships, join requests, typing,
+   * read markers, edits, deletes or slow modes (the recovery tests).
    */
   testHooks?: {
     dropSalonPublishes?: boolean;
@@ -79,6 +81,8 @@ export interface StartOptions {
      * them from the periodic rebuild and check of `live_sessions` only (issue 15).
      */
     dropPresencePublishes?: boolean;
+    /** Never publishes salon events (memberships, requests, typing, read, edits, slow mode). */
+    dropSalonEvents?: boolean;
   };
   /** Overrides of the live chat's options. */
   hub?: Partial<Pick<HubOptions, "clock" | "now" | "presenceIntervalMs">> & {
@@ -254,6 +258,7 @@ export async function start(
               checkMs: config.cluster.beatMs,
               dropPublishes: opts.testHooks?.dropPresencePublishes === true,
             },
+            dropEvents: opts.testHooks?.dropSalonEvents === true,
           },
         }
         : {}),

@@ -45,7 +45,7 @@ import {
 import { replyHistory, replyRead } from "./salon_catchup.ts";
 import { joinRequestFrame, requestInput } from "./salon_views.ts";
 import { paceActions, paceGuards } from "./salon_pace.ts";
-import { fanOut, replicaActions, replicaGuards } from "./salon_replica.ts";
+import { fanOut, replicaActions, replicaGuards, replicaQueued } from "./salon_replica.ts";
 
 export { RecentTimes } from "./recent_times.ts";
 export {
@@ -61,6 +61,7 @@ export type {
   SalonDeps,
   SalonEvent,
   SalonInput,
+  SalonNews,
   SalonStats,
 } from "./salon_types.ts";
 
@@ -120,6 +121,12 @@ export const salonMachine = setup({
   actions: {
     ...paceActions,
     ...replicaActions,
+    // Replica actions that spawn or stop request actors (salon_replica.ts).
+    applyJoinedElsewhere: enqueueActions(replicaQueued.applyJoinedElsewhere),
+    applyRequestedElsewhere: enqueueActions(replicaQueued.applyRequestedElsewhere),
+    applyRequestClosedElsewhere: enqueueActions(replicaQueued.applyRequestClosedElsewhere),
+    applyMembersReloaded: enqueueActions(replicaQueued.applyMembersReloaded),
+    applyRequestsReloaded: enqueueActions(replicaQueued.applyRequestsReloaded),
     /** Adds a session to the online set when its user is a member. */
     addOnline: ({ context, event }) => {
       const { session } = event as E<"SESSION_UP">;
@@ -351,6 +358,7 @@ export const salonMachine = setup({
       const isNew = !context.pending.has(user.id);
       if (isNew) {
         context.pending.set(user.id, { user, since });
+        context.epoch++;
         const id = requestActorId(context.salon.key, user.id);
         enqueue.spawnChild("joinRequest", {
           id,
@@ -498,7 +506,7 @@ export const salonMachine = setup({
         ],
         MEMBER_STORED: { actions: ["applyMember", "relayJoin"] },
         MEMBER_REMOVED: { actions: ["applyLeave", "relayLeave"] },
-        REQUEST_STORED: { actions: "applyRequest" },
+        REQUEST_STORED: { actions: ["applyRequest", "relayRequest"] },
         DECIDE: [
           { guard: "decisionHasRequest", actions: "forwardDecision" },
           { actions: "replyNotPending" },
@@ -515,8 +523,14 @@ export const salonMachine = setup({
           { guard: not("isMember"), actions: "replyNotMember" },
           { guard: "isLarge" },
           { guard: "typedRecently" },
-          { actions: "relayTyping" },
+          { actions: ["relayTyping", "relayTypingElsewhere"] },
         ],
+        // -- several instances (issue 15): join requests, typing, reloads from MySQL
+        REQUESTED_ELSEWHERE: { actions: "applyRequestedElsewhere" },
+        REQUEST_CLOSED_ELSEWHERE: { actions: "applyRequestClosedElsewhere" },
+        TYPED_ELSEWHERE: { actions: "applyTypedElsewhere" },
+        MEMBERS_RELOADED: { actions: "applyMembersReloaded" },
+        REQUESTS_RELOADED: { actions: "applyRequestsReloaded" },
       },
     },
   },

@@ -70,6 +70,8 @@ export function replyRead(context: SalonContext, event: E<"READ">): void {
       if (outcome !== "moved") return;
       const frame = readEvent({ salon: name }, lastRead);
       for (const s of context.deps.sessionsOf(session.user.id)) if (s !== session) s.send(frame);
+      // Several instances: the user's sessions elsewhere get it too.
+      context.deps.relayNews?.(context.salon.id, { read: session.user.id, id: lastRead });
     },
     (e) => {
       context.deps.reportError(`read marker in ${name} failed: ${e}`);

@@ -58,6 +58,7 @@ export function allSessions(context: SalonContext, userId: number): Iterable<Ses
 export function admit(context: SalonContext, user: UserSummary): boolean {
   const isNew = !context.members.has(user.id);
   context.members.set(user.id, user);
+  context.epoch++;
   context.memberKeys.set(nameKey(user.username), user);
   context.roster.upsert(user);
   context.pending.delete(user.id);
@@ -75,6 +76,7 @@ export function dismiss(context: SalonContext, userId: number): void {
     context.memberKeys.delete(nameKey(user.username));
   }
   context.members.delete(userId);
+  context.epoch++;
   context.online.delete(userId);
   context.deps.membershipChanged(userId, context.salon.key, false);
 }
@@ -130,6 +132,7 @@ export function salonContext(input: SalonInput): SalonContext {
     typed: new RecentTimes(TYPING_INTERVAL_MS),
     slowModeSeconds: input.slowModeSeconds ?? 0,
     paced: pacing(input.slowModeSeconds ?? 0),
+    epoch: 0,
   };
 }
 
@@ -138,6 +141,7 @@ export function applyOutcome(context: SalonContext, output: JoinRequestOutput): 
   const { outcome, user, decider } = output;
   const { session, ref } = (decider ?? {}) as SessionDecider;
   context.pending.delete(user.id);
+  context.epoch++;
   if (outcome === "accepted") {
     if (admit(context, user)) announceJoin(context, user);
     else {

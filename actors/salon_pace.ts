@@ -10,6 +10,7 @@
  */
 
 import { errorEvent, salonSettingsEvent } from "../protocol/events.ts";
+import { nameKey } from "../protocol/names.ts";
 import { RecentTimes } from "./recent_times.ts";
 import type { SalonContext, SalonEvent } from "./salon_types.ts";
 
@@ -73,3 +74,25 @@ export const paceActions = {
     for (const sessions of context.online.values()) for (const s of sessions) s.send(frame);
   },
 };
+
+/**
+ * Several instances (issue 15): the `say`s of paced members accepted on
+ * other instances count here too, at their commit time, so that a member
+ * with sessions on two instances speaks once per interval in all. A time
+ * already recorded and later (this instance's own `say`) is kept.
+ */
+export function notePacedElsewhere(
+  context: SalonContext,
+  messages: ReadonlyArray<{ at: number; from: { username: string } }>,
+): void {
+  const paced = context.paced;
+  if (!paced) return;
+  const windowMs = context.slowModeSeconds * 1000;
+  const now = context.deps.now();
+  for (const m of messages) {
+    const user = context.memberKeys.get(nameKey(m.from.username));
+    if (!user || user.role !== "member") continue;
+    const until = paced.until(user.id, now);
+    if (until === undefined || until - windowMs < m.at) paced.set(user.id, m.at);
+  }
+}

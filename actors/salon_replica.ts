@@ -18,8 +18,21 @@ import type { UserSummary } from "../store/store.ts";
 import type { JoinRequestOutput } from "./join_request.ts";
 import { admit, allSessions, announceJoin, dismiss } from "./salon_membership.ts";
 import type { RelayedMessage, SalonContext, SalonEvent } from "./salon_types.ts";
+import { notePacedElsewhere } from "./salon_pace.ts";
+import {
+  dropRequestCopy,
+  reloadMembers,
+  reloadRequests,
+  requestClosedElsewhere,
+  requestedElsewhere,
+  type RequestEnqueue,
+  type SalonSelf,
+  typedElsewhere,
+} from "./salon_replica_requests.ts";
 
 type Args = { context: SalonContext; event: SalonEvent };
+/** The arguments of an action that spawns or stops request actors (run by `enqueueActions`). */
+type Queued = Args & { enqueue: RequestEnqueue; self: SalonSelf };
 type E<T extends SalonEvent["type"]> = Extract<SalonEvent, { type: T }>;
 
 /** The replica's guards, by name. */
@@ -43,12 +56,14 @@ export const replicaActions = {
       ...(mentions ? { mentions } : {}),
     });
   },
-  /** Messages in id order from the ordered delivery: to every online member. */
-  fanOutRelayed: ({ context, event }: Args) => fanOut(context, (event as E<"RELAYED">).messages),
-  /** A membership stored by another instance. */
-  applyJoinedElsewhere: ({ context, event }: Args) => {
-    const { user, announce } = event as E<"JOINED_ELSEWHERE">;
-    applyJoinedElsewhere(context, user, announce);
+  /**
+   * Messages in id order from the ordered delivery: to every online member;
+   * in slow mode, their authors' `say`s count here too.
+   */
+  fanOutRelayed: ({ context, event }: Args) => {
+    const { messages } = event as E<"RELAYED">;
+    fanOut(context, messages);
+    notePacedElsewhere(context, messages);
   },
   /** A departure stored by another instance. */
   applyLeftElsewhere: ({ context, event }: Args) =>
@@ -62,11 +77,57 @@ export const replicaActions = {
   /** Tells the other instances of the departure just stored. */
   relayLeave: ({ context, event }: Args) =>
     relayLeft(context, (event as E<"MEMBER_REMOVED">).user.id),
-  /** Tells the other instances of a request accepted here. */
+  /** Tells the other instances of a request accepted, rejected or withdrawn here. */
   relayOutcome: ({ context, event }: Args) => {
     const { outcome, user } = (event as unknown as { output: JoinRequestOutput }).output;
     if (outcome === "accepted") relayJoined(context, user, true);
+    else context.deps.relayNews?.(context.salon.id, { closed: user.id, outcome });
   },
+  /** Tells the other instances of a join request stored here. */
+  relayRequest: ({ context, event }: Args) => {
+    const { user, since } = event as E<"REQUEST_STORED">;
+    if (context.members.has(user.id)) return;
+    context.deps.relayNews?.(context.salon.id, { requested: user, since });
+  },
+  /** Tells the other instances of a `typing` relayed here (the 3-second limit stays here). */
+  relayTypingElsewhere: ({ context, event }: Args) => {
+    const { user } = (event as E<"TYPING">).session;
+    context.deps.relayNews?.(context.salon.id, {
+      typing: { id: user.id, username: user.username, alias: user.alias, role: user.role },
+    });
+  },
+  /** `typing` from a member on another instance, to the connected members here. */
+  applyTypedElsewhere: ({ context, event }: Args) =>
+    typedElsewhere(context, (event as E<"TYPED_ELSEWHERE">).user),
+};
+
+/**
+ * The replica's actions that spawn or stop request actors, by name: the
+ * salon machine wraps each in `enqueueActions`.
+ */
+export const replicaQueued = {
+  /** A membership stored by another instance (an accepted request: its copy here ends). */
+  applyJoinedElsewhere: ({ context, event, enqueue, self }: Queued) => {
+    const { user, announce } = event as E<"JOINED_ELSEWHERE">;
+    applyJoinedElsewhere(context, user, announce);
+    dropRequestCopy(self, enqueue, context, user.id);
+  },
+  /** A join request stored on another instance: pending here too, moderators here told. */
+  applyRequestedElsewhere: ({ context, event, enqueue }: Queued) => {
+    const { user, since } = event as E<"REQUESTED_ELSEWHERE">;
+    requestedElsewhere(context, enqueue, user, since);
+  },
+  /** A request rejected or withdrawn on another instance: its copy here ends. */
+  applyRequestClosedElsewhere: ({ context, event, enqueue, self }: Queued) => {
+    const { userId, outcome } = event as E<"REQUEST_CLOSED_ELSEWHERE">;
+    requestClosedElsewhere(self, enqueue, context, userId, outcome);
+  },
+  /** The members as MySQL holds them (a lost join or leave), unless they moved meanwhile. */
+  applyMembersReloaded: ({ context, event, enqueue, self }: Queued) =>
+    reloadMembers(self, enqueue, context, event as E<"MEMBERS_RELOADED">),
+  /** The pending requests as MySQL holds them, unless they moved meanwhile. */
+  applyRequestsReloaded: ({ context, event, enqueue, self }: Queued) =>
+    reloadRequests(self, enqueue, context, event as E<"REQUESTS_RELOADED">),
 };
 
 /** The `message` frame of each message, serialized once, to every online member. */

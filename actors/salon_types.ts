@@ -73,7 +73,22 @@ export interface SalonDeps {
    * stays in `online` (with no session here) for the counts and `who`.
    */
   onlineElsewhere?(userId: number): boolean;
+  /** Tells the other instances of a join request, its end, a `typing` or a `read` here. */
+  relayNews?(salonId: number, news: SalonNews): void;
+  /**
+   * Closes a pending request in MySQL if it is still there (with `accept`,
+   * the user becomes a member); false when another instance closed it first.
+   * Present with a bus only: the request's actors then decide through it.
+   */
+  closeRequest?(salonId: number, userId: number, accept: boolean): Promise<boolean>;
 }
+
+/** What else than messages and memberships a salon tells the other instances (issue 15). */
+export type SalonNews =
+  | { requested: UserSummary; since: number }
+  | { closed: number; outcome: "rejected" | "withdrawn" }
+  | { typing: UserSummary }
+  | { read: number; id: number };
 
 /** A committed salon message on its way to the members (the `message` frame's fields). */
 export interface RelayedMessage {
@@ -165,6 +180,12 @@ export interface SalonContext {
   slowModeSeconds: number;
   /** When each paced member's last `say` was accepted; undefined while slow mode is off. */
   paced: RecentTimes | undefined;
+  // -- several instances (issue 15)
+  /**
+   * Counts changes of the members and pending requests held here: a reload
+   * from MySQL read while it moved is stale and dropped (salon_recovery.ts).
+   */
+  epoch: number;
 }
 
 /** Events a salon handles. */
@@ -200,4 +221,14 @@ export type SalonEvent =
   | { type: "RELAYED"; messages: RelayedMessage[] }
   | { type: "JOINED_ELSEWHERE"; user: UserSummary; announce: boolean }
   | { type: "LEFT_ELSEWHERE"; userId: number }
-  | { type: "PRESENCE_ELSEWHERE"; userId: number; online: boolean };
+  | { type: "PRESENCE_ELSEWHERE"; userId: number; online: boolean }
+  | { type: "REQUESTED_ELSEWHERE"; user: UserSummary; since: number }
+  | { type: "REQUEST_CLOSED_ELSEWHERE"; userId: number; outcome: "rejected" | "withdrawn" }
+  | { type: "TYPED_ELSEWHERE"; user: UserSummary }
+  | { type: "MEMBERS_RELOADED"; add: UserSummary[]; remove: number[]; epoch: number }
+  | {
+    type: "REQUESTS_RELOADED";
+    add: Array<{ user: UserSummary; since: number }>;
+    remove: number[];
+    epoch: number;
+  };

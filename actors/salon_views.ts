@@ -62,6 +62,21 @@ export function requestInput(
     salon: context.salon.name,
     user,
     since,
-    deps: { accept: context.deps.addMember, close: context.deps.removeJoinRequest },
+    deps: requestDeps(context),
   };
+}
+
+/**
+ * How a request's actor stores its outcome: in one process the store's
+ * membership and request calls; with a bus (`closeRequest`), a conditional
+ * close in MySQL, so that of two instances deciding at once the second is
+ * told `not_pending`, as a second decision in one process is.
+ */
+function requestDeps(context: SalonContext): JoinRequestInput["deps"] {
+  const close = context.deps.closeRequest;
+  if (!close) return { accept: context.deps.addMember, close: context.deps.removeJoinRequest };
+  const closing = (accept: boolean) => async (salonId: number, userId: number) => {
+    if (!await close(salonId, userId, accept)) throw new Error("not_pending");
+  };
+  return { accept: closing(true), close: closing(false) };
 }

@@ -42,7 +42,15 @@ import { Moderation } from "./moderation.ts";
 import { livePorts, moderate } from "./moderation_ports.ts";
 import { onlineCount, salonDeps, salonInputs, salonSize, salonViews } from "./salons.ts";
 import { summary, UserDirectory } from "./user_directory.ts";
-import { type SalonRelay, type SalonRelayOptions, startSalonRelay } from "./salon_relay.ts";
+import {
+  SALON_CHECK_MS,
+  type SalonRelay,
+  type SalonRelayOptions,
+  startSalonRelay,
+} from "./salon_relay.ts";
+import { deliverSalonEvent } from "./salon_event_targets.ts";
+import { type SalonRecovery, startSalonRecovery } from "./salon_recovery.ts";
+import { salonReplicas } from "./salon_replicas.ts";
 import { liveCounts } from "./live_counts.ts";
 import { type ClusterLink, clusterLink } from "./cluster_channel.ts";
 import { type ClusterShutdown, startClusterShutdown } from "./cluster_shutdown.ts";
@@ -225,6 +233,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     sessionsOf: (userId: number): Session[] =>
       server.getSnapshot().context.sessions.get(userId) ?? [],
     lifecycle: () => (server.getSnapshot().value as { lifecycle: string }).lifecycle,
+    salonRelay: () => relay,
   };
   const limits = connectionLimits(opts.limits);
   // Several instances: started once the salon actors are (no client can commit before).
@@ -232,6 +241,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   // Presence across instances: started with the relay; users online on another instance.
   let presence: ClusterPresence | undefined;
   const elsewhere = () => server.getSnapshot().context.elsewhere;
+  let recovery: SalonRecovery | undefined;
   const relayOf = opts.cluster ? () => relay! : undefined;
   const handshakes = createHandshakes(ctx);
   const connections = createConnections(ctx);
@@ -359,7 +369,16 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
             ref.send({ type: "JOINED_ELSEWHERE", user: change.joined, announce: change.announce });
           } else ref.send({ type: "LEFT_ELSEWHERE", userId: change.left });
         },
+        event: (salonId, event) => deliverSalonEvent(ctx, salonId, event),
       },
+    });
+    // What the bus lost of memberships, requests and slow modes, read back from MySQL.
+    recovery = startSalonRecovery({
+      link,
+      store,
+      log,
+      checkMs: opts.cluster.checkMs ?? SALON_CHECK_MS,
+      replicas: salonReplicas(ctx),
     });
   }
   // Moderation across instances (issue 15): kicks, bans, mutes, roles, notices, reports and
@@ -503,6 +522,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       // Connections whose peers never answered the close: end their actors (and timers) too.
       connections.endAll();
       await clusterUsers?.stop(); // before the actors: a check in flight ends first
+      await recovery?.stop();
       server.stop();
       await relay?.stop();
       await clusterShutdown?.stop();

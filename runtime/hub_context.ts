@@ -16,6 +16,7 @@ import type { MessageWriter } from "../store/message_writer.ts";
 import type { SalonRecord, Store } from "../store/store.ts";
 import type { UserDirectory } from "./user_directory.ts";
 import type { Metrics } from "./metrics.ts";
+import type { SalonRelay } from "./salon_relay.ts";
 
 /** A salon as the hub knows it: its record and the key of its name. */
 export type KnownSalon = SalonRecord & { key: string };
@@ -50,4 +51,7 @@ export interface HubContext {
   sessionsOf(userId: number): Session[];
   /** The server's lifecycle state: `running`, `shuttingDown`, `draining` or `stopped`. */
   lifecycle(): string;
+  // -- salon events across instances (issue 15)
+  /** The salon relay, with a bus once started; absent or undefined in one process. */
+  salonRelay?(): SalonRelay | undefined;
 }

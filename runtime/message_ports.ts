@@ -54,6 +54,8 @@ export function messagePorts(ctx: HubContext): MessagePorts {
       for (const sessions of snapshot(salonId)?.online.values() ?? []) {
         for (const s of sessions) s.send(frame);
       }
+      // Several instances: the salon's members on the others get it too.
+      ctx.salonRelay?.()?.salonFrame(salonId, frame);
     },
     toUser: (userId, frame) => {
       for (const s of ctx.sessionsOf(userId)) s.send(frame);

@@ -127,6 +127,8 @@ export function livePorts(ctx: HubContext): LivePorts {
       if (!salon) return;
       salon.slowModeSeconds = seconds;
       salonRef(salon.key)?.send({ type: "SET_SLOW_MODE", seconds });
+      // Several instances: the others apply it too.
+      ctx.salonRelay?.()?.slowModeStored(salonId, seconds);
     },
   };
 }

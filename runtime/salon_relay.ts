@@ -20,15 +20,28 @@
  * for messages, `{"o":origin,"j":user,"a":announce}` for a join,
  * `{"o":origin,"l":userId}` for a leave. `o` is this process's random origin:
  * an instance ignores its own publications (it delivered them already).
+ * Salon events (salon_events.ts): `{"r":user,"s":since}` a join request,
+ * `{"c":userId,"x":"rejected"|"withdrawn"}` its end (an acceptance is a
+ * join), `{"y":user}` a `typing`, `{"rd":userId,"n":id}` a `read` marker,
+ * `{"ed":{id,t,at,me?}}` an edit, `{"dl":id}` a delete, `{"sm":seconds}` a
+ * slow mode.
  *
  * @module
  */
 
-import type { MembershipChange, RelayedMessage } from "../actors/salon.ts";
+import type { MembershipChange, RelayedMessage, SalonNews } from "../actors/salon.ts";
 import type { Logger } from "../lib/log.ts";
 import { HISTORY_MAX } from "../protocol/frames.ts";
-import { ROLES, type Store, type UserSummary } from "../store/store.ts";
+import type { Store, UserSummary } from "../store/store.ts";
 import { type OrderClock, SalonOrder } from "./salon_order.ts";
+import {
+  decodeSalonEvent,
+  encodeNews,
+  encodeSalonFrame,
+  isUser,
+  MAX_DATE_MS,
+  type SalonEventPayload,
+} from "./salon_events.ts";
 import {
   type ClusterChannel,
   type ClusterLink,
@@ -54,6 +67,8 @@ export interface RelayTargets {
   deliver(salonId: number, messages: RelayedMessage[]): void;
   /** A membership stored on another instance. */
   membership(salonId: number, change: MembershipChange): void;
+  /** A salon event of another instance (salon_events.ts). */
+  event(salonId: number, event: SalonEventPayload): void;
 }
 
 /** Options of {@link startSalonRelay}. */
@@ -78,6 +93,13 @@ export interface SalonRelayOptions {
    * `StartOptions.testHooks` (no environment variable reaches it).
    */
   dropPublishes?: boolean;
+  /**
+   * TESTS ONLY: never publish memberships, join requests and their ends,
+   * typing, read markers, edits, deletes or slow modes (as if the bus lost
+   * them all): the others recover from MySQL. Set only through
+   * `StartOptions.testHooks.dropSalonEvents`.
+   */
+  dropEvents?: boolean;
   /** Timers of the orders' waits (default the global timers). */
   clock?: OrderClock;
 }
@@ -88,6 +110,12 @@ export interface SalonRelay {
   committed(salonId: number, message: RelayedMessage): void;
   /** A membership stored here: published for the other instances. */
   membershipStored(salonId: number, change: MembershipChange): void;
+  /** A join request, its end, a `typing` or a `read` here: published. */
+  news(salonId: number, news: SalonNews): void;
+  /** An `edited` or `deleted` frame sent to this salon's members here: published. */
+  salonFrame(salonId: number, frame: string): void;
+  /** A slow mode stored here: published. */
+  slowModeStored(salonId: number, seconds: number): void;
   /** Unsubscribes and stops every timer. */
   stop(): Promise<void>;
 }
@@ -128,17 +156,6 @@ function fromWire(w: unknown): RelayedMessage | undefined {
   return m;
 }
 
-/** The latest time a `Date` holds, epoch ms. */
-const MAX_DATE_MS = 8.64e15;
-
-/** Whether `u` is a user summary (a role this server knows). */
-function isUser(u: unknown): u is UserSummary {
-  const v = u as Partial<UserSummary> | null;
-  return typeof v === "object" && v !== null && Number.isSafeInteger(v.id) &&
-    typeof v.username === "string" && typeof v.alias === "string" &&
-    (ROLES as readonly unknown[]).includes(v.role);
-}
-
 /** What a salon channel carries, decoded: messages, a join or a leave, and who published it. */
 export type SalonPayload =
   & { origin: unknown }
@@ -146,6 +163,7 @@ export type SalonPayload =
     | { messages: RelayedMessage[] }
     | { joined: UserSummary; announce: boolean }
     | { left: number }
+    | SalonEventPayload
   );
 
 /**
@@ -165,7 +183,8 @@ function decodeSalonBody(b: WireBody): SalonPayload | undefined {
   }
   if (isUser(b.j)) return { origin: b.o, joined: b.j, announce: b.a === true };
   if (isId(b.l)) return { origin: b.o, left: b.l };
-  return undefined;
+  const event = decodeSalonEvent(b);
+  return event && { origin: b.o, ...event };
 }
 
 /**
@@ -208,7 +227,8 @@ export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRel
     if ("messages" in body) orders.get(salonId)?.offer(body.messages);
     else if ("joined" in body) {
       targets.membership(salonId, { joined: body.joined, announce: body.announce });
-    } else targets.membership(salonId, { left: body.left });
+    } else if ("left" in body) targets.membership(salonId, { left: body.left });
+    else targets.event(salonId, body);
   };
   const channels = new Map<number, ClusterChannel>();
   for (const salonId of opts.salonIds) {
@@ -252,6 +272,9 @@ export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRel
   let outbox = new Map<number, WireMessage[]>();
   let flushing = false;
   const publish = (salonId: number, body: WireBody) => channels.get(salonId)?.publish(body);
+  const publishEvent = (salonId: number, body: WireBody) => {
+    if (!opts.dropEvents) publish(salonId, body);
+  };
   const flush = () => {
     flushing = false;
     const batch = outbox;
@@ -272,10 +295,20 @@ export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRel
       orders.get(salonId)?.offer([message]);
     },
     membershipStored(salonId, change) {
-      publish(
+      publishEvent(
         salonId,
         "joined" in change ? { j: change.joined, a: change.announce } : { l: change.left },
       );
+    },
+    news(salonId, news) {
+      publishEvent(salonId, encodeNews(news));
+    },
+    salonFrame(salonId, frame) {
+      const body = encodeSalonFrame(frame);
+      if (body) publishEvent(salonId, body);
+    },
+    slowModeStored(salonId, seconds) {
+      publishEvent(salonId, { sm: seconds });
     },
     async stop() {
       stopped = true;

@@ -62,7 +62,10 @@ export function salonDeps(
       ? {
         relay: (salonId, message) => relay().committed(salonId, message),
         relayMembership: (salonId, change) => relay().membershipStored(salonId, change),
-      } satisfies Pick<SalonDeps, "relay" | "relayMembership">
+        relayNews: (salonId, news) => relay().news(salonId, news),
+        closeRequest: (salonId, userId, accept) =>
+          store.cluster!.closeJoinRequest(salonId, userId, accept, now()),
+      } satisfies Pick<SalonDeps, "relay" | "relayMembership" | "relayNews" | "closeRequest">
       : {}),
   };
 }

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Role, SanctionRecord } from "./store.ts";
+import type { Role, SanctionRecord, UserSummary } from "./store.ts";
 
 /** A registered instance. */
 export interface NodeRecord {
@@ -139,6 +139,24 @@ export interface ClusterStore {
    * presence across instances).
    */
   liveUsersByNode(aliveWithinMs: number): Promise<LiveUserRecord[]>;
+
+  // -- salon events across instances (issue 15: join requests, membership recovery)
+  /**
+   * Closes `userId`'s pending join request for `salonId` if it is still
+   * there, in one transaction: with `accept`, the user becomes a member.
+   * Returns false, changing nothing, when there was no such request (another
+   * instance decided first, or the request was withdrawn): of two moderators
+   * deciding at once on two instances, exactly one gets true.
+   */
+  closeJoinRequest(salonId: number, userId: number, accept: boolean, now: number): Promise<boolean>;
+  /**
+   * A digest of each salon's member set (salons without members are absent),
+   * as {@link membershipDigest} computes it from user ids: the check compares
+   * it with what a replica holds and reloads only the salons that differ.
+   */
+  membershipDigests(): Promise<Map<number, string>>;
+  /** The members of one salon, with their names (a replica's reload). */
+  salonMembers(salonId: number): Promise<UserSummary[]>;
 }
 
 /** An admin's shutdown order of the cluster (migration 10). */
@@ -147,4 +165,23 @@ export interface ShutdownRecord {
   deadline: number;
   /** Whether it was cancelled. */
   cancelled: boolean;
+}
+
+/**
+ * The digest of a member set: `count:sum:sum of squares` of the user ids, in
+ * decimal (exact, with bigints). Two sets that differ by one or two users
+ * never share it; it only decides whether a salon is read again, so a rare
+ * collision of larger differences just waits for the next change.
+ */
+export function membershipDigest(userIds: Iterable<number>): string {
+  let count = 0;
+  let sum = 0n;
+  let squares = 0n;
+  for (const id of userIds) {
+    const b = BigInt(id);
+    count++;
+    sum += b;
+    squares += b * b;
+  }
+  return `${count}:${sum}:${squares}`;
 }

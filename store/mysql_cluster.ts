@@ -17,9 +17,9 @@ import {
   type UserState,
 } from "./cluster_store.ts";
 import { toSanction } from "./rows.ts";
-import type { Role } from "./store.ts";
 import type { MysqlDb, Sql } from "./mysql_sql.ts";
 import { placeholders } from "./adapter_common.ts";
+import type { Role, UserSummary } from "./store.ts";
 
 /**
  * The database's clock, epoch ms: UTC whatever the session's time zone, and
@@ -232,6 +232,55 @@ export class MysqlClusterStore implements ClusterStore {
       nodeId: String(r.node_id),
       userId: Number(r.user_id),
       username: String(r.username),
+    }));
+  }
+
+  // -- salon events across instances (issue 15: join requests, membership recovery)
+
+  async closeJoinRequest(
+    salonId: number,
+    userId: number,
+    accept: boolean,
+    now: number,
+  ): Promise<boolean> {
+    return await this.#db.tx(async (sql) => {
+      // The row's delete decides: a second decider (another instance) finds nothing to delete.
+      const closed = await sql.run(
+        "DELETE FROM join_requests WHERE salon_id = ? AND user_id = ?",
+        [salonId, userId],
+      );
+      if (closed.affectedRows === 0) return false;
+      if (accept) {
+        await sql.run(
+          `INSERT INTO memberships (salon_id, user_id, joined_at) VALUES (?, ?, ?)
+           ON DUPLICATE KEY UPDATE joined_at = joined_at`,
+          [salonId, userId, now],
+        );
+      }
+      return true;
+    });
+  }
+
+  async membershipDigests(): Promise<Map<number, string>> {
+    const rows = await this.#db.sql.rows(
+      `SELECT salon_id, COUNT(*) AS n, CAST(SUM(user_id) AS CHAR) AS s,
+              CAST(SUM(CAST(user_id AS DECIMAL(65, 0)) * user_id) AS CHAR) AS q
+       FROM memberships GROUP BY salon_id`,
+    );
+    return new Map(rows.map((r) => [Number(r.salon_id), `${Number(r.n)}:${r.s}:${r.q}`]));
+  }
+
+  async salonMembers(salonId: number): Promise<UserSummary[]> {
+    const rows = await this.#db.sql.rows(
+      `SELECT u.id, u.username, u.alias, u.role FROM memberships m
+       JOIN users u ON u.id = m.user_id WHERE m.salon_id = ? ORDER BY u.id`,
+      [salonId],
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      username: String(r.username),
+      alias: String(r.alias),
+      role: r.role as Role,
     }));
   }
 }

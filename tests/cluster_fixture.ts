@@ -85,6 +85,12 @@ export interface ClusterOptions {
    * (`StartOptions.testHooks.dropPresencePublishes`).
    */
   dropPresencePublishesOn?: number[];
+  /**
+   * In-process instances (by index) that never publish memberships, join
+   * requests, typing, read markers, edits or slow modes
+   * (`StartOptions.testHooks.dropSalonEvents`).
+   */
+  dropEventsOn?: number[];
 }
 
 /** A running cluster. */
@@ -106,6 +112,7 @@ function testHooksOf(opts: ClusterOptions, n: number): NonNullable<StartOptions[
     ...(on(opts.dropPublishesOn) ? { dropSalonPublishes: true } : {}),
     ...(on(opts.dropUserPublishesOn) ? { dropUserPublishes: true } : {}),
     ...(on(opts.dropPresencePublishesOn) ? { dropPresencePublishes: true } : {}),
+    ...(on(opts.dropEventsOn) ? { dropSalonEvents: true } : {}),
   };
 }
 

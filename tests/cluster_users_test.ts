@@ -480,10 +480,16 @@ clusterTest(
       assert.equal(promoted.status, 200, promoted.text);
       await eventually(
         async () => {
+          // One probe per check period: faster ones would only spend mod's message bucket.
           const said = await say(modB, `x ${modB.ref()}`);
+          assert.equal(said.type, "ok", JSON.stringify(said));
           const rep = await catB.request({ type: "report", salon: GENERAL, id: said.id });
           await modB.next((f) => f.type === "report" && f.report.id === rep.report, WAIT_MS, "rep");
-          return bobB.frames.some((f) => f.type === "report" && f.report.id === rep.report);
+          if (bobB.frames.some((f) => f.type === "report" && f.report.id === rep.report)) {
+            return true;
+          }
+          await new Promise((r) => setTimeout(r, TEST_CHECK_MS));
+          return false;
         },
         within,
         "bob on B holds the role stored on A",

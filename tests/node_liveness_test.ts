@@ -17,6 +17,7 @@ import type {
   UserState,
 } from "../store/cluster_store.ts";
 import { startNodeLiveness } from "../runtime/node_liveness.ts";
+import type { UserSummary } from "../store/store.ts";
 
 /** The cluster tables in memory, on a clock the test moves (the "database clock"). */
 class FakeCluster implements ClusterStore {
@@ -100,6 +101,16 @@ class FakeCluster implements ClusterStore {
     return Promise.resolve([]);
   }
   liveUsersByNode(): Promise<LiveUserRecord[]> {
+    return Promise.resolve([]);
+  }
+  // -- salon events across instances (not used by the liveness)
+  closeJoinRequest(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+  membershipDigests(): Promise<Map<number, string>> {
+    return Promise.resolve(new Map());
+  }
+  salonMembers(): Promise<UserSummary[]> {
     return Promise.resolve([]);
   }
   #remove(ids: string[]): Reaped {

@@ -56,3 +56,82 @@ Deno.test("salon payloads: hostile ones are refused, never thrown", () => {
   // What is kept can be written as the frame's time.
   for (const m of decoded.messages) new Date(m.at).toISOString();
 });
+
+// --- salon events (join requests, typing, read markers, edits, slow mode) ---------------------
+
+Deno.test("salon payloads: salon events decode, extra fields of a user dropped", () => {
+  const decode = (body: Record<string, unknown>) => decodeSalonPayload(JSON.stringify(body));
+  assert.deepEqual(decode({ o: "x", r: { ...user, extra: "no" }, s: 5000 }), {
+    origin: "x",
+    news: { requested: user, since: 5000 },
+  });
+  assert.deepEqual(decode({ o: "x", c: 3, x: "rejected" }), {
+    origin: "x",
+    news: { closed: 3, outcome: "rejected" },
+  });
+  assert.deepEqual(decode({ o: "x", c: 3, x: "withdrawn" }), {
+    origin: "x",
+    news: { closed: 3, outcome: "withdrawn" },
+  });
+  assert.deepEqual(decode({ o: "x", y: user }), { origin: "x", news: { typing: user } });
+  assert.deepEqual(decode({ o: "x", rd: 3, n: 12 }), { origin: "x", news: { read: 3, id: 12 } });
+  assert.deepEqual(decode({ o: "x", ed: { id: 4, t: "new", at: 9000, me: ["bob"] } }), {
+    origin: "x",
+    edited: { id: 4, text: "new", editedAt: 9000, mentions: ["bob"] },
+  });
+  assert.deepEqual(decode({ o: "x", dl: 4 }), { origin: "x", deleted: 4 });
+  assert.deepEqual(decode({ o: "x", sm: 0 }), { origin: "x", slowMode: 0 });
+  assert.deepEqual(decode({ o: "x", sm: 3600 }), { origin: "x", slowMode: 3600 });
+});
+
+Deno.test("salon payloads: hostile salon events are refused, never thrown", () => {
+  const long = "x".repeat(300);
+  const bad: Array<Record<string, unknown>> = [
+    // join requests
+    { r: user },
+    { r: user, s: -1 },
+    { r: user, s: 1e300 },
+    { r: user, s: "now" },
+    { r: { ...user, role: "owner" }, s: 1 },
+    { r: { ...user, id: 0 }, s: 1 },
+    { r: { ...user, username: "" }, s: 1 },
+    { r: { ...user, alias: long }, s: 1 },
+    { r: null, s: 1 },
+    // their end: an acceptance is a join, never a `c`
+    { c: 3 },
+    { c: 3, x: "accepted" },
+    { c: 3, x: "REJECTED" },
+    { c: 0, x: "rejected" },
+    { c: "3", x: "rejected" },
+    // typing, read
+    { y: "ann" },
+    { y: { ...user, role: 1 } },
+    { rd: 3 },
+    { rd: 3, n: 0 },
+    { rd: 3, n: 1.5 },
+    { rd: -3, n: 1 },
+    // edits and deletes
+    { ed: null },
+    { ed: [] },
+    { ed: { id: 4, t: "x" } },
+    { ed: { id: 4, t: 5, at: 1 } },
+    { ed: { id: 4, t: "x".repeat(16_001), at: 1 } },
+    { ed: { id: 0, t: "x", at: 1 } },
+    { ed: { id: 4, t: "x", at: 8.64e15 + 1 } },
+    { ed: { id: 4, t: "x", at: 1, me: "bob" } },
+    { ed: { id: 4, t: "x", at: 1, me: [] } },
+    { ed: { id: 4, t: "x", at: 1, me: [1] } },
+    { ed: { id: 4, t: "x", at: 1, me: Array(21).fill("bob") } },
+    { dl: 0 },
+    { dl: "4" },
+    // slow mode
+    { sm: -1 },
+    { sm: 3601 },
+    { sm: 1.5 },
+    { sm: "10" },
+    { sm: null },
+  ];
+  for (const body of bad) {
+    assert.equal(decodeSalonPayload(JSON.stringify(body)), undefined, JSON.stringify(body));
+  }
+});

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { ClusterStore } from "../store/cluster_store.ts";
+import { type ClusterStore, membershipDigest } from "../store/cluster_store.ts";
 import { openMysqlStore } from "../store/mysql.ts";
 import { openSqliteStore } from "../store/sqlite.ts";
 import type { Store } from "../store/store.ts";
@@ -283,3 +283,64 @@ mysqlTest(
     });
   },
 );
+// -- salon events across instances (join requests, membership recovery) -----------------------
+
+mysqlTest("cluster store: closing a join request: once, exactly one of two deciders", async () => {
+  await withCluster(async (cluster, store) => {
+    const salons = await seededSalons(store);
+    const s = salons["Comptabilité"].id;
+    const ann = await createUser(store, "ann");
+    const bob = await createUser(store, "bob");
+    assert.equal(await cluster.closeJoinRequest(s, ann.id, true, T0), false, "nothing pending");
+    assert.deepEqual((await store.listMemberships()).filter((m) => m.salonId === s), []);
+    await store.addJoinRequest(s, ann.id, T0);
+    await store.addJoinRequest(s, bob.id, T0);
+    // Two decisions at once (two instances): MySQL keeps one.
+    const results = await Promise.all([
+      cluster.closeJoinRequest(s, ann.id, true, T0 + 1),
+      cluster.closeJoinRequest(s, ann.id, false, T0 + 1),
+    ]);
+    assert.equal(results.filter((r) => r).length, 1, JSON.stringify(results));
+    const annMember = (await store.listMemberships()).some((m) =>
+      m.salonId === s && m.user.id === ann.id
+    );
+    assert.equal(annMember, results[0], "a member only if the acceptance won");
+    // A rejection closes without membership.
+    assert.equal(await cluster.closeJoinRequest(s, bob.id, false, T0), true);
+    assert.equal(await cluster.closeJoinRequest(s, bob.id, true, T0), false);
+    assert.deepEqual(await store.listJoinRequests(), []);
+    assert.ok(
+      !(await store.listMemberships()).some((m) => m.salonId === s && m.user.id === bob.id),
+    );
+  });
+});
+
+mysqlTest("cluster store: membership digests match what a replica computes", async () => {
+  await withCluster(async (cluster, store) => {
+    const salons = await seededSalons(store);
+    const general = salons["Général"].id;
+    const blabla = salons.Blabla.id;
+    const ann = await createUser(store, "ann");
+    const bob = await createUser(store, "bob", "Bob", "moderator");
+    await store.addMember(blabla, bob.id, T0);
+    const digests = await cluster.membershipDigests();
+    assert.equal(digests.get(general), membershipDigest([ann.id, bob.id]));
+    assert.equal(digests.get(blabla), membershipDigest([bob.id]));
+    assert.equal(digests.get(salons["Comptabilité"].id), undefined, "no members: absent");
+    assert.deepEqual(await cluster.salonMembers(blabla), [
+      { id: bob.id, username: "bob", alias: "Bob", role: "moderator" },
+    ]);
+    assert.deepEqual((await cluster.salonMembers(general)).map((u) => u.id), [ann.id, bob.id]);
+    assert.deepEqual(await cluster.salonMembers(salons["Comptabilité"].id), []);
+  });
+});
+
+Deno.test("cluster store: membership digests tell sets of users apart, in any order", () => {
+  assert.equal(membershipDigest([]), "0:0:0");
+  assert.equal(membershipDigest([3, 1, 2]), membershipDigest([1, 2, 3]));
+  assert.notEqual(membershipDigest([1, 4]), membershipDigest([2, 3]), "same count and sum");
+  assert.notEqual(membershipDigest([1, 2]), membershipDigest([1, 3]));
+  // Exact beyond 2^53 (bigints).
+  const big = Number.MAX_SAFE_INTEGER;
+  assert.equal(membershipDigest([big]), `1:${big}:${BigInt(big) * BigInt(big)}`);
+});
