@@ -284,7 +284,10 @@ export const serverMachine = setup({
         (result) => self.send({ type: "DIRECT_DONE", session, ref, result }),
       );
     },
-    /** `ok` to the sender, then `direct`, serialized once, to every session of both users. */
+    /**
+     * `ok` to the sender, then `direct`, serialized once, to every session of
+     * both users (several instances: through the `relayDirect` dep).
+     */
     deliverDirect: ({ context, event }) => {
       const { session, ref, result } = event as E<"DIRECT_DONE">;
       if (!result.ok) {
@@ -293,6 +296,11 @@ export const serverMachine = setup({
       }
       session.send(okEvent(ref, { id: result.item.id, at: result.item.at }));
       const frame = directEvent(result.item);
+      if (context.deps.relayDirect) {
+        // Several instances: delivered in the conversation's order, here and elsewhere.
+        context.deps.relayDirect(session.user.id, result, frame);
+        return;
+      }
       const targets = new Set([
         ...(context.sessions.get(session.user.id) ?? []),
         ...(context.sessions.get(result.toUserId) ?? []),

@@ -6,9 +6,17 @@
  * @module
  */
 
-import type { ClusterStore, NodeRecord, Reaped } from "./cluster_store.ts";
+import type {
+  ClusterStore,
+  ConversationLatest,
+  NodeRecord,
+  OrderedAppend,
+  Reaped,
+} from "./cluster_store.ts";
 import type { MysqlDb, Sql } from "./mysql_sql.ts";
 import { placeholders } from "./adapter_common.ts";
+import type { NewMessage } from "./store.ts";
+import { appendOrdered, conversationBaseline, recentConversations } from "./mysql_direct_order.ts";
 
 /**
  * The database's clock, epoch ms: UTC whatever the session's time zone, and
@@ -124,6 +132,22 @@ export class MysqlClusterStore implements ClusterStore {
   async salonLatestIds(): Promise<Map<number, number>> {
     const rows = await this.#db.sql.rows("SELECT id, last_message_id FROM salons");
     return new Map(rows.map((r) => [Number(r.id), Number(r.last_message_id)]));
+  }
+
+  // --- direct conversations in order (issue 15; mysql_direct_order.ts)
+
+  async appendOrdered(batch: NewMessage[]): Promise<OrderedAppend> {
+    if (batch.length === 0) return { ids: [], prev: [] };
+    return await this.#db.tx((sql) => appendOrdered(sql, batch));
+  }
+
+  conversationBaseline(userId: number): Promise<number> {
+    return conversationBaseline(this.#db.sql, userId);
+  }
+
+  recentConversations(userIds: readonly number[], since: number): Promise<ConversationLatest[]> {
+    if (userIds.length === 0) return Promise.resolve([]);
+    return recentConversations(this.#db.sql, userIds, since);
   }
 }
 
