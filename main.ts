@@ -65,7 +65,11 @@ export interface StartOptions {
    * its salon messages without ever publishing them on the bus, as an
    * instance dying between commit and publish (the failure test, issue 15).
    */
-  testHooks?: { dropSalonPublishes?: boolean };
+  testHooks?: {
+    dropSalonPublishes?: boolean;
+    /** The same for direct messages (runtime/cluster_directs.ts). */
+    dropDirectPublishes?: boolean;
+  };
   /** Overrides of the live chat's options. */
   hub?: Partial<Pick<HubOptions, "clock" | "now" | "presenceIntervalMs">> & {
     helloTimeoutMs?: number;
@@ -228,6 +232,7 @@ export async function start(
             gapWaitMs: config.cluster.gapWaitMs,
             checkMs: config.cluster.checkMs,
             dropPublishes: opts.testHooks?.dropSalonPublishes === true,
+            dropDirectPublishes: opts.testHooks?.dropDirectPublishes === true,
           },
         }
         : {}),

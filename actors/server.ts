@@ -295,12 +295,12 @@ export const serverMachine = setup({
         return;
       }
       session.send(okEvent(ref, { id: result.item.id, at: result.item.at }));
-      const frame = directEvent(result.item);
       if (context.deps.relayDirect) {
         // Several instances: delivered in the conversation's order, here and elsewhere.
-        context.deps.relayDirect(session.user.id, result, frame);
+        context.deps.relayDirect(session.user.id, result);
         return;
       }
+      const frame = directEvent(result.item);
       const targets = new Set([
         ...(context.sessions.get(session.user.id) ?? []),
         ...(context.sessions.get(result.toUserId) ?? []),

@@ -58,7 +58,7 @@ export interface ServerDeps {
    * relay delivers it on this instance in its conversation's order and
    * publishes it for the others. Absent: one process, delivered at once.
    */
-  relayDirect?(fromUserId: number, result: Extract<DirectResult, { ok: true }>, frame: string): void;
+  relayDirect?(fromUserId: number, result: Extract<DirectResult, { ok: true }>): void;
   /**
    * Several instances: a direct `typing` relayed here also goes to the
    * recipient's sessions on the other instances.

@@ -45,6 +45,7 @@ import { summary, UserDirectory } from "./user_directory.ts";
 import { type SalonRelay, type SalonRelayOptions, startSalonRelay } from "./salon_relay.ts";
 import { liveCounts } from "./live_counts.ts";
 import { type ClusterLink, clusterLink } from "./cluster_channel.ts";
+import { type ClusterDirects, startClusterDirects } from "./cluster_directs.ts";
 import type { Bus } from "../bus/bus.ts";
 import { type LiveCounts, type Metrics, noMetrics } from "./metrics.ts";
 import { DEFAULT_EDIT_MINUTES } from "../config/config.ts";
@@ -96,6 +97,11 @@ export interface HubOptions {
   cluster?: Omit<SalonRelayOptions, "store" | "salonIds" | "targets" | "log" | "link"> & {
     /** The bus between instances. */
     bus: Bus;
+    /**
+     * TESTS ONLY: acknowledge and deliver direct messages here but never
+     * publish them (`StartOptions.testHooks.dropDirectPublishes`).
+     */
+    dropDirectPublishes?: boolean;
   };
 }
 
@@ -177,6 +183,8 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     store,
     (e) => log.error("a message callback failed", { event: "message_callback_failed", error: e }),
     metrics,
+    // Several instances: each direct conversation's writers commit in id order (cluster_directs.ts).
+    opts.cluster && store.cluster ? (batch) => store.cluster!.appendOrdered(batch) : undefined,
   );
   const index = new MembershipIndex();
   const [salons, memberships, requests] = await Promise.all([
@@ -207,11 +215,13 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     sessionsOf: (userId: number): Session[] =>
       server.getSnapshot().context.sessions.get(userId) ?? [],
     lifecycle: () => (server.getSnapshot().value as { lifecycle: string }).lifecycle,
+    directsElsewhere: () => directs,
   };
   const limits = connectionLimits(opts.limits);
   // Several instances: started once the salon actors are (no client can commit before).
   let relay: SalonRelay | undefined;
   const relayOf = opts.cluster ? () => relay! : undefined;
+  let directs: ClusterDirects | undefined;
   const handshakes = createHandshakes(ctx);
   const connections = createConnections(ctx);
 
@@ -253,6 +263,20 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         knownUser: (name) => users.known(name),
         commitDirect: (from, to, text, done) => commitDirect(ctx, from, to, text, done),
         delivered: (frames) => metrics.delivered(frames),
+        // Several instances: directs and direct typing cross them (cluster_directs.ts).
+        ...(opts.cluster
+          ? {
+            relayDirect: (fromUserId, result) =>
+              directs?.committed({
+                id: result.item.id,
+                ...(result.prev === undefined ? {} : { prev: result.prev }),
+                fromUserId,
+                toUserId: result.toUserId,
+                item: result.item,
+              }),
+            typingElsewhere: (toUserId, from) => directs?.typing(toUserId, from),
+          }
+          : {}),
       },
       connectionDeps: {
         now,
@@ -281,8 +305,12 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         attach: (session) => {
           connections.welcomed(session.id, session.user.username);
           server.send({ type: "SESSION_UP", session });
+          directs?.sessionUp(session.user.id);
         },
-        detach: (session) => server.send({ type: "SESSION_DOWN", session }),
+        detach: (session) => {
+          server.send({ type: "SESSION_DOWN", session });
+          directs?.sessionDown(session.user.id);
+        },
         salon: (name) => ctx.salonRef(nameKey(name)),
         direct: (session, ref, to, text) => server.send({ type: "DIRECT", session, ref, to, text }),
         moderate: (session, frame) => moderate(ctx, moderation, session, frame),
@@ -328,6 +356,28 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
             ref.send({ type: "JOINED_ELSEWHERE", user: change.joined, announce: change.announce });
           } else ref.send({ type: "LEFT_ELSEWHERE", userId: change.left });
         },
+      },
+    });
+  }
+  // Direct conversations across instances: messages in each conversation's order, edits,
+  // deletes, read markers and typing (runtime/cluster_directs.ts).
+  if (opts.cluster && link) {
+    directs = await startClusterDirects({
+      link,
+      store,
+      log,
+      ...(opts.cluster.gapWaitMs === undefined ? {} : { gapWaitMs: opts.cluster.gapWaitMs }),
+      ...(opts.cluster.checkMs === undefined ? {} : { checkMs: opts.cluster.checkMs }),
+      dropPublishes: opts.cluster.dropDirectPublishes === true,
+      now,
+      targets: {
+        toUser: (userId, frame) => {
+          const sessions = ctx.sessionsOf(userId);
+          for (const s of sessions) s.send(frame);
+          return sessions.length;
+        },
+        isOnline: (userId) => ctx.sessionsOf(userId).length > 0,
+        delivered: (frames) => metrics.delivered(frames),
       },
     });
   }
@@ -428,6 +478,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       connections.endAll();
       server.stop();
       await relay?.stop();
+      await directs?.stop();
     },
   };
   return hub;

@@ -16,6 +16,7 @@ import type { MessageWriter } from "../store/message_writer.ts";
 import type { SalonRecord, Store } from "../store/store.ts";
 import type { UserDirectory } from "./user_directory.ts";
 import type { Metrics } from "./metrics.ts";
+import type { ClusterDirects } from "./cluster_directs.ts";
 
 /** A salon as the hub knows it: its record and the key of its name. */
 export type KnownSalon = SalonRecord & { key: string };
@@ -50,4 +51,6 @@ export interface HubContext {
   sessionsOf(userId: number): Session[];
   /** The server's lifecycle state: `running`, `shuttingDown`, `draining` or `stopped`. */
   lifecycle(): string;
+  /** Several instances: direct conversations across them (runtime/cluster_directs.ts). */
+  directsElsewhere?(): ClusterDirects | undefined;
 }

@@ -75,6 +75,11 @@ export interface ClusterOptions {
    * publish them (`StartOptions.testHooks.dropSalonPublishes`).
    */
   dropPublishesOn?: number[];
+  /**
+   * In-process instances (by index) that acknowledge direct messages but
+   * never publish them (`StartOptions.testHooks.dropDirectPublishes`).
+   */
+  dropDirectPublishesOn?: number[];
 }
 
 /** A running cluster. */
@@ -107,11 +112,22 @@ function environment(db: FreshDatabase, bus: string, extra: Record<string, strin
 }
 
 /** Starts one instance in this process. */
-async function inProcess(env: Record<string, string>, dropPublishes = false): Promise<Instance> {
+async function inProcess(
+  env: Record<string, string>,
+  dropPublishes = false,
+  dropDirectPublishes = false,
+): Promise<Instance> {
   const server = await start(loadConfig(env), silentLogger, {
     adminSocket: false,
     securityLog: silentSecurityLog,
-    ...(dropPublishes ? { testHooks: { dropSalonPublishes: true } } : {}),
+    ...(dropPublishes || dropDirectPublishes
+      ? {
+        testHooks: {
+          ...(dropPublishes ? { dropSalonPublishes: true } : {}),
+          ...(dropDirectPublishes ? { dropDirectPublishes: true } : {}),
+        },
+      }
+      : {}),
   });
   return {
     url: `http://127.0.0.1:${server.port}`,
@@ -171,7 +187,13 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   };
   try {
     for (let n = 0; n < (opts.inProcess ?? 2); n++) {
-      instances.push(await inProcess(env, opts.dropPublishesOn?.includes(n)));
+      instances.push(
+        await inProcess(
+          env,
+          opts.dropPublishesOn?.includes(n),
+          opts.dropDirectPublishesOn?.includes(n),
+        ),
+      );
     }
     for (let n = 0; n < (opts.processes ?? 0); n++) {
       instances.push(await childProcess(env, dir, n));
