@@ -30,10 +30,10 @@
  */
 
 import { directEvent, readEvent, typingEvent, type UserRef } from "../protocol/events.ts";
-import { editedEvent, deletedEvent } from "../protocol/edit_events.ts";
+import { deletedEvent, editedEvent } from "../protocol/edit_events.ts";
 import { HISTORY_MAX } from "../protocol/frames.ts";
 import type { Logger } from "../lib/log.ts";
-import type { StoredMessage, Store } from "../store/store.ts";
+import type { Store, StoredMessage } from "../store/store.ts";
 import { type ClusterChannel, type ClusterLink, openClusterChannel } from "./cluster_channel.ts";
 import { DirectOrder } from "./direct_order.ts";
 import {
