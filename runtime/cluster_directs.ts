@@ -109,6 +109,8 @@ export interface ClusterDirects {
   read(userId: number, withName: string, id: number): void;
   /** A `typing` relayed here from `from` to `toUserId`: published. */
   typing(toUserId: number, from: UserRef): void;
+  /** How many users, and conversations of theirs, are followed here (memory; tests). */
+  followed(): { users: number; conversations: number };
   /** Unsubscribes and stops every timer. */
   stop(): Promise<void>;
 }
@@ -344,6 +346,11 @@ export async function startClusterDirects(opts: ClusterDirectsOptions): Promise<
     },
     typing(toUserId, from) {
       channel.publish({ ty: { u: toUserId, f: [from.username, from.alias] } });
+    },
+    followed() {
+      let conversations = 0;
+      for (const t of tracks.values()) conversations += t.orders.size;
+      return { users: tracks.size, conversations };
     },
     async stop() {
       stopped = true;
