@@ -28,7 +28,7 @@ const TEXT_MAX = 65_536;
 /** The latest time a `Date` holds, epoch ms. */
 const MAX_DATE_MS = 8.64e15;
 /** Control characters, never in a name. */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /\p{Cc}/u;
 
 /** A direct message as delivered: its id, the one before it, the item and its frame. */
 export interface RelayedDirect {

@@ -52,9 +52,10 @@ class FakeDb {
 
   /** The store the instances read. */
   store(): Store {
-    const db = this;
+    const messages = this.messages;
+    const hold = () => this.hold;
     const between = (a: number, b: number) =>
-      db.messages.filter((m) =>
+      messages.filter((m) =>
         (m.fromUserId === a && m.toUserId === b) || (m.fromUserId === b && m.toUserId === a)
       );
     return {
@@ -74,13 +75,13 @@ class FakeDb {
       },
       cluster: {
         async conversationBaseline(userId: number) {
-          await db.hold;
-          const mine = db.messages.filter((m) => m.fromUserId === userId || m.toUserId === userId);
+          await hold();
+          const mine = messages.filter((m) => m.fromUserId === userId || m.toUserId === userId);
           return mine.at(-1)?.id ?? 0;
         },
         recentConversations(userIds: readonly number[], _since: number) {
           const rows = new Map<string, ConversationLatest>();
-          for (const m of db.messages) {
+          for (const m of messages) {
             for (const [u, o] of [[m.fromUserId, m.toUserId], [m.toUserId, m.fromUserId]]) {
               if (userIds.includes(u)) {
                 rows.set(`${u}:${o}`, { userId: u, otherId: o, latestId: m.id });

@@ -8,7 +8,13 @@
 import assert from "node:assert/strict";
 import { SimulatedClock } from "xstate";
 import { createLogger } from "../lib/log.ts";
-import type { ClusterStore, NodeRecord, Reaped } from "../store/cluster_store.ts";
+import type {
+  ClusterStore,
+  ConversationLatest,
+  NodeRecord,
+  OrderedAppend,
+  Reaped,
+} from "../store/cluster_store.ts";
 import { startNodeLiveness } from "../runtime/node_liveness.ts";
 
 /** The cluster tables in memory, on a clock the test moves (the "database clock"). */
@@ -84,6 +90,16 @@ class FakeCluster implements ClusterStore {
     for (const id of ids) this.nodes.delete(id);
     const still = new Set([...this.sessions.values()].map((s) => s.user));
     return { nodes: ids, offlineUserIds: [...users].filter((u) => !still.has(u)).sort() };
+  }
+  // Direct conversations in order (not used by the liveness).
+  appendOrdered(): Promise<OrderedAppend> {
+    return Promise.reject(new Error("not used by the liveness"));
+  }
+  conversationBaseline(): Promise<number> {
+    return Promise.resolve(0);
+  }
+  recentConversations(): Promise<ConversationLatest[]> {
+    return Promise.resolve([]);
   }
 }
 
