@@ -303,24 +303,40 @@ clusterTest(
       const alice = await login(a, "alice");
       const bob = await login(b, "bob");
       clients.push(alice, bob);
+      const idOf = async (name: string) =>
+        Number(
+          (await adminRows(cluster.db.name, "SELECT id FROM users WHERE username = ?", [name]))[0]
+            .id,
+        );
+      const [al, bo] = [await idOf("alice"), await idOf("bob")];
       const at = Date.now();
+      const d = { id: 999, p: 0, f: [al, "alice", "ALICE"], t: [bo, "bob", "BOB"], x: "faux", at };
+      // Each addressed to bob, each with one thing wrong.
       const forged = [
         "not json",
         "null",
-        JSON.stringify({ d: { id: 5, p: 5, f: [1, "alice", "A"], t: [2, "bob", "B"], x: "", at } }),
-        JSON.stringify({ d: { id: 5, p: 0, f: [1, "alice", "A"], t: [2, "bob", "B"], x: 1, at } }),
-        JSON.stringify({ ty: { u: 2, f: ["mallory\n", "M"] } }),
-        JSON.stringify({ rd: { u: 2, w: "alice", id: "1" } }),
-        JSON.stringify({ ed: { u: 2, w: "alice", id: 1, x: "x", ea: "tomorrow" } }),
+        JSON.stringify([{ d }]),
+        JSON.stringify({ d: { ...d, p: 999 } }),
+        JSON.stringify({ d: { ...d, x: 1 } }),
+        JSON.stringify({ d: { ...d, at: 9e15 } }),
+        JSON.stringify({ d: { ...d, t: [bo, "bob"] } }),
+        JSON.stringify({ d, ty: { u: bo, f: ["alice", "ALICE"] } }),
+        JSON.stringify({ ty: { u: bo, f: ["mallory\n", "M"] } }),
+        JSON.stringify({ rd: { u: bo, w: "alice", id: "1" } }),
+        JSON.stringify({ de: { u: bo, w: "alice", id: 0 } }),
+        JSON.stringify({ ed: { u: bo, w: "alice", id: 1, x: "x", ea: "tomorrow" } }),
       ];
       for (const payload of forged) await bus.publish("directs", payload);
+      // A well-formed one on the same channel does arrive: the others were refused, not missed.
+      await bus.publish("directs", JSON.stringify({ ty: { u: bo, f: ["alice", "ALICE"] } }));
+      await bob.next((f) => f.type === "typing", WAIT_MS, "the well-formed typing");
       const ok = await alice.request({ type: "direct", to: "bob", text: "réel" });
       await bob.next((f) => f.type === "direct" && f.id === ok.id, WAIT_MS, "the real direct");
       await settle();
       const forgedTypes = ["direct", "typing", "read", "edited", "deleted"];
       assert.deepEqual(
         bob.frames.filter((f) => forgedTypes.includes(f.type)).map((f) => f.type),
-        ["direct"],
+        ["typing", "direct"],
         "nothing forged reached bob",
       );
       assert.deepEqual(seen(bob), [ok.id]);
