@@ -18,12 +18,14 @@
 
 import { placeholders } from "./adapter_common.ts";
 import { appendBatch } from "./mysql_append.ts";
-import type { Sql } from "./mysql_sql.ts";
+import { runChunked, type Sql } from "./mysql_sql.ts";
 import type { NewMessage } from "./store.ts";
 import type { ConversationLatest, OrderedAppend } from "./cluster_store.ts";
 
 /** Most users asked about in one statement of {@link recentConversations}. */
 const USERS_PER_STATEMENT = 500;
+/** Most conversations read in one statement of {@link appendOrdered}. */
+const PAIRS_PER_READ = 100;
 
 /** The key of a direct pair, lower id first. */
 function pairOf(m: { fromUserId: number; toUserId: number }): [number, number] {
@@ -45,21 +47,29 @@ export async function appendOrdered(sql: Sql, batch: NewMessage[]): Promise<Orde
     if (!pairs.has(key)) pairs.set(key, { low, high, at: m.at });
   }
   const sorted = [...pairs.values()].sort((a, b) => a.low - b.low || a.high - b.high);
+  // The lower user's row is the conversation's lock: created when missing (latest 0,
+  // rewritten by the batch below), locked for the rest of the transaction either way.
+  // Rows are taken in ascending order, so two batches never wait on each other crosswise.
+  await runChunked(
+    sql,
+    sorted,
+    (n) =>
+      `INSERT INTO conversations (user_id, other_id, latest_id, at, last_read) VALUES ${
+        Array.from({ length: n }, () => "(?, ?, 0, ?, 0)").join(", ")
+      } ON DUPLICATE KEY UPDATE latest_id = latest_id`,
+    (chunk) => chunk.flatMap((p) => [p.low, p.high, p.at]),
+  );
   const latest = new Map<string, number>();
-  for (const { low, high, at } of sorted) {
-    // The lower user's row is the conversation's lock: created when missing (latest 0,
-    // rewritten by the batch below), locked for the rest of the transaction either way.
-    await sql.run(
-      `INSERT INTO conversations (user_id, other_id, latest_id, at, last_read) VALUES (?, ?, 0, ?, 0)
-       ON DUPLICATE KEY UPDATE latest_id = latest_id`,
-      [low, high, at],
+  for (let i = 0; i < sorted.length; i += PAIRS_PER_READ) {
+    const chunk = sorted.slice(i, i + PAIRS_PER_READ);
+    // A locking read sees the newest committed rows, never the transaction's snapshot.
+    const rows = await sql.rows(
+      `SELECT user_id, other_id, latest_id FROM conversations WHERE ${
+        chunk.map(() => "(user_id = ? AND other_id = ?)").join(" OR ")
+      } FOR UPDATE`,
+      chunk.flatMap((p) => [p.low, p.high]),
     );
-    // A locking read sees the newest committed row, never the transaction's snapshot.
-    const row = await sql.row(
-      "SELECT latest_id FROM conversations WHERE user_id = ? AND other_id = ? FOR UPDATE",
-      [low, high],
-    );
-    latest.set(`${low}:${high}`, Number(row?.latest_id ?? 0));
+    for (const r of rows) latest.set(`${r.user_id}:${r.other_id}`, Number(r.latest_id));
   }
   const ids = await appendBatch(sql, batch);
   const prev = batch.map((m, i) => {

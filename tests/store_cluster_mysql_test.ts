@@ -335,3 +335,16 @@ mysqlTest(
     });
   },
 );
+
+mysqlTest("cluster store: a batch over more conversations than one statement reads", async () => {
+  await withDirects(async ({ cluster, store, ann }) => {
+    const others: number[] = [];
+    for (let i = 0; i < 130; i++) others.push((await createUser(store, `user${i}`)).id);
+    const batch = [...others, ...others].map((o) => dm(ann, o));
+    const { ids, prev } = await cluster.appendOrdered(batch);
+    assert.deepEqual(prev.slice(0, 130), others.map(() => 0), "each conversation's first");
+    assert.deepEqual(prev.slice(130), ids.slice(0, 130), "then each one's second follows it");
+    const again = await cluster.appendOrdered(others.map((o) => dm(o, ann)));
+    assert.deepEqual(again.prev, ids.slice(130), "read back under the lock");
+  });
+});
