@@ -348,3 +348,56 @@ clusterTest(
     }
   },
 );
+
+/** The ids its `ok` frames to `direct` acknowledged (each was stored under that id). */
+function acknowledged(client: TestClient): number[] {
+  return client.frames.filter((f) =>
+    f.type === "ok" && typeof f.ref === "string" &&
+    f.ref.startsWith("direct") && typeof f.id === "number"
+  ).map((f) => f.id);
+}
+
+clusterTest(
+  "cluster directs failure: a writer's instance SIGKILLed mid-conversation; readers see MySQL's run",
+  async () => {
+    const cluster = await startCluster({ inProcess: 2, processes: 1, env: ENV });
+    const clients: TestClient[] = [];
+    try {
+      const [a, b, c] = cluster.instances;
+      await register(a, "alice");
+      await register(a, "bob");
+      const bobA = await login(a, "bob", "bob on A");
+      const bobB = await login(b, "bob", "bob on B");
+      const aliceB = await login(b, "alice", "alice on B");
+      const aliceC = await login(c, "alice", "alice on C"); // the instance that dies
+      clients.push(bobA, bobB, aliceB, aliceC);
+      const writing = [
+        write(aliceC, "bob", 80, 2),
+        write(aliceB, "bob", 40, 4),
+        write(bobA, "alice", 40, 4),
+      ];
+      await eventually(() => acknowledged(aliceC).length >= 10, 10_000, "C acknowledged some");
+      await c.kill();
+      await Promise.all(writing);
+      await eventually(
+        () => acknowledged(aliceB).length === 40 && acknowledged(bobA).length === 40,
+        10_000,
+        "A and B acknowledged every direct",
+      );
+      const inMysql = await stored(cluster, "alice", "bob");
+      for (const id of [aliceC, aliceB, bobA].flatMap(acknowledged)) {
+        assert.ok(inMysql.includes(id), `acknowledged ${id} is in MySQL`);
+      }
+      for (const reader of [bobA, bobB, aliceB]) {
+        await eventually(() => seen(reader).length >= inMysql.length, 15_000, "the whole run")
+          .catch(() => {
+            throw new Error(`reader saw ${JSON.stringify(seen(reader))}, MySQL ${inMysql}`);
+          });
+        assert.deepEqual(seen(reader), inMysql, "increasing, no gap, no duplicate");
+      }
+    } finally {
+      await closeAll(clients);
+      await cluster.dispose();
+    }
+  },
+);
