@@ -5,7 +5,9 @@
  * as one process writes it; concurrent writers of one conversation on two
  * instances give every reader a strictly increasing run with no gap and no
  * duplicate against MySQL; a message an instance acknowledged but never
- * published reaches the recipient through the periodic check; `edited`,
+ * published reaches the recipient through the periodic check, and when a
+ * writer's instance is SIGKILLed mid-conversation every acknowledged direct is
+ * in MySQL and every reader elsewhere sees MySQL's run; `edited`,
  * `deleted`, `read` and `typing` cross instances; junk on the channel is
  * ignored. Needs `CAUSERIE_TEST_MYSQL_URL` and `CAUSERIE_TEST_BUS_URL`.
  */
