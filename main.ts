@@ -83,6 +83,8 @@ export interface StartOptions {
     dropPresencePublishes?: boolean;
     /** Never publishes salon events (memberships, requests, typing, read, edits, slow mode). */
     dropSalonEvents?: boolean;
+    /** The same for direct messages (runtime/cluster_directs.ts). */
+    dropDirectPublishes?: boolean;
   };
   /** Overrides of the live chat's options. */
   hub?: Partial<Pick<HubOptions, "clock" | "now" | "presenceIntervalMs">> & {
@@ -259,6 +261,7 @@ export async function start(
               dropPublishes: opts.testHooks?.dropPresencePublishes === true,
             },
             dropEvents: opts.testHooks?.dropSalonEvents === true,
+            dropDirectPublishes: opts.testHooks?.dropDirectPublishes === true,
           },
         }
         : {}),

@@ -304,7 +304,10 @@ export const serverMachine = setup({
         (result) => self.send({ type: "DIRECT_DONE", session, ref, result }),
       );
     },
-    /** `ok` to the sender, then `direct`, serialized once, to every session of both users. */
+    /**
+     * `ok` to the sender, then `direct`, serialized once, to every session of
+     * both users (several instances: through the `relayDirect` dep).
+     */
     deliverDirect: ({ context, event }) => {
       const { session, ref, result } = event as E<"DIRECT_DONE">;
       if (!result.ok) {
@@ -312,6 +315,11 @@ export const serverMachine = setup({
         return;
       }
       session.send(okEvent(ref, { id: result.item.id, at: result.item.at }));
+      if (context.deps.relayDirect) {
+        // Several instances: delivered in the conversation's order, here and elsewhere.
+        context.deps.relayDirect(session.user.id, result);
+        return;
+      }
       const frame = directEvent(result.item);
       const targets = new Set([
         ...(context.sessions.get(session.user.id) ?? []),

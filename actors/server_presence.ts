@@ -51,6 +51,11 @@ export interface PresenceContext {
     knownUser?(name: string): UserSummary | undefined;
     /** The clock, epoch ms. */
     now(): number;
+    /**
+     * Several instances: a direct `typing` relayed here (within the 3 s limit,
+     * kept on the typer's instance) goes to the recipient's sessions elsewhere.
+     */
+    typingElsewhere?(toUserId: number, from: { username: string; alias: string }): void;
   };
 }
 
@@ -132,4 +137,5 @@ export function relayDirectTyping(
     alias: from.alias,
   });
   for (const s of context.sessions.get(target.id) ?? []) s.send(frame);
+  context.deps.typingElsewhere?.(target.id, { username: from.username, alias: from.alias });
 }

@@ -20,7 +20,13 @@ import type { Session, SessionRevocation } from "./session.ts";
 
 /** The outcome of committing a direct message. */
 export type DirectResult =
-  | { ok: true; item: DirectItem; toUserId: number }
+  | {
+    ok: true;
+    item: DirectItem;
+    toUserId: number;
+    /** Several instances: the id of the message before it in its conversation (0: none). */
+    prev?: number;
+  }
   | { ok: false; code: ErrorCode; message: string };
 
 /** Effects the server needs; the composition root provides them. */
@@ -46,6 +52,18 @@ export interface ServerDeps {
   sanctionExpired?(sanction: SanctionRecord): void;
   /** Told once per fan-out of a `direct` frame: how many sessions it was written to (metrics). */
   delivered?(frames: number): void;
+  /**
+   * Several instances (issue 15): a committed direct message, its `ok` sent,
+   * is handed here instead of being written to the sessions at once; the
+   * relay delivers it on this instance in its conversation's order and
+   * publishes it for the others. Absent: one process, delivered at once.
+   */
+  relayDirect?(fromUserId: number, result: Extract<DirectResult, { ok: true }>): void;
+  /**
+   * Several instances: a direct `typing` relayed here also goes to the
+   * recipient's sessions on the other instances.
+   */
+  typingElsewhere?(toUserId: number, from: { username: string; alias: string }): void;
 }
 
 /** Input of the server machine. */

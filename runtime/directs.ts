@@ -35,7 +35,7 @@ export function commitDirect(
     const at = ctx.now();
     const accepted = ctx.writer.write(
       { kind: "direct", fromUserId: from.user.id, toUserId: target.id, text, at },
-      (error, id) => {
+      (error, id, prev) => {
         if (error) {
           log.error("direct message commit failed", {
             event: "direct_commit_failed",
@@ -60,6 +60,8 @@ export function commitDirect(
             text,
             at: new Date(at).toISOString(),
           },
+          // Several instances: the conversation's previous id, read under its lock.
+          ...(prev === undefined ? {} : { prev }),
         };
         done(result);
       },
@@ -185,6 +187,8 @@ export function directRead(
     if (outcome !== "moved") return;
     const frame = readEvent({ with: target.username }, lastRead);
     for (const s of ctx.sessionsOf(session.user.id)) if (s !== session) s.send(frame);
+    // Several instances: the user's sessions elsewhere get it too.
+    ctx.directsElsewhere?.()?.read(session.user.id, target.username, lastRead);
   });
 }
 

@@ -54,6 +54,7 @@ import { salonReplicas } from "./salon_replicas.ts";
 import { liveCounts } from "./live_counts.ts";
 import { type ClusterLink, clusterLink } from "./cluster_channel.ts";
 import { type ClusterShutdown, startClusterShutdown } from "./cluster_shutdown.ts";
+import { type ClusterDirects, startClusterDirects } from "./cluster_directs.ts";
 import type { Bus } from "../bus/bus.ts";
 import { type LiveCounts, type Metrics, noMetrics } from "./metrics.ts";
 import { DEFAULT_EDIT_MINUTES } from "../config/config.ts";
@@ -117,6 +118,11 @@ export interface HubOptions {
     // -- presence and sessions across instances (runtime/cluster_presence.ts)
     /** Presence, `live_sessions` and the session limit across instances. */
     presence?: ClusterPresenceSettings;
+    /**
+     * TESTS ONLY: acknowledge and deliver direct messages here but never
+     * publish them (`StartOptions.testHooks.dropDirectPublishes`).
+     */
+    dropDirectPublishes?: boolean;
   };
 }
 
@@ -203,6 +209,8 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     store,
     (e) => log.error("a message callback failed", { event: "message_callback_failed", error: e }),
     metrics,
+    // Several instances: each direct conversation's writers commit in id order (cluster_directs.ts).
+    opts.cluster && store.cluster ? (batch) => store.cluster!.appendOrdered(batch) : undefined,
   );
   const index = new MembershipIndex();
   const [salons, memberships, requests] = await Promise.all([
@@ -234,6 +242,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       server.getSnapshot().context.sessions.get(userId) ?? [],
     lifecycle: () => (server.getSnapshot().value as { lifecycle: string }).lifecycle,
     salonRelay: () => relay,
+    directsElsewhere: () => directs,
   };
   const limits = connectionLimits(opts.limits);
   // Several instances: started once the salon actors are (no client can commit before).
@@ -243,6 +252,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const elsewhere = () => server.getSnapshot().context.elsewhere;
   let recovery: SalonRecovery | undefined;
   const relayOf = opts.cluster ? () => relay! : undefined;
+  let directs: ClusterDirects | undefined;
   const handshakes = createHandshakes(ctx);
   const connections = createConnections(ctx);
 
@@ -290,6 +300,20 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         knownUser: (name) => users.known(name),
         commitDirect: (from, to, text, done) => commitDirect(ctx, from, to, text, done),
         delivered: (frames) => metrics.delivered(frames),
+        // Several instances: directs and direct typing cross them (cluster_directs.ts).
+        ...(opts.cluster
+          ? {
+            relayDirect: (fromUserId, result) =>
+              directs?.committed({
+                id: result.item.id,
+                ...(result.prev === undefined ? {} : { prev: result.prev }),
+                fromUserId,
+                toUserId: result.toUserId,
+                item: result.item,
+              }),
+            typingElsewhere: (toUserId, from) => directs?.typing(toUserId, from),
+          }
+          : {}),
       },
       connectionDeps: {
         now,
@@ -319,10 +343,12 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
           connections.welcomed(session.id, session.user.username);
           server.send({ type: "SESSION_UP", session });
           presence?.sessionUp(session);
+          directs?.sessionUp(session.user.id);
         },
         detach: (session) => {
           server.send({ type: "SESSION_DOWN", session });
           presence?.sessionDown(session);
+          directs?.sessionDown(session.user.id);
         },
         salon: (name) => ctx.salonRef(nameKey(name)),
         direct: (session, ref, to, text) => server.send({ type: "DIRECT", session, ref, to, text }),
@@ -419,6 +445,28 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   // Presence and sessions across instances (issue 15; runtime/cluster_presence.ts).
   if (opts.cluster?.presence && link) {
     presence = await startHubPresence(ctx, link, opts.cluster.presence, opts.maxSessions);
+  }
+  // Direct conversations across instances: messages in each conversation's order, edits,
+  // deletes, read markers and typing (runtime/cluster_directs.ts).
+  if (opts.cluster && link) {
+    directs = await startClusterDirects({
+      link,
+      store,
+      log,
+      ...(opts.cluster.gapWaitMs === undefined ? {} : { gapWaitMs: opts.cluster.gapWaitMs }),
+      ...(opts.cluster.checkMs === undefined ? {} : { checkMs: opts.cluster.checkMs }),
+      dropPublishes: opts.cluster.dropDirectPublishes === true,
+      now,
+      targets: {
+        toUser: (userId, frame) => {
+          const sessions = ctx.sessionsOf(userId);
+          for (const s of sessions) s.send(frame);
+          return sessions.length;
+        },
+        isOnline: (userId) => ctx.sessionsOf(userId).length > 0,
+        delivered: (frames) => metrics.delivered(frames),
+      },
+    });
   }
   accounts.onRegistered = (user) => hub.userRegistered(user);
   accounts.onCredentialsRevoked = (revoked) =>
@@ -527,6 +575,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       await relay?.stop();
       await clusterShutdown?.stop();
       await presence?.stop();
+      await directs?.stop();
     },
   };
   return hub;

@@ -17,6 +17,7 @@ import type { SalonRecord, Store } from "../store/store.ts";
 import type { UserDirectory } from "./user_directory.ts";
 import type { Metrics } from "./metrics.ts";
 import type { SalonRelay } from "./salon_relay.ts";
+import type { ClusterDirects } from "./cluster_directs.ts";
 
 /** A salon as the hub knows it: its record and the key of its name. */
 export type KnownSalon = SalonRecord & { key: string };
@@ -54,4 +55,6 @@ export interface HubContext {
   // -- salon events across instances (issue 15)
   /** The salon relay, with a bus once started; absent or undefined in one process. */
   salonRelay?(): SalonRelay | undefined;
+  /** Several instances: direct conversations across them (runtime/cluster_directs.ts). */
+  directsElsewhere?(): ClusterDirects | undefined;
 }

@@ -59,6 +59,8 @@ export function messagePorts(ctx: HubContext): MessagePorts {
     },
     toUser: (userId, frame) => {
       for (const s of ctx.sessionsOf(userId)) s.send(frame);
+      // Several instances: the user's sessions elsewhere get it too (runtime/cluster_directs.ts).
+      ctx.directsElsewhere?.()?.changed(userId, frame);
     },
     toModerators: (frame) => {
       for (const list of ctx.server().getSnapshot().context.sessions.values()) {

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Role, SanctionRecord, UserSummary } from "./store.ts";
+import type { NewMessage, Role, SanctionRecord, UserSummary } from "./store.ts";
 
 /** A registered instance. */
 export interface NodeRecord {
@@ -157,6 +157,23 @@ export interface ClusterStore {
   membershipDigests(): Promise<Map<number, string>>;
   /** The members of one salon, with their names (a replica's reload). */
   salonMembers(salonId: number): Promise<UserSummary[]>;
+
+  // --- direct conversations in order (issue 15; store/mysql_direct_order.ts)
+  /**
+   * Commits a batch as `Store.appendMessages` does, after locking the
+   * conversation of each direct message (two instances writing to one
+   * conversation commit one after the other, so a conversation's ids are
+   * committed in increasing order); with each direct message's previous id
+   * in its conversation.
+   */
+  appendOrdered(batch: NewMessage[]): Promise<OrderedAppend>;
+  /** The newest message id of every conversation of `userId` (0: none). */
+  conversationBaseline(userId: number): Promise<number>;
+  /**
+   * The conversations (rows of `conversations`) of `userIds` whose newest
+   * message was written at or after `since` (epoch ms).
+   */
+  recentConversations(userIds: readonly number[], since: number): Promise<ConversationLatest[]>;
 }
 
 /** An admin's shutdown order of the cluster (migration 10). */
@@ -184,4 +201,25 @@ export function membershipDigest(userIds: Iterable<number>): string {
     squares += b * b;
   }
   return `${count}:${sum}:${squares}`;
+}
+
+/** What {@link ClusterStore.appendOrdered} committed. */
+export interface OrderedAppend {
+  /** The new ids, in batch order. */
+  ids: number[];
+  /**
+   * For each direct message, the id of the message before it in its
+   * conversation (0: it is the first); 0 for a salon message.
+   */
+  prev: number[];
+}
+
+/** The newest message of one user's conversation. */
+export interface ConversationLatest {
+  /** The user whose row it is. */
+  userId: number;
+  /** The other side. */
+  otherId: number;
+  /** The conversation's newest message id. */
+  latestId: number;
 }

@@ -9,8 +9,19 @@
 
 import type { NewMessage, Store } from "./store.ts";
 
-/** Called once per message: with its id after the commit, or with the error. */
-export type WriteCallback = (error: Error | undefined, id: number) => void;
+/**
+ * Called once per message: with its id after the commit, or with the error.
+ * `prev` (only with an ordered {@link BatchAppend}, several instances): the
+ * id of the message before it in its direct conversation, 0 for the first.
+ */
+export type WriteCallback = (error: Error | undefined, id: number, prev?: number) => void;
+
+/**
+ * Commits a batch in one transaction instead of `Store.appendMessages`: the
+ * ids and each direct message's previous id in its conversation (several
+ * instances: `ClusterStore.appendOrdered`).
+ */
+export type BatchAppend = (batch: NewMessage[]) => Promise<{ ids: number[]; prev: number[] }>;
 
 /**
  * Told after every transaction of the writer (for metrics): the batch, how
@@ -33,19 +44,23 @@ export class MessageWriter {
 
   readonly #onCallbackError: (error: unknown) => void;
   readonly #observer: CommitObserver | undefined;
+  readonly #append: BatchAppend | undefined;
 
   /**
    * Writes into `store`; a callback that throws is reported to
-   * `onCallbackError`; `observer` (optional) is told of every transaction.
+   * `onCallbackError`; `observer` (optional) is told of every transaction;
+   * `append` (optional) commits each batch instead of `store.appendMessages`.
    */
   constructor(
     store: Store,
     onCallbackError: (error: unknown) => void = console.error,
     observer?: CommitObserver,
+    append?: BatchAppend,
   ) {
     this.#store = store;
     this.#onCallbackError = onCallbackError;
     this.#observer = observer;
+    this.#append = append;
   }
 
   /** Messages waiting for their transaction. */
@@ -84,9 +99,11 @@ export class MessageWriter {
     this.#callbacks = [];
     if (batch.length === 0) return;
     let ids: number[];
+    let prev: number[] | undefined;
     const started = performance.now();
     try {
-      ids = await this.#store.appendMessages(batch);
+      if (this.#append) ({ ids, prev } = await this.#append(batch));
+      else ids = await this.#store.appendMessages(batch);
     } catch (e) {
       this.#observe(batch, started, false);
       const error = e instanceof Error ? e : new Error(String(e));
@@ -94,7 +111,9 @@ export class MessageWriter {
       return;
     }
     this.#observe(batch, started, true);
-    for (let i = 0; i < callbacks.length; i++) this.#call(callbacks[i], undefined, ids[i]);
+    for (let i = 0; i < callbacks.length; i++) {
+      this.#call(callbacks[i], undefined, ids[i], prev?.[i]);
+    }
   }
 
   /** Tells the observer (if any) of a transaction begun at `started` (performance.now()). */
@@ -108,9 +127,9 @@ export class MessageWriter {
   }
 
   /** Runs one callback; a throwing callback must not cost the others their answer. */
-  #call(cb: WriteCallback, error: Error | undefined, id: number): void {
+  #call(cb: WriteCallback, error: Error | undefined, id: number, prev?: number): void {
     try {
-      cb(error, id);
+      cb(error, id, prev);
     } catch (e) {
       this.#onCallbackError(e);
     }

@@ -8,9 +8,11 @@
 
 import {
   type ClusterStore,
+  type ConversationLatest,
   type LiveSessionRecord,
   type LiveUserRecord,
   type NodeRecord,
+  type OrderedAppend,
   type Reaped,
   type ShutdownRecord,
   USER_STATES_CHUNK,
@@ -19,7 +21,8 @@ import {
 import { toSanction } from "./rows.ts";
 import type { MysqlDb, Sql } from "./mysql_sql.ts";
 import { placeholders } from "./adapter_common.ts";
-import type { Role, UserSummary } from "./store.ts";
+import type { NewMessage, Role, UserSummary } from "./store.ts";
+import { appendOrdered, conversationBaseline, recentConversations } from "./mysql_direct_order.ts";
 
 /**
  * The database's clock, epoch ms: UTC whatever the session's time zone, and
@@ -282,6 +285,22 @@ export class MysqlClusterStore implements ClusterStore {
       alias: String(r.alias),
       role: r.role as Role,
     }));
+  }
+
+  // --- direct conversations in order (issue 15; mysql_direct_order.ts)
+
+  async appendOrdered(batch: NewMessage[]): Promise<OrderedAppend> {
+    if (batch.length === 0) return { ids: [], prev: [] };
+    return await this.#db.tx((sql) => appendOrdered(sql, batch));
+  }
+
+  conversationBaseline(userId: number): Promise<number> {
+    return conversationBaseline(this.#db.sql, userId);
+  }
+
+  recentConversations(userIds: readonly number[], since: number): Promise<ConversationLatest[]> {
+    if (userIds.length === 0) return Promise.resolve([]);
+    return recentConversations(this.#db.sql, userIds, since);
   }
 }
 

@@ -91,6 +91,11 @@ export interface ClusterOptions {
    * (`StartOptions.testHooks.dropSalonEvents`).
    */
   dropEventsOn?: number[];
+  /**
+   * In-process instances (by index) that acknowledge direct messages but
+   * never publish them (`StartOptions.testHooks.dropDirectPublishes`).
+   */
+  dropDirectPublishesOn?: number[];
 }
 
 /** A running cluster. */
@@ -113,6 +118,7 @@ function testHooksOf(opts: ClusterOptions, n: number): NonNullable<StartOptions[
     ...(on(opts.dropUserPublishesOn) ? { dropUserPublishes: true } : {}),
     ...(on(opts.dropPresencePublishesOn) ? { dropPresencePublishes: true } : {}),
     ...(on(opts.dropEventsOn) ? { dropSalonEvents: true } : {}),
+    ...(on(opts.dropDirectPublishesOn) ? { dropDirectPublishes: true } : {}),
   };
 }
 

@@ -10,9 +10,11 @@ import { SimulatedClock } from "xstate";
 import { createLogger } from "../lib/log.ts";
 import type {
   ClusterStore,
+  ConversationLatest,
   LiveSessionRecord,
   LiveUserRecord,
   NodeRecord,
+  OrderedAppend,
   Reaped,
   UserState,
 } from "../store/cluster_store.ts";
@@ -124,6 +126,16 @@ class FakeCluster implements ClusterStore {
     for (const id of ids) this.nodes.delete(id);
     const still = new Set([...this.sessions.values()].map((s) => s.user));
     return { nodes: ids, offlineUserIds: [...users].filter((u) => !still.has(u)).sort() };
+  }
+  // Direct conversations in order (not used by the liveness).
+  appendOrdered(): Promise<OrderedAppend> {
+    return Promise.reject(new Error("not used by the liveness"));
+  }
+  conversationBaseline(): Promise<number> {
+    return Promise.resolve(0);
+  }
+  recentConversations(): Promise<ConversationLatest[]> {
+    return Promise.resolve([]);
   }
 }
 

@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import { type ClusterStore, membershipDigest } from "../store/cluster_store.ts";
 import { openMysqlStore } from "../store/mysql.ts";
 import { openSqliteStore } from "../store/sqlite.ts";
-import type { Store } from "../store/store.ts";
-import { adminRun, freshDatabase, mysqlTest } from "./mysql_fixture.ts";
+import type { NewMessage, Store } from "../store/store.ts";
+import type { ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import { adminConnection, adminRun, freshDatabase, mysqlTest } from "./mysql_fixture.ts";
 import { createUser, seededSalons, T0 } from "./store_fixture.ts";
 
 /** A fresh migrated database, its cluster store, and a way to age a node's last beat. */
@@ -343,4 +344,183 @@ Deno.test("cluster store: membership digests tell sets of users apart, in any or
   // Exact beyond 2^53 (bigints).
   const big = Number.MAX_SAFE_INTEGER;
   assert.equal(membershipDigest([big]), `1:${big}:${BigInt(big) * BigInt(big)}`);
+});
+
+// --- direct conversations in order (issue 15; store/mysql_direct_order.ts) ---------------
+
+/** A fresh migrated database, its store, ann and bob, and the database's name. */
+async function withDirects(
+  fn: (ctx: {
+    cluster: ClusterStore;
+    store: Store;
+    dbName: string;
+    url: string;
+    ann: number;
+    bob: number;
+  }) => Promise<void>,
+): Promise<void> {
+  const db = await freshDatabase();
+  const store = await openMysqlStore(db.url);
+  try {
+    const ann = (await createUser(store, "ann")).id;
+    const bob = (await createUser(store, "bob")).id;
+    await fn({ cluster: store.cluster!, store, dbName: db.name, url: db.url, ann, bob });
+  } finally {
+    await store.close();
+    await db.drop();
+  }
+}
+
+/** A direct message from `from` to `to`. */
+function dm(from: number, to: number, text = "t"): NewMessage {
+  return { kind: "direct", fromUserId: from, toUserId: to, text, at: T0 };
+}
+
+mysqlTest(
+  "cluster store: an ordered batch gives each direct its conversation's previous id",
+  async () => {
+    await withDirects(async ({ cluster, store, ann, bob }) => {
+      const cat = (await createUser(store, "cat")).id;
+      const general = (await seededSalons(store))["Général"].id;
+      const first = await cluster.appendOrdered([dm(ann, bob)]);
+      assert.deepEqual(first.prev, [0], "the first of its conversation");
+      const batch = await cluster.appendOrdered([
+        dm(bob, ann),
+        { kind: "salon", salonId: general, userId: ann, text: "s", at: T0 },
+        dm(ann, cat),
+        dm(ann, bob),
+        dm(cat, cat),
+      ]);
+      const [x, s, y, z, w] = batch.ids;
+      assert.ok(x > first.ids[0] && y > x && z > y && w > z);
+      assert.equal(s, 1, "the salon message keeps its counter");
+      assert.deepEqual(batch.prev, [first.ids[0], 0, 0, x, 0]);
+      // Stored like any batch: history and conversations as with appendMessages.
+      const page = await store.directHistory(ann, bob, { limit: 50 });
+      assert.deepEqual(page.messages.map((m) => m.id), [first.ids[0], x, z]);
+      const convs = await store.conversations(bob, { limit: 50 });
+      assert.deepEqual(convs.conversations.map((c) => c.latest), [z]);
+      assert.deepEqual(await cluster.appendOrdered([]), { ids: [], prev: [] });
+    });
+  },
+);
+
+mysqlTest(
+  "cluster store: a writer of the conversation waits for the one holding it; commit order is id order",
+  async () => {
+    await withDirects(async ({ cluster, dbName, ann, bob }) => {
+      const first = await cluster.appendOrdered([dm(ann, bob)]);
+      // Another instance's writer: it holds the conversation and has an id, not committed yet.
+      const other = await adminConnection(dbName);
+      let writing: Promise<unknown> | undefined;
+      try {
+        await other.query("START TRANSACTION");
+        await other.execute(
+          "SELECT latest_id FROM conversations WHERE user_id = ? AND other_id = ? FOR UPDATE",
+          [Math.min(ann, bob), Math.max(ann, bob)],
+        );
+        const [inserted] = await other.execute<ResultSetHeader>(
+          `INSERT INTO direct_messages (from_user_id, to_user_id, pair_low, pair_high, text, created_at)
+           VALUES (?, ?, ?, ?, 'held', ?)`,
+          [bob, ann, Math.min(ann, bob), Math.max(ann, bob), T0],
+        );
+        const held = inserted.insertId;
+        await other.execute(
+          "UPDATE conversations SET latest_id = ? WHERE user_id = ? AND other_id = ?",
+          [held, Math.min(ann, bob), Math.max(ann, bob)],
+        );
+        // This writer must wait for the lock: it never commits before `held`.
+        let done = false;
+        const ordered = cluster.appendOrdered([dm(ann, bob)]).finally(() => done = true);
+        writing = ordered;
+        const deadline = Date.now() + 10_000;
+        while (!done) {
+          // A statement of the writer still running while ours holds the lock: it waits.
+          const [waiting] = await other.query<RowDataPacket[]>(
+            `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
+             WHERE DB = ? AND ID <> CONNECTION_ID() AND COMMAND IN ('Execute', 'Query')`,
+            [dbName],
+          );
+          if (Number(waiting[0].n) > 0) break;
+          assert.ok(Date.now() < deadline, "the writer neither waited nor finished");
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(done, false, "the second writer committed while the first held its id");
+        await other.query("COMMIT");
+        const second = await ordered;
+        assert.ok(second.ids[0] > held, "committed after, with a larger id");
+        assert.deepEqual(second.prev, [held], "its predecessor is the held message");
+        assert.ok(held > first.ids[0]);
+      } finally {
+        await other.query("ROLLBACK").catch(() => {});
+        await writing?.catch(() => {});
+        await other.end();
+      }
+    });
+  },
+);
+
+mysqlTest(
+  "cluster store: two pools writing one conversation at once chain every id to the one before",
+  async () => {
+    await withDirects(async ({ cluster, url, ann, bob }) => {
+      const second = await openMysqlStore(url);
+      try {
+        const results = await Promise.all(
+          Array.from(
+            { length: 30 },
+            (_, i) =>
+              (i % 2 === 0 ? cluster : second.cluster!).appendOrdered(
+                i % 3 === 0 ? [dm(ann, bob), dm(bob, ann)] : [dm(bob, ann)],
+              ),
+          ),
+        );
+        const chain = results.flatMap((r) => r.ids.map((id, i) => ({ id, prev: r.prev[i] })))
+          .sort((a, b) => a.id - b.id);
+        chain.forEach((m, i) => assert.equal(m.prev, i === 0 ? 0 : chain[i - 1].id, `id ${m.id}`));
+      } finally {
+        await second.close();
+      }
+    });
+  },
+);
+
+mysqlTest(
+  "cluster store: a user's baseline and the conversations that changed lately",
+  async () => {
+    await withDirects(async ({ cluster, store, ann, bob }) => {
+      const cat = (await createUser(store, "cat")).id;
+      assert.equal(await cluster.conversationBaseline(ann), 0);
+      const { ids } = await cluster.appendOrdered([
+        { ...dm(ann, bob), at: T0 },
+        { ...dm(cat, ann), at: T0 + 5000 },
+        { ...dm(bob, cat), at: T0 + 9000 },
+      ]);
+      assert.equal(await cluster.conversationBaseline(ann), ids[1]);
+      assert.equal(await cluster.conversationBaseline(bob), ids[2]);
+      const recent = await cluster.recentConversations([ann, bob], T0 + 1000);
+      const rows = recent.map((r) => `${r.userId}:${r.otherId}:${r.latestId}`).sort();
+      assert.deepEqual(
+        rows,
+        [`${ann}:${cat}:${ids[1]}`, `${bob}:${cat}:${ids[2]}`].sort(),
+        "only rows written since, of the users asked about",
+      );
+      assert.deepEqual(await cluster.recentConversations([], 0), []);
+      const many = Array.from({ length: 1200 }, (_, i) => i + 1000);
+      assert.equal((await cluster.recentConversations([...many, ann], T0)).length, 2);
+    });
+  },
+);
+
+mysqlTest("cluster store: a batch over more conversations than one statement reads", async () => {
+  await withDirects(async ({ cluster, store, ann }) => {
+    const others: number[] = [];
+    for (let i = 0; i < 130; i++) others.push((await createUser(store, `user${i}`)).id);
+    const batch = [...others, ...others].map((o) => dm(ann, o));
+    const { ids, prev } = await cluster.appendOrdered(batch);
+    assert.deepEqual(prev.slice(0, 130), others.map(() => 0), "each conversation's first");
+    assert.deepEqual(prev.slice(130), ids.slice(0, 130), "then each one's second follows it");
+    const again = await cluster.appendOrdered(others.map((o) => dm(o, ann)));
+    assert.deepEqual(again.prev, ids.slice(130), "read back under the lock");
+  });
 });
