@@ -3,10 +3,10 @@
  * (Redis through `bus/redis_bus.ts`, channels prefixed with the database
  * name) and the liveness in MySQL (`runtime/node_liveness.ts`).
  *
- * The bus is open and watched (`/readyz`), the node beats and reaps; salon
- * messages and memberships cross instances through runtime/salon_relay.ts
- * (started by the hub). What does not cross yet is listed in
- * docs/architecture.md, "Several instances (foundation)".
+ * The bus is open and watched (`/readyz`), the node beats and reaps; what
+ * crosses instances is started by the hub (runtime/salon_relay.ts,
+ * cluster_users.ts, cluster_directs.ts, cluster_presence.ts,
+ * cluster_shutdown.ts): docs/architecture.md, "Several instances".
  *
  * @module
  */

@@ -3,7 +3,8 @@
  * its real effects (store, group-commit writer, account service) and offers
  * the WebSocket route one call per socket. The parts live beside it:
  * handshake.ts, connections.ts, salons.ts, directs.ts, moderation_ports.ts,
- * actor_tree.ts, over the shared hub_context.ts.
+ * actor_tree.ts, hub_cluster.ts (several instances), over the shared
+ * hub_context.ts.
  *
  * @module
  */
@@ -42,25 +43,17 @@ import { Moderation } from "./moderation.ts";
 import { livePorts, moderate } from "./moderation_ports.ts";
 import { onlineCount, salonDeps, salonInputs, salonSize, salonViews } from "./salons.ts";
 import { summary, UserDirectory } from "./user_directory.ts";
-import {
-  SALON_CHECK_MS,
-  type SalonRelay,
-  type SalonRelayOptions,
-  startSalonRelay,
-} from "./salon_relay.ts";
-import { deliverSalonEvent } from "./salon_event_targets.ts";
-import { type SalonRecovery, startSalonRecovery } from "./salon_recovery.ts";
-import { salonReplicas } from "./salon_replicas.ts";
 import { liveCounts } from "./live_counts.ts";
-import { type ClusterLink, clusterLink } from "./cluster_channel.ts";
-import { type ClusterShutdown, startClusterShutdown } from "./cluster_shutdown.ts";
-import { type ClusterDirects, startClusterDirects } from "./cluster_directs.ts";
-import type { Bus } from "../bus/bus.ts";
 import { type LiveCounts, type Metrics, noMetrics } from "./metrics.ts";
 import { DEFAULT_EDIT_MINUTES } from "../config/config.ts";
-import { type ClusterUsers, startClusterUsers } from "./cluster_users.ts";
-import type { ClusterPresence } from "./cluster_presence.ts";
-import { closeReaped, type ClusterPresenceSettings, startHubPresence } from "./hub_presence.ts";
+import { closeReaped } from "./hub_presence.ts";
+import {
+  type HubCluster,
+  type HubClusterOptions,
+  startHubCluster,
+  stopAfterActors,
+  stopBeforeActors,
+} from "./hub_cluster.ts";
 
 export { CLOSE_WAIT_MS, type ConnectionHandle, type HubSocket } from "./connections.ts";
 
@@ -106,24 +99,7 @@ export interface HubOptions {
   /** How long an author may edit a message, minutes; 0: never (default 15, PROTOCOL 5.4). */
   editMinutes?: number;
   /** Several instances (issue 15): salon messages and memberships cross the bus. Absent: one process. */
-  cluster?: Omit<SalonRelayOptions, "store" | "salonIds" | "targets" | "log" | "link"> & {
-    /** The bus between instances. */
-    bus: Bus;
-  } & {
-    /**
-     * TESTS ONLY: apply moderation effects here but never publish them on the
-     * `users` channel (`StartOptions.testHooks.dropUserPublishes`).
-     */
-    dropUserPublishes?: boolean;
-    // -- presence and sessions across instances (runtime/cluster_presence.ts)
-    /** Presence, `live_sessions` and the session limit across instances. */
-    presence?: ClusterPresenceSettings;
-    /**
-     * TESTS ONLY: acknowledge and deliver direct messages here but never
-     * publish them (`StartOptions.testHooks.dropDirectPublishes`).
-     */
-    dropDirectPublishes?: boolean;
-  };
+  cluster?: HubClusterOptions;
 }
 
 /** The running chat. */
@@ -241,18 +217,14 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     sessionsOf: (userId: number): Session[] =>
       server.getSnapshot().context.sessions.get(userId) ?? [],
     lifecycle: () => (server.getSnapshot().value as { lifecycle: string }).lifecycle,
-    salonRelay: () => relay,
-    directsElsewhere: () => directs,
+    salonRelay: () => cluster.relay,
+    directsElsewhere: () => cluster.directs,
   };
   const limits = connectionLimits(opts.limits);
-  // Several instances: started once the salon actors are (no client can commit before).
-  let relay: SalonRelay | undefined;
-  // Presence across instances: started with the relay; users online on another instance.
-  let presence: ClusterPresence | undefined;
+  // Several instances: the parts are started once the salon actors are (no client can commit before).
+  const cluster: HubCluster = {};
   const elsewhere = () => server.getSnapshot().context.elsewhere;
-  let recovery: SalonRecovery | undefined;
-  const relayOf = opts.cluster ? () => relay! : undefined;
-  let directs: ClusterDirects | undefined;
+  const relayOf = opts.cluster ? () => cluster.relay! : undefined;
   const handshakes = createHandshakes(ctx);
   const connections = createConnections(ctx);
 
@@ -304,14 +276,14 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         ...(opts.cluster
           ? {
             relayDirect: (fromUserId, result) =>
-              directs?.committed({
+              cluster.directs?.committed({
                 id: result.item.id,
                 ...(result.prev === undefined ? {} : { prev: result.prev }),
                 fromUserId,
                 toUserId: result.toUserId,
                 item: result.item,
               }),
-            typingElsewhere: (toUserId, from) => directs?.typing(toUserId, from),
+            typingElsewhere: (toUserId, from) => cluster.directs?.typing(toUserId, from),
           }
           : {}),
       },
@@ -342,13 +314,13 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         attach: (session) => {
           connections.welcomed(session.id, session.user.username);
           server.send({ type: "SESSION_UP", session });
-          presence?.sessionUp(session);
-          directs?.sessionUp(session.user.id);
+          cluster.presence?.sessionUp(session);
+          cluster.directs?.sessionUp(session.user.id);
         },
         detach: (session) => {
           server.send({ type: "SESSION_DOWN", session });
-          presence?.sessionDown(session);
-          directs?.sessionDown(session.user.id);
+          cluster.presence?.sessionDown(session);
+          cluster.directs?.sessionDown(session.user.id);
         },
         salon: (name) => ctx.salonRef(nameKey(name)),
         direct: (session, ref, to, text) => server.send({ type: "DIRECT", session, ref, to, text }),
@@ -371,106 +343,18 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
   });
   server.start();
-  // One origin per process: every cluster channel ignores what this process published.
-  const link: ClusterLink | undefined = opts.cluster ? clusterLink(opts.cluster.bus) : undefined;
-  if (opts.cluster && link) {
-    const { bus: _bus, presence: _presence, ...relayOptions } = opts.cluster;
-    relay = await startSalonRelay({
-      ...relayOptions,
-      link,
-      store,
-      salonIds: [...byId.keys()],
-      log,
-      targets: {
-        deliver: (salonId, messages) => {
-          const s = byId.get(salonId);
-          if (s) ctx.salonRef(s.key)?.send({ type: "RELAYED", messages });
-        },
-        membership: (salonId, change) => {
-          const s = byId.get(salonId);
-          const ref = s ? ctx.salonRef(s.key) : undefined;
-          if (!ref) return;
-          if ("joined" in change) {
-            users.remember(change.joined);
-            ref.send({ type: "JOINED_ELSEWHERE", user: change.joined, announce: change.announce });
-          } else ref.send({ type: "LEFT_ELSEWHERE", userId: change.left });
-        },
-        event: (salonId, event) => deliverSalonEvent(ctx, salonId, event),
-      },
-    });
-    // What the bus lost of memberships, requests and slow modes, read back from MySQL.
-    recovery = startSalonRecovery({
-      link,
-      store,
-      log,
-      checkMs: opts.cluster.checkMs ?? SALON_CHECK_MS,
-      replicas: salonReplicas(ctx),
-    });
-  }
-  // Moderation across instances (issue 15): kicks, bans, mutes, roles, notices, reports and
-  // revocations reach every instance; the check re-reads what the bus lost from MySQL.
-  const clusterUsers: ClusterUsers | undefined = opts.cluster && link
-    ? await startClusterUsers({
-      link,
+  // Several instances (issue 15): every cross-instance part, once the salon actors run.
+  if (opts.cluster) {
+    await startHubCluster(cluster, {
       ctx,
-      local: livePorts(ctx),
-      localMessages: messagePorts(ctx),
+      options: opts.cluster,
+      maxSessions: opts.maxSessions,
       handshakes,
-      ...(opts.cluster.checkMs === undefined ? {} : { checkMs: opts.cluster.checkMs }),
-      dropPublishes: opts.cluster.dropUserPublishes === true,
-    })
-    : undefined;
-  // Several instances: an admin's shutdown counts down on every instance (cluster_shutdown.ts).
-  let clusterShutdown: ClusterShutdown | undefined;
-  if (opts.cluster && link) {
-    clusterShutdown = await startClusterShutdown({
-      link,
-      now,
-      log,
-      ...(store.cluster ? { record: store.cluster } : {}),
-      targets: {
-        start: (seconds, firstTickMs) => {
-          if (ctx.lifecycle() !== "running") return false;
-          server.send({ type: "START_SHUTDOWN", seconds, firstTickMs });
-          return true;
-        },
-        cancel: () => {
-          if (ctx.lifecycle() !== "shuttingDown") return false;
-          server.send({ type: "CANCEL_SHUTDOWN" });
-          return true;
-        },
-      },
-    });
-  }
-  // Presence and sessions across instances (issue 15; runtime/cluster_presence.ts).
-  if (opts.cluster?.presence && link) {
-    presence = await startHubPresence(ctx, link, opts.cluster.presence, opts.maxSessions);
-  }
-  // Direct conversations across instances: messages in each conversation's order, edits,
-  // deletes, read markers and typing (runtime/cluster_directs.ts).
-  if (opts.cluster && link) {
-    directs = await startClusterDirects({
-      link,
-      store,
-      log,
-      ...(opts.cluster.gapWaitMs === undefined ? {} : { gapWaitMs: opts.cluster.gapWaitMs }),
-      ...(opts.cluster.checkMs === undefined ? {} : { checkMs: opts.cluster.checkMs }),
-      dropPublishes: opts.cluster.dropDirectPublishes === true,
-      now,
-      targets: {
-        toUser: (userId, frame) => {
-          const sessions = ctx.sessionsOf(userId);
-          for (const s of sessions) s.send(frame);
-          return sessions.length;
-        },
-        isOnline: (userId) => ctx.sessionsOf(userId).length > 0,
-        delivered: (frames) => metrics.delivered(frames),
-      },
     });
   }
   accounts.onRegistered = (user) => hub.userRegistered(user);
   accounts.onCredentialsRevoked = (revoked) =>
-    clusterUsers ? clusterUsers.revoked(revoked) : handshakes.revokeSessions(revoked);
+    cluster.users ? cluster.users.revoked(revoked) : handshakes.revokeSessions(revoked);
   accounts.onlineCount = (salonId) => hub.onlineCount(salonId);
   accounts.salonSize = (salonId) => salonSize(ctx, salonId);
 
@@ -483,15 +367,15 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     kickMinutes: opts.kickMinutes ?? 5,
     shutdownSeconds: opts.shutdownSeconds ?? 10,
     maxText: limits.maxText,
-    live: clusterUsers?.live ?? livePorts(ctx),
+    live: cluster.users?.live ?? livePorts(ctx),
     log,
-    ...(clusterShutdown ? { clusterShutdown } : {}),
+    ...(cluster.shutdown ? { clusterShutdown: cluster.shutdown } : {}),
   });
 
   const messageDesk = new MessageDesk({
     store,
     accounts,
-    live: clusterUsers?.messages ?? messagePorts(ctx),
+    live: cluster.users?.messages ?? messagePorts(ctx),
     editMinutes: opts.editMinutes ?? DEFAULT_EDIT_MINUTES,
     maxText: limits.maxText,
     now,
@@ -548,9 +432,9 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
     actorTree: () => actorTree(server, connections.actors()),
     liveCounts: () => liveCounts(server, connections.actors()),
-    nodesReaped: (nodes) => presence?.reapedOthers(nodes),
+    nodesReaped: (nodes) => cluster.presence?.reapedOthers(nodes),
     reapedSelf() {
-      if (presence) closeReaped(connections);
+      if (cluster.presence) closeReaped(connections);
     },
     inspection,
     server,
@@ -569,13 +453,9 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       await connections.drainAndClose("server stopping");
       // Connections whose peers never answered the close: end their actors (and timers) too.
       connections.endAll();
-      await clusterUsers?.stop(); // before the actors: a check in flight ends first
-      await recovery?.stop();
+      await stopBeforeActors(cluster); // a check in flight ends before the actors
       server.stop();
-      await relay?.stop();
-      await clusterShutdown?.stop();
-      await presence?.stop();
-      await directs?.stop();
+      await stopAfterActors(cluster);
     },
   };
   return hub;

@@ -10,7 +10,14 @@
 
 import assert from "node:assert/strict";
 import { eventually, privateRedis } from "./bus_fixture.ts";
-import { type Cluster, clusterTest, type Instance, startCluster } from "./cluster_fixture.ts";
+import {
+  type Cluster,
+  clusterTest,
+  type Instance,
+  startCluster,
+  TEST_BEAT_MS,
+  TEST_DEAD_MS,
+} from "./cluster_fixture.ts";
 import { adminRows } from "./mysql_fixture.ts";
 import { type Frame, registerHttp, TestClient, WAIT_MS } from "./ws_client.ts";
 
@@ -157,7 +164,7 @@ clusterTest(
 );
 
 clusterTest(
-  "cluster salon failure: an instance SIGKILLed mid-stream loses nothing it acknowledged",
+  "cluster salon failure: an instance SIGKILLed mid-stream loses nothing it acknowledged; its users go offline within the dead-node delay",
   async () => {
     const cluster = await startCluster({ inProcess: 2, processes: 1, env: ENV });
     const clients: TestClient[] = [];
@@ -169,6 +176,19 @@ clusterTest(
       const writing = writers.map((w) => write(w, GENERAL, 60, 3));
       await eventually(() => acknowledged(writers[2]).length >= 10, 10_000, "C acknowledged some");
       await c.kill();
+      const killedAt = Date.now();
+      // The dead instance's writer is shown offline on the others within the dead-node delay (a
+      // beat to notice, the one-second presence window, and slack for 2 cores).
+      const offlineWithin = TEST_DEAD_MS + TEST_BEAT_MS + 1000 + 2000;
+      const catOffline = readers.map((r) =>
+        r.next(
+          (f) =>
+            f.type === "presence" &&
+            f.changes.some((ch: Frame) => ch.username === "cat" && ch.status === "offline"),
+          offlineWithin,
+          "cat offline",
+        ).then(() => Date.now() - killedAt)
+      );
       await Promise.all(writing);
       await eventually(
         () => acknowledged(writers[0]).length === 60 && acknowledged(writers[1]).length === 60,
@@ -181,6 +201,9 @@ clusterTest(
       }
       assert.deepEqual(inMysql, run(inMysql.length));
       await allSawRun(readers, GENERAL, inMysql.length);
+      for (const took of await Promise.all(catOffline)) {
+        assert.ok(took < offlineWithin, `cat shown offline ${took} ms after the kill`);
+      }
     } finally {
       await closeAll(clients);
       await cluster.dispose();
