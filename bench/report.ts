@@ -7,6 +7,7 @@
  */
 
 import { renderClusterSection } from "./report_cluster.ts";
+import type { BusCost } from "./bus_cost.ts";
 import type { ProfileSummary } from "./profile.ts";
 
 /** One scenario on one target in one round. */
@@ -64,6 +65,8 @@ export interface BenchReport {
   notes: string[];
   /** MySQL status. */
   mysql: string;
+  /** The bus alone (bus_cost.ts), with the cluster scenarios. */
+  busCost?: BusCost;
 }
 
 const NOTES_START = "<!-- notes:start -->";

@@ -115,8 +115,8 @@ export function renderClusterSection(r: BenchReport, t: ClusterRenderTools): str
       "the sum of both). Fan-out: members on both instances, every message goes to every member " +
       "(a message committed on one instance reaches the other's members through Redis). Ingest: " +
       "each pair of users split over the two instances, so every direct message crosses the bus. " +
-      "The ladders are those of the single-instance scenarios (same steps, so rates compare at " +
-      "equal load). The goal (issue 15) is two instances carrying at least 1.5× the deliveries " +
+      "The ladders have the steps of fanout and ingest (rates compare at equal load), run " +
+      "further to find each target's knee (ingest with 2,000 users: up to 8,000 messages/s). The goal (issue 15) is two instances carrying at least 1.5× the deliveries " +
       "of one where the machine is not already saturated by the load generator: read the " +
       "machine CPU column before the ratio; on two cores the load generator, MySQL, Redis and " +
       "both instances compete.",
@@ -153,6 +153,18 @@ export function renderClusterSection(r: BenchReport, t: ClusterRenderTools): str
       `within the bound with the machine under ${t.belowKnee}% CPU; when none was, over every ` +
       `rate within the bound, marked "machine above the knee"; "–" when no rate qualified).`,
   );
+  if (r.busCost) {
+    const b = r.busCost;
+    out.push("");
+    out.push(
+      `The bus alone (bench/bus_cost.ts): ${t.int(b.messages)} salon payloads of one message ` +
+        `(${b.payloadBytes} bytes) from one Redis bus to another in one process, each published ` +
+        `when the previous one was sent: ${b.cpuUsPerMessage.toFixed(1)} µs of CPU per message ` +
+        `for both sides together (encode, publish, receive, parse, decode; Redis's own CPU not ` +
+        `counted), ${t.int(b.perSecond)} messages/s. The relay publishes once per salon per ` +
+        "group commit, so a busy salon pays this once per batch, not per message.",
+    );
+  }
   out.push("");
   for (const s of present) {
     out.push(`### Several instances: ${s.title}, every step`);

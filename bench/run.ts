@@ -33,6 +33,7 @@ import { type BenchReport, renderReport, type RunRecord } from "./report.ts";
 import { summarizeProfile } from "./profile.ts";
 import type { LoadgenConfig } from "./loadgen/main.ts";
 import { type BenchDatabase, freshBenchDatabase } from "./mysql_db.ts";
+import { type BusCost, measureBusCost } from "./bus_cost.ts";
 import { ATTACKS } from "./loadgen/attacks.ts";
 // @ts-types="@types/ws"
 import WebSocket from "ws";
@@ -291,19 +292,21 @@ const FULL: Profile = {
     budgetMs: 90_000,
   },
   pongAttack: { normals: 200, seeders: 50, attackMs: 10_000, gapMs: 3000, baselineMs: 5000 },
-  // The same ladders as fanout and ingest (the same steps: comparisons at equal rates).
+  // The steps of fanout and ingest (comparisons at equal rates), run further (two more fan-out
+  // steps; 2,000 users, so up to 8,000 messages/s): each target's knee is found, not the top of a
+  // ladder one instance already reaches.
   clusterFanout: {
     members: 1000,
     start: 40,
     factor: 1.4,
-    maxSteps: 10,
+    maxSteps: 13,
     bisect: 2,
     retries: 1,
     stepMs: 3000,
     budgetMs: 90_000,
   },
   clusterIngest: {
-    users: 1000,
+    users: 2000,
     start: 500,
     factor: 1.6,
     maxSteps: 12,
@@ -1066,7 +1069,17 @@ async function main(): Promise<void> {
   }${opts.rounds ? ` --rounds ${opts.rounds}` : ""}${
     opts.only ? ` --scenario ${opts.only.join(",")}` : ""
   }${opts.inspectWatcher ? " --inspect-watcher" : ""}`;
+  // The bus alone, apart from the chat (bus_cost.ts), with the cluster scenarios.
+  let busCost: BusCost | undefined;
+  if (ctx.busUrl && scenarios.some((s) => CLUSTER_SCENARIOS.includes(s))) {
+    log("the bus alone: 20,000 salon payloads through Redis");
+    busCost = await measureBusCost(ctx.busUrl).catch((e) => {
+      notes.push(`the bus's own cost could not be measured: ${(e as Error).message}`);
+      return undefined;
+    });
+  }
   const report: BenchReport = {
+    ...(busCost ? { busCost } : {}),
     command,
     quick: opts.quick,
     rounds: Object.fromEntries(scenarios.map((s) => [s, roundsOf(s)])),
