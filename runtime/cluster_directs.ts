@@ -44,7 +44,7 @@ import {
   type RelayedDirect,
 } from "./direct_payload.ts";
 import { GAP_WAIT_MS, SALON_CHECK_MS } from "./salon_relay.ts";
-import type { OrderClock } from "./salon_order.ts";
+import type { OrderClock } from "./chain_order.ts";
 
 /** The channel of direct conversations. */
 export const DIRECTS_CHANNEL = "directs";

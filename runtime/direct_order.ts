@@ -23,179 +23,35 @@
  *   last message of an instance that died between its commit and its publish.
  * - {@link DirectOrder.catchUp} reads at once (after the bus was lost).
  *
- * Pure: time comes through a clock (xstate's `SimulatedClock` in tests), the
- * store and the delivery through ports.
+ * The order itself is runtime/chain_order.ts (shared with salons); this
+ * module names a direct's previous id.
  *
  * @module
  */
 
-import type { OrderClock } from "./salon_order.ts";
+import {
+  CHAIN_BUFFER_MAX,
+  type ChainedMessage as Chained,
+  ChainOrder,
+  type ChainOrderPorts,
+} from "./chain_order.ts";
 
 /** A committed direct message as the order sees it. */
-export interface ChainedMessage {
-  /** Its id. */
-  id: number;
+export interface ChainedMessage extends Chained {
   /** The id before it in its conversation (0: none); absent when read from the store. */
   prev?: number;
-  /** Deleted since (read from the store): skipped, never delivered. */
-  deleted?: true;
 }
 
 /** What a conversation's order needs. */
-export interface DirectOrderPorts<M extends ChainedMessage> {
-  /** Delivers messages to this instance's sessions of the user, in increasing ids. */
-  deliver(messages: M[]): void;
-  /** Reads committed messages of the conversation above `after`, oldest first. */
-  readAfter(after: number): Promise<{ messages: M[]; more: boolean }>;
-  /** The timers of the wait. */
-  clock: OrderClock;
-  /** How long a message may wait for the one before it before the store is read, ms. */
-  waitMs: number;
-  /** Told when reading the store failed (the read is tried again after another wait). */
-  onError(error: unknown): void;
-}
+export type DirectOrderPorts<M extends ChainedMessage> = Omit<ChainOrderPorts<M>, "prevOf">;
 
 /** Most messages buffered per conversation; beyond, the newest are left to the store. */
-export const DIRECT_BUFFER_MAX = 1000;
+export const DIRECT_BUFFER_MAX = CHAIN_BUFFER_MAX;
 
 /** One conversation's ordered delivery to one user on this instance (see the module). */
-export class DirectOrder<M extends ChainedMessage> {
-  readonly #ports: DirectOrderPorts<M>;
-  #last: number;
-  readonly #early = new Map<number, M>();
-  #timer: unknown = undefined;
-  #reading = false;
-  #readAgain = false;
-  /** A read failed: the next wait reads whatever is buffered. */
-  #retry = false;
-  /** The newest id the store was seen to hold (the periodic check). */
-  #known = 0;
-  #stopped = false;
-
+export class DirectOrder<M extends ChainedMessage> extends ChainOrder<M> {
   /** Delivers what follows `last` (the user's baseline when the order starts). */
   constructor(last: number, ports: DirectOrderPorts<M>) {
-    this.#last = last;
-    this.#ports = ports;
-  }
-
-  /** The id delivered last (or the baseline). */
-  get last(): number {
-    return this.#last;
-  }
-
-  /** How many messages wait for an earlier one. */
-  get buffered(): number {
-    return this.#early.size;
-  }
-
-  /** Messages committed somewhere (this instance's commits, or from the bus), in any order. */
-  offer(messages: M[]): void {
-    if (this.#stopped) return;
-    for (const m of messages) {
-      if (m.id <= this.#last || this.#early.has(m.id)) continue;
-      if (this.#early.size >= DIRECT_BUFFER_MAX) {
-        // Left to the store: the wait reads it with the rest.
-        this.#known = Math.max(this.#known, m.id);
-        continue;
-      }
-      this.#early.set(m.id, m);
-    }
-    this.#release();
-  }
-
-  /** The store's newest id for this conversation (the periodic check): a gap if ahead. */
-  latest(id: number): void {
-    if (this.#stopped) return;
-    if (id > this.#known) this.#known = id;
-    if (this.#known > this.#last) this.#arm();
-  }
-
-  /** Reads the store now (the bus was lost and is back: anything may be missing). */
-  catchUp(): void {
-    if (this.#stopped) return;
-    this.#disarm();
-    this.#read();
-  }
-
-  /** Cancels the wait; nothing is delivered any more. */
-  stop(): void {
-    this.#stopped = true;
-    this.#disarm();
-    this.#early.clear();
-  }
-
-  /** The buffered message that follows `last`, if any (the smallest id whose prev is known). */
-  #following(): M | undefined {
-    let best: M | undefined;
-    for (const m of this.#early.values()) {
-      if ((m.prev ?? Infinity) <= this.#last && (!best || m.id < best.id)) best = m;
-    }
-    return best;
-  }
-
-  /** Delivers the run that follows `last`; waits if messages remain buffered. */
-  #release(): void {
-    const run: M[] = [];
-    for (let m = this.#following(); m; m = this.#following()) {
-      for (const id of this.#early.keys()) if (id <= m.id) this.#early.delete(id);
-      this.#last = m.id;
-      if (!m.deleted) run.push(m);
-    }
-    if (run.length > 0) this.#ports.deliver(run);
-    if (this.#early.size > 0 || this.#known > this.#last) this.#arm();
-    else this.#disarm();
-  }
-
-  #arm(): void {
-    if (this.#timer !== undefined || this.#reading) return;
-    this.#timer = this.#ports.clock.setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#retry || this.#early.size > 0 || this.#known > this.#last) this.#read();
-    }, this.#ports.waitMs);
-  }
-
-  #disarm(): void {
-    if (this.#timer === undefined) return;
-    this.#ports.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  /** Reads every committed message after `last` from the store and delivers it. */
-  async #read(): Promise<void> {
-    if (this.#reading) {
-      this.#readAgain = true;
-      return;
-    }
-    this.#reading = true;
-    this.#retry = false;
-    try {
-      do {
-        this.#readAgain = false;
-        let more = true;
-        while (more && !this.#stopped) {
-          const page = await this.#ports.readAfter(this.#last);
-          more = page.messages.length > 0 && page.more;
-          const run: M[] = [];
-          for (const m of page.messages) {
-            if (m.id <= this.#last) continue; // delivered meanwhile (from the bus)
-            // Within a conversation the store holds every committed id below m.id.
-            this.#last = m.id;
-            if (!m.deleted) run.push(m);
-          }
-          for (const id of this.#early.keys()) if (id <= this.#last) this.#early.delete(id);
-          if (run.length > 0 && !this.#stopped) this.#ports.deliver(run);
-        }
-      } while (this.#readAgain && !this.#stopped);
-      // Read to the end: an id the check saw and the store no longer has is no message.
-      if (this.#known > this.#last) this.#known = this.#last;
-    } catch (e) {
-      this.#ports.onError(e);
-      this.#reading = false;
-      this.#retry = true;
-      if (!this.#stopped) this.#arm(); // try again after another wait
-      return;
-    }
-    this.#reading = false;
-    if (!this.#stopped) this.#release();
+    super(last, { ...ports, prevOf: (m) => m.prev });
   }
 }
