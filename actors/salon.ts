@@ -46,6 +46,7 @@ import { replyHistory, replyRead } from "./salon_catchup.ts";
 import { joinRequestFrame, requestInput } from "./salon_views.ts";
 import { paceActions, paceGuards } from "./salon_pace.ts";
 import { fanOut, replicaActions, replicaGuards, replicaQueued } from "./salon_replica.ts";
+import { addPending, type RequestEnqueue } from "./salon_replica_requests.ts";
 
 export { RecentTimes } from "./recent_times.ts";
 export {
@@ -355,17 +356,7 @@ export const salonMachine = setup({
         session.send(salonEvent("joined", context.salon.name, ref));
         return;
       }
-      const isNew = !context.pending.has(user.id);
-      if (isNew) {
-        context.pending.set(user.id, { user, since });
-        context.epoch++;
-        const id = requestActorId(context.salon.key, user.id);
-        enqueue.spawnChild("joinRequest", {
-          id,
-          systemId: id,
-          input: requestInput(context, user, since),
-        });
-      }
+      const isNew = addPending(context, enqueue as RequestEnqueue, user, since);
       for (const s of allSessions(context, user.id)) {
         s.send(salonEvent("join_pending", context.salon.name, s === session ? ref : undefined));
       }

@@ -67,7 +67,7 @@ export function dropRequestCopy(
 }
 
 /** Adds a pending request here, with its actor; false when it is known already. */
-function addPending(
+export function addPending(
   context: SalonContext,
   enqueue: RequestEnqueue,
   user: UserSummary,

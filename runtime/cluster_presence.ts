@@ -40,6 +40,7 @@ import {
   openClusterChannel,
   type WireBody,
 } from "./cluster_channel.ts";
+import { InFlight } from "../lib/in_flight.ts";
 
 /** The channel of presence across instances. */
 export const PRESENCE_CHANNEL = "presence";
@@ -198,13 +199,8 @@ export async function startClusterPresence(
   let touched: Set<string> | undefined;
   /** Sessions told to close as replaced (told once). */
   const replacing = new Set<string>();
-  const inFlight = new Set<Promise<unknown>>();
-  const track = <T>(p: Promise<T>): Promise<T> => {
-    inFlight.add(p);
-    const done = () => inFlight.delete(p);
-    p.then(done, done);
-    return p;
-  };
+  const inFlight = new InFlight();
+  const track = <T>(p: Promise<T>): Promise<T> => inFlight.track(p);
   // A failing write is logged once per outage, and once when it works again.
   let failing = false;
   const failed = (what: string, error: unknown) => {
@@ -464,7 +460,7 @@ export async function startClusterPresence(
       unlisten();
       await checking;
       await channel.stop();
-      await Promise.allSettled([...inFlight]);
+      await inFlight.settled();
     },
   };
 }

@@ -11,6 +11,7 @@ import { type Actor, type AnyActorRef, createActor, type SimulatedClock } from "
 import { nodeHeartbeatMachine } from "../actors/node_heartbeat.ts";
 import type { Logger } from "../lib/log.ts";
 import type { ClusterStore, Reaped } from "../store/cluster_store.ts";
+import { InFlight } from "../lib/in_flight.ts";
 
 /** What the rest of the instance hears from its liveness. */
 export interface LivenessHooks {
@@ -62,13 +63,8 @@ export async function startNodeLiveness(opts: NodeLivenessOptions): Promise<Node
   const newId = opts.newId ?? (() => crypto.randomUUID());
   const { cluster, log } = opts;
   // Every call to the database, so that a stop waits for the one in flight.
-  const inFlight = new Set<Promise<unknown>>();
-  const track = <T>(p: Promise<T>): Promise<T> => {
-    inFlight.add(p);
-    const done = () => inFlight.delete(p);
-    p.then(done, done);
-    return p;
-  };
+  const inFlight = new InFlight();
+  const track = <T>(p: Promise<T>): Promise<T> => inFlight.track(p);
   const first = newId();
   await cluster.registerNode(first);
   log.info(`registered as node ${first}`, { event: "node_registered", node: first });
@@ -140,7 +136,7 @@ export async function startNodeLiveness(opts: NodeLivenessOptions): Promise<Node
       stopping ??= (async () => {
         actor.send({ type: "STOP" });
         actor.stop();
-        await Promise.allSettled([...inFlight]);
+        await inFlight.settled();
         if (stopOpts.unregister) {
           try {
             await cluster.unregisterNode(current);
