@@ -25,6 +25,7 @@ import {
 } from "./cluster_fixture.ts";
 import { adminRows } from "./mysql_fixture.ts";
 import { type Frame, registerHttp, TestClient, WAIT_MS } from "./ws_client.ts";
+import { closeAll, connect } from "./cluster_clients.ts";
 
 /** Budgets wide enough for writers that never wait for their `ok`. */
 const ENV = {
@@ -39,15 +40,6 @@ const ENV = {
 /** Registers `name` on `inst` (its alias: the name in capitals). */
 async function register(inst: Instance, name: string): Promise<void> {
   await registerHttp(inst.url, name, name.toUpperCase(), `${name} long password`);
-}
-
-/** Opens a welcomed session of `name` on `inst`. */
-async function login(inst: Instance, name: string, label = name): Promise<TestClient> {
-  const client = await TestClient.connect(`${inst.url.replace("http", "ws")}/ws`, label);
-  client.send({ type: "hello", username: name, password: `${name} long password`, ref: "hello" });
-  const welcome = await client.next((f) => f.ref === "hello", WAIT_MS, "welcome");
-  assert.equal(welcome.type, "welcome", JSON.stringify(welcome));
-  return client;
 }
 
 /** The `direct` frames a client received, in order. */
@@ -86,11 +78,6 @@ function settle(): Promise<void> {
   return new Promise((r) => setTimeout(r, 2 * TEST_CHECK_MS + 2 * TEST_GAP_WAIT_MS));
 }
 
-/** Closes clients still open. */
-async function closeAll(clients: TestClient[]): Promise<void> {
-  await Promise.all(clients.filter((c) => c.isOpen).map((c) => c.close()));
-}
-
 clusterTest(
   "cluster directs: alice on A writes to bob on B; every session of both gets it once",
   async () => {
@@ -100,9 +87,9 @@ clusterTest(
       const [a, b] = cluster.instances;
       await register(a, "alice");
       await register(b, "bob");
-      const alice = await login(a, "alice");
-      const alice2 = await login(b, "alice", "alice on B");
-      const bob = await login(b, "bob");
+      const alice = await connect(a, "alice");
+      const alice2 = await connect(b, "alice", { label: "alice on B" });
+      const bob = await connect(b, "bob");
       clients.push(alice, alice2, bob);
       const ok = await alice.request({ type: "direct", to: "bob", text: "salut bob" });
       assert.equal(ok.type, "ok", JSON.stringify(ok));
@@ -143,12 +130,12 @@ clusterTest(
       await register(a, "alice");
       await register(a, "bob");
       await register(b, "carol");
-      const aliceA = await login(a, "alice", "alice on A");
-      const aliceB = await login(b, "alice", "alice on B");
-      const bobB = await login(b, "bob", "bob on B");
-      const bobA = await login(a, "bob", "bob on A");
+      const aliceA = await connect(a, "alice", { label: "alice on A" });
+      const aliceB = await connect(b, "alice", { label: "alice on B" });
+      const bobB = await connect(b, "bob", { label: "bob on B" });
+      const bobA = await connect(a, "bob", { label: "bob on A" });
       // Traffic in another conversation between the same instances interleaves its ids.
-      const carol = await login(b, "carol");
+      const carol = await connect(b, "carol");
       clients.push(aliceA, aliceB, bobB, bobA, carol);
       await Promise.all([
         write(aliceA, "bob", 25, 1),
@@ -209,8 +196,8 @@ clusterTest(
       const [a, b] = cluster.instances;
       await register(a, "alice");
       await register(b, "bob");
-      const alice = await login(a, "alice");
-      const bob = await login(b, "bob");
+      const alice = await connect(a, "alice");
+      const bob = await connect(b, "bob");
       clients.push(alice, bob);
       const sent = Date.now();
       const first = await alice.request({ type: "direct", to: "bob", text: "un" });
@@ -243,10 +230,10 @@ clusterTest("cluster directs: edit, delete, read and typing cross instances", as
     const [a, b] = cluster.instances;
     await register(a, "alice");
     await register(b, "bob");
-    const alice = await login(a, "alice");
-    const alice2 = await login(b, "alice", "alice on B");
-    const bob = await login(b, "bob");
-    const bob2 = await login(a, "bob", "bob on A");
+    const alice = await connect(a, "alice");
+    const alice2 = await connect(b, "alice", { label: "alice on B" });
+    const bob = await connect(b, "bob");
+    const bob2 = await connect(a, "bob", { label: "bob on A" });
     clients.push(alice, alice2, bob, bob2);
     const ok = await alice.request({ type: "direct", to: "bob", text: "salut" });
     await bob.next((f) => f.type === "direct", WAIT_MS, "the direct");
@@ -302,8 +289,8 @@ clusterTest(
       const [a, b] = cluster.instances;
       await register(a, "alice");
       await register(b, "bob");
-      const alice = await login(a, "alice");
-      const bob = await login(b, "bob");
+      const alice = await connect(a, "alice");
+      const bob = await connect(b, "bob");
       clients.push(alice, bob);
       const idOf = async (name: string) =>
         Number(
@@ -368,10 +355,10 @@ clusterTest(
       const [a, b, c] = cluster.instances;
       await register(a, "alice");
       await register(a, "bob");
-      const bobA = await login(a, "bob", "bob on A");
-      const bobB = await login(b, "bob", "bob on B");
-      const aliceB = await login(b, "alice", "alice on B");
-      const aliceC = await login(c, "alice", "alice on C"); // the instance that dies
+      const bobA = await connect(a, "bob", { label: "bob on A" });
+      const bobB = await connect(b, "bob", { label: "bob on B" });
+      const aliceB = await connect(b, "alice", { label: "alice on B" });
+      const aliceC = await connect(c, "alice", { label: "alice on C" }); // the instance that dies
       clients.push(bobA, bobB, aliceB, aliceC);
       const writing = [
         write(aliceC, "bob", 80, 2),

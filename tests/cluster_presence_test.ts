@@ -16,13 +16,13 @@ import { eventually } from "./bus_fixture.ts";
 import {
   type Cluster,
   clusterTest,
-  type Instance,
   startCluster,
   TEST_BEAT_MS,
   TEST_DEAD_MS,
 } from "./cluster_fixture.ts";
 import { adminRows, adminRun } from "./mysql_fixture.ts";
-import { type Frame, registerHttp, TestClient, WAIT_MS } from "./ws_client.ts";
+import { type Frame, registerHttp, TestClient } from "./ws_client.ts";
+import { closeAll, connect, member } from "./cluster_clients.ts";
 import { decodePresencePayload } from "../runtime/cluster_presence.ts";
 import type { Moderator } from "../runtime/moderation_types.ts";
 
@@ -33,22 +33,6 @@ const ENV = {
   CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR: "0",
   CAUSERIE_REGISTER_PER_MINUTE: "0",
 };
-
-/** Registers `name` on `inst` (once: `register` false for another session). */
-async function user(inst: Instance, name: string, register = true): Promise<TestClient> {
-  const password = `${name} long password`;
-  if (register) await registerHttp(inst.url, name, name.toUpperCase(), password);
-  return await hello(inst, name);
-}
-
-/** A welcomed session of `name` (registered already) on `inst`. */
-async function hello(inst: Instance, name: string): Promise<TestClient> {
-  const client = await TestClient.connect(`${inst.url.replace("http", "ws")}/ws`, name);
-  client.send({ type: "hello", username: name, password: `${name} long password`, ref: "hello" });
-  const welcome = await client.next((f) => f.ref === "hello", WAIT_MS, "welcome");
-  assert.equal(welcome.type, "welcome", JSON.stringify(welcome));
-  return client;
-}
 
 /** The statuses of `username` in the `presence` frames a client received, in order. */
 function statuses(client: TestClient, username: string): string[] {
@@ -81,11 +65,6 @@ async function liveRows(cluster: Cluster, username: string): Promise<string[]> {
   return rows.map((r) => String(r.node_id));
 }
 
-/** Closes clients still open. */
-async function closeAll(clients: TestClient[]): Promise<void> {
-  await Promise.all(clients.filter((c) => c.isOpen).map((c) => c.close()));
-}
-
 const ADMIN: Moderator = { username: "server", userId: null, role: "admin", via: "signal" };
 
 clusterTest(
@@ -95,15 +74,15 @@ clusterTest(
     const clients: TestClient[] = [];
     try {
       const [a, b] = cluster.instances;
-      const alice = await user(a, "alice");
+      const alice = await member(a, "alice");
       clients.push(alice);
-      const bob = await user(b, "bob");
+      const bob = await member(b, "bob");
       clients.push(bob);
       await sees(alice, "bob", "online");
       assert.deepEqual(await liveRows(cluster, "bob"), [b.nodeId()], "bob's session is a row");
       // `watch` on A answers bob's status from B.
       await registerHttp(a.url, "carol", "CAROL", "carol long password");
-      const carol = await hello(a, "carol");
+      const carol = await connect(a, "carol");
       clients.push(carol);
       const watched = await carol.request({ type: "watch", users: ["bob"] });
       assert.deepEqual(watched.changes, [{ username: "bob", status: "online" }]);
@@ -125,13 +104,13 @@ clusterTest(
       const listed = await a.server!.hub.moderation.users(ADMIN, { status: "online" });
       assert.deepEqual(listed.map((u) => u.username).sort(), ["alice", "bob", "carol"]);
       // Bob's second session on A, then his session on B ends: he stays online.
-      const bob2 = await hello(a, "bob");
+      const bob2 = await connect(a, "bob");
       clients.push(bob2);
       await bob.close();
       await eventually(async () => (await liveRows(cluster, "bob")).length === 1, 5_000, "row");
       // A marker: eve comes online on B after bob's session there ended; B's publications reach
       // A in order, so a wrong `offline` of bob would come no later than eve's `online`.
-      const eve = await user(b, "eve");
+      const eve = await member(b, "eve");
       clients.push(eve);
       await sees(alice, "eve", "online");
       await sees(carol, "eve", "online");
@@ -161,13 +140,13 @@ clusterTest(
     const clients: TestClient[] = [];
     try {
       const [a, b] = cluster.instances;
-      const first = await user(a, "dan");
+      const first = await member(a, "dan");
       clients.push(first);
       await eventually(async () => (await liveRows(cluster, "dan")).length === 1, 5_000, "row 1");
-      const second = await hello(b, "dan");
+      const second = await connect(b, "dan");
       clients.push(second);
       await eventually(async () => (await liveRows(cluster, "dan")).length === 2, 5_000, "row 2");
-      const third = await hello(b, "dan");
+      const third = await connect(b, "dan");
       clients.push(third);
       const closed = await first.waitClosed();
       assert.equal(closed.code, 4409, "the oldest (on A) is replaced, as in one process");
@@ -198,10 +177,10 @@ clusterTest(
     const clients: TestClient[] = [];
     try {
       const [a, b] = cluster.instances;
-      const first = await user(a, "dan");
+      const first = await member(a, "dan");
       clients.push(first);
       await eventually(async () => (await liveRows(cluster, "dan")).length === 1, 5_000, "row 1");
-      const second = await hello(b, "dan");
+      const second = await connect(b, "dan");
       clients.push(second);
       const closed = await first.waitClosed();
       assert.equal(closed.code, 4409);
@@ -226,9 +205,9 @@ clusterTest(
     const clients: TestClient[] = [];
     try {
       const [a, b] = cluster.instances;
-      const alice = await user(a, "alice");
+      const alice = await member(a, "alice");
       clients.push(alice);
-      const bob = await user(b, "bob");
+      const bob = await member(b, "bob");
       clients.push(bob);
       await sees(alice, "bob", "online");
       await bob.close();
@@ -247,9 +226,9 @@ clusterTest(
     const clients: TestClient[] = [];
     try {
       const [a, b] = cluster.instances;
-      const alice = await user(a, "alice");
+      const alice = await member(a, "alice");
       clients.push(alice);
-      const bob = await user(b, "bob");
+      const bob = await member(b, "bob");
       clients.push(bob);
       await sees(alice, "bob", "online");
       const old = b.nodeId();
@@ -259,7 +238,7 @@ clusterTest(
       assert.equal(closed.code, 1001, "clients reconnect");
       await eventually(() => b.nodeId() !== old, 5_000, "B registered under a new id");
       // Bob comes back on B: his session is a row under the new id, and alice sees him.
-      const back = await hello(b, "bob");
+      const back = await connect(b, "bob");
       clients.push(back);
       await eventually(
         async () => (await liveRows(cluster, "bob")).join() === b.nodeId(),
@@ -281,9 +260,9 @@ clusterTest(
     const clients: TestClient[] = [];
     try {
       const [a, c] = cluster.instances;
-      const alice = await user(a, "alice");
+      const alice = await member(a, "alice");
       clients.push(alice);
-      const bob = await user(c, "bob");
+      const bob = await member(c, "bob");
       clients.push(bob);
       await sees(alice, "bob", "online");
       const dead = c.nodeId();

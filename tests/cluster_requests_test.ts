@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { openRedisBus } from "../bus/redis_bus.ts";
 import { BUS_URL, eventually } from "./bus_fixture.ts";
 import { type Cluster, clusterTest, startCluster } from "./cluster_fixture.ts";
-import { closeAll, CLUSTER_ENV, connect, register, user } from "./cluster_salon_fixture.ts";
+import { closeAll, CLUSTER_ENV, connect, register, user } from "./cluster_clients.ts";
 import { adminRows } from "./mysql_fixture.ts";
 import { http, loginHttp, type TestClient, WAIT_MS } from "./ws_client.ts";
 

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { clusterTest, startCluster } from "./cluster_fixture.ts";
-import { closeAll, CLUSTER_ENV, connect, register, user } from "./cluster_salon_fixture.ts";
+import { closeAll, CLUSTER_ENV, connect, register, user } from "./cluster_clients.ts";
 import { type TestClient, WAIT_MS } from "./ws_client.ts";
 
 const BLABLA = "Blabla";

@@ -13,13 +13,13 @@ import { eventually, privateRedis } from "./bus_fixture.ts";
 import {
   type Cluster,
   clusterTest,
-  type Instance,
   startCluster,
   TEST_BEAT_MS,
   TEST_DEAD_MS,
 } from "./cluster_fixture.ts";
 import { adminRows } from "./mysql_fixture.ts";
-import { type Frame, registerHttp, TestClient, WAIT_MS } from "./ws_client.ts";
+import { type Frame, TestClient, WAIT_MS } from "./ws_client.ts";
+import { closeAll, member } from "./cluster_clients.ts";
 
 const GENERAL = "Général";
 const BLABLA = "Blabla";
@@ -33,17 +33,6 @@ const ENV = {
   CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR: "0",
   CAUSERIE_REGISTER_PER_MINUTE: "0",
 };
-
-/** Registers `name` on `inst` and opens a welcomed session there. */
-async function user(inst: Instance, name: string): Promise<TestClient> {
-  const password = `${name} long password`;
-  await registerHttp(inst.url, name, name.toUpperCase(), password);
-  const client = await TestClient.connect(`${inst.url.replace("http", "ws")}/ws`, name);
-  client.send({ type: "hello", username: name, password, ref: "hello" });
-  const welcome = await client.next((f) => f.ref === "hello", WAIT_MS, "welcome");
-  assert.equal(welcome.type, "welcome", JSON.stringify(welcome));
-  return client;
-}
 
 /** The ids of the `message` frames of `salon` a client received, in order. */
 function seen(client: TestClient, salon: string): number[] {
@@ -90,17 +79,12 @@ async function allSawRun(readers: TestClient[], salon: string, n: number): Promi
   }
 }
 
-/** Closes clients still open. */
-async function closeAll(clients: TestClient[]): Promise<void> {
-  await Promise.all(clients.filter((c) => c.isOpen).map((c) => c.close()));
-}
-
 clusterTest("cluster salon: users on three instances chat; every reader sees 1..n", async () => {
   const cluster = await startCluster({ inProcess: 3, env: ENV });
   const clients: TestClient[] = [];
   try {
     const [a, b, c] = cluster.instances;
-    clients.push(await user(a, "ann"), await user(b, "bob"), await user(c, "cat"));
+    clients.push(await member(a, "ann"), await member(b, "bob"), await member(c, "cat"));
     await Promise.all(clients.map((cl) => write(cl, GENERAL, 30, 1)));
     const n = 90;
     await eventually(async () => (await stored(cluster, GENERAL)).length === n, 10_000, "stored");
@@ -127,8 +111,8 @@ clusterTest(
     const clients: TestClient[] = [];
     try {
       const [a, b] = cluster.instances;
-      const ann = await user(a, "ann");
-      const bob = await user(b, "bob");
+      const ann = await member(a, "ann");
+      const bob = await member(b, "bob");
       clients.push(ann, bob);
       assert.equal((await ann.request({ type: "join", salon: BLABLA })).type, "joined");
       assert.equal((await bob.request({ type: "join", salon: BLABLA })).type, "joined");
@@ -170,8 +154,8 @@ clusterTest(
     const clients: TestClient[] = [];
     try {
       const [a, b, c] = cluster.instances;
-      const readers = [await user(a, "reada"), await user(b, "readb")];
-      const writers = [await user(a, "ann"), await user(b, "bob"), await user(c, "cat")];
+      const readers = [await member(a, "reada"), await member(b, "readb")];
+      const writers = [await member(a, "ann"), await member(b, "bob"), await member(c, "cat")];
       clients.push(...readers, ...writers);
       const writing = writers.map((w) => write(w, GENERAL, 60, 3));
       await eventually(() => acknowledged(writers[2]).length >= 10, 10_000, "C acknowledged some");
@@ -218,8 +202,8 @@ clusterTest(
     const clients: TestClient[] = [];
     try {
       const [a, b, c] = cluster.instances;
-      const readers = [await user(b, "readb"), await user(c, "readc")];
-      const writers = [await user(a, "ann"), await user(b, "bob"), await user(c, "cat")];
+      const readers = [await member(b, "readb"), await member(c, "readc")];
+      const writers = [await member(a, "ann"), await member(b, "bob"), await member(c, "cat")];
       clients.push(...readers, ...writers);
       await Promise.all(writers.map((w) => write(w, GENERAL, 40, 2)));
       // Every one of those committed first, so that the last messages come from the silent instance
@@ -255,8 +239,8 @@ clusterTest("cluster salon failure: Redis restarted mid-stream, readers catch up
   const clients: TestClient[] = [];
   try {
     const [a, b] = cluster.instances;
-    const readers = [await user(a, "reada"), await user(b, "readb")];
-    const writers = [await user(a, "ann"), await user(b, "bob")];
+    const readers = [await member(a, "reada"), await member(b, "readb")];
+    const writers = [await member(a, "ann"), await member(b, "bob")];
     clients.push(...readers, ...writers);
     const writing = writers.map((w) => write(w, GENERAL, 80, 5));
     await eventually(() => acknowledged(writers[0]).length >= 15, 10_000, "some acknowledged");

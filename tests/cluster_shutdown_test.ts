@@ -27,7 +27,8 @@ import {
   TEST_DEAD_MS,
   TEST_GAP_WAIT_MS,
 } from "./cluster_fixture.ts";
-import { http, loginHttp, registerHttp, TestClient, WAIT_MS } from "./ws_client.ts";
+import { http, loginHttp, TestClient, WAIT_MS } from "./ws_client.ts";
+import { closeAll, connect, member } from "./cluster_clients.ts";
 
 const ADMIN_PASSWORD = "the admin's long password";
 
@@ -36,17 +37,6 @@ const ENV = {
   CAUSERIE_REGISTER_PER_ADDRESS_PER_HOUR: "0",
   CAUSERIE_REGISTER_PER_MINUTE: "0",
 };
-
-/** Opens a welcomed session of `name` (registered first unless it is `admin`) on `inst`. */
-async function user(inst: Instance, name: string): Promise<TestClient> {
-  const password = name === "admin" ? ADMIN_PASSWORD : `${name} long password`;
-  if (name !== "admin") await registerHttp(inst.url, name, name.toUpperCase(), password);
-  const client = await TestClient.connect(`${inst.url.replace("http", "ws")}/ws`, name);
-  client.send({ type: "hello", username: name, password, ref: "hello" });
-  const welcome = await client.next((f) => f.ref === "hello", WAIT_MS, "welcome");
-  assert.equal(welcome.type, "welcome", JSON.stringify(welcome));
-  return client;
-}
 
 /** The `seconds` of the `shutdown` frames a client got, in order. */
 function countdown(client: TestClient): number[] {
@@ -64,9 +54,9 @@ async function answers(inst: Instance): Promise<boolean> {
   }
 }
 
-/** Closes clients still open. */
-async function closeAll(clients: TestClient[]): Promise<void> {
-  await Promise.all(clients.filter((c) => c.isOpen).map((c) => c.close()));
+/** A welcomed session of `name` on `inst` (registered first, except the admin). */
+function user(inst: Instance, name: string): Promise<TestClient> {
+  return name === "admin" ? connect(inst, name, { password: ADMIN_PASSWORD }) : member(inst, name);
 }
 
 clusterTest(

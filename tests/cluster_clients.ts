@@ -1,7 +1,7 @@
 /**
- * Users on the instances of a test cluster (tests/cluster_fixture.ts) for the
- * tests of salon events across instances: registered over HTTP, optionally
- * made moderators in MySQL, and connected with a welcomed session.
+ * Users on the instances of a test cluster (tests/cluster_fixture.ts), for
+ * every cross-instance test: registered over HTTP, optionally made moderators
+ * in MySQL, and connected with a welcomed session.
  *
  * @module
  */
@@ -39,10 +39,25 @@ export async function register(
   }
 }
 
-/** Opens a welcomed session of `name` (registered) on `inst`. */
-export async function connect(inst: Instance, name: string): Promise<TestClient> {
-  const client = await TestClient.connect(`${inst.url.replace("http", "ws")}/ws`, name);
-  client.send({ type: "hello", username: name, password: passwordOf(name), ref: "hello" });
+/**
+ * Opens a welcomed session of `name` (registered) on `inst`; `label` names
+ * the client in failures, `password` replaces {@link passwordOf}.
+ */
+export async function connect(
+  inst: Instance,
+  name: string,
+  opts: { label?: string; password?: string } = {},
+): Promise<TestClient> {
+  const client = await TestClient.connect(
+    `${inst.url.replace("http", "ws")}/ws`,
+    opts.label ?? name,
+  );
+  client.send({
+    type: "hello",
+    username: name,
+    password: opts.password ?? passwordOf(name),
+    ref: "hello",
+  });
   const welcome = await client.next((f) => f.ref === "hello", WAIT_MS, "welcome");
   assert.equal(welcome.type, "welcome", JSON.stringify(welcome));
   return client;
@@ -56,6 +71,12 @@ export async function user(
   role: "member" | "moderator" | "admin" = "member",
 ): Promise<TestClient> {
   await register(cluster, inst, name, role);
+  return await connect(inst, name);
+}
+
+/** Registers `name` on `inst` (a member) and opens a welcomed session there. */
+export async function member(inst: Instance, name: string): Promise<TestClient> {
+  await registerHttp(inst.url, name, name.toUpperCase(), passwordOf(name));
   return await connect(inst, name);
 }
 
