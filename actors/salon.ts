@@ -279,12 +279,22 @@ export const salonMachine = setup({
         session,
         ref,
         reply: (error) => {
-          if (error) {
-            context.deps.reportError(`withdraw in ${context.salon.name} failed: ${error.message}`);
-            session.send(
-              errorEvent("internal", "the request could not be withdrawn; try again", ref),
-            );
+          if (!error) return;
+          if (error.message === "not_pending") {
+            // Several instances: a moderator's decision elsewhere closed it first; its outcome
+            // (`joined` or `join_rejected`) follows on the bus.
+            session.send(errorEvent(
+              "invalid",
+              `your request to join ${context.salon.name} was just decided by a moderator; ` +
+                "its outcome follows (send leave again to leave if you were accepted)",
+              ref,
+            ));
+            return;
           }
+          context.deps.reportError(`withdraw in ${context.salon.name} failed: ${error.message}`);
+          session.send(
+            errorEvent("internal", "the request could not be withdrawn; try again", ref),
+          );
         },
       };
       enqueue.sendTo(child, { type: "WITHDRAW", decider });

@@ -118,6 +118,26 @@ Deno.test("salon replica: a decision MySQL gave to another instance answers not_
   r.actor.stop();
 });
 
+Deno.test("salon replica: a leave racing a decision MySQL gave to another instance answers invalid, not internal", async () => {
+  const r = replica(() => Promise.resolve(false));
+  const errors: string[] = [];
+  r.context().deps.reportError = (m: string) => errors.push(m);
+  r.send({ type: "REQUESTED_ELSEWHERE", user: CID, since: 5000 });
+  const cid = r.sessions.get(3)!;
+  r.send({ type: "SESSION_UP", session: cid });
+  r.send({ type: "LEAVE", session: cid, ref: "l1" });
+  await flush();
+  const reply = cid.frames.find((f) => f.ref === "l1");
+  assert.equal(reply?.type, "error", JSON.stringify(cid.frames));
+  assert.equal(reply?.code, "invalid");
+  assert.match(String(reply?.message), /Compta was just decided/);
+  assert.deepEqual(errors, [], "a lost race is no failure of the server");
+  // The winner's acceptance follows: cid is a member here too.
+  r.send({ type: "JOINED_ELSEWHERE", user: CID, announce: true });
+  assert.ok(r.context().members.has(CID.id));
+  r.actor.stop();
+});
+
 Deno.test("salon replica: a decision here is told to the others", async () => {
   const r = replica();
   r.send({ type: "REQUESTED_ELSEWHERE", user: CID, since: 5000 });
