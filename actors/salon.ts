@@ -19,14 +19,12 @@ import { and, enqueueActions, not, setup } from "xstate";
 import { errorEvent, okEvent, salonEvent, whoPageEvent } from "../protocol/events.ts";
 import { WHO_DEFAULT } from "../protocol/frames.ts";
 import { findMentions } from "../protocol/mentions.ts";
-import { joinRequestMachine, type JoinRequestOutput } from "./join_request.ts";
+import { joinRequestMachine } from "./join_request.ts";
 import {
   admit,
   allSessions,
   announceJoin,
-  applyOutcome,
   dismiss,
-  JOIN_REQUEST_INTERVAL_MS,
   requestActor,
   requestActorId,
   salonContext,
@@ -47,6 +45,7 @@ import { joinRequestFrame, requestInput } from "./salon_views.ts";
 import { paceActions, paceGuards } from "./salon_pace.ts";
 import { fanOut, replicaActions, replicaGuards, replicaQueued } from "./salon_replica.ts";
 import { addPending, type RequestEnqueue } from "./salon_replica_requests.ts";
+import { joinActions } from "./salon_joins.ts";
 
 export { RecentTimes } from "./recent_times.ts";
 export {
@@ -122,6 +121,7 @@ export const salonMachine = setup({
   actions: {
     ...paceActions,
     ...replicaActions,
+    ...joinActions,
     // Replica actions that spawn or stop request actors (salon_replica.ts).
     applyJoinedElsewhere: enqueueActions(replicaQueued.applyJoinedElsewhere),
     applyRequestedElsewhere: enqueueActions(replicaQueued.applyRequestedElsewhere),
@@ -198,78 +198,6 @@ export const salonMachine = setup({
         ),
       );
     },
-    /** `joined` again to the asking session. */
-    replyJoined: ({ context, event }) => {
-      const { session, ref } = event as E<"JOIN">;
-      session.send(salonEvent("joined", context.salon.name, ref));
-    },
-    /** `join_pending` again to the asking session. */
-    replyPending: ({ context, event }) => {
-      const { session, ref } = event as E<"JOIN">;
-      session.send(salonEvent("join_pending", context.salon.name, ref));
-    },
-    /**
-     * Admits the user at once in memory (so that a `say` right behind the
-     * `join` finds them a member), then persists; MEMBER_STORED confirms,
-     * STORE_FAILED rolls back.
-     */
-    storeMember: ({ context, event, self }) => {
-      const { session, ref } = event as E<"JOIN">;
-      const user = session.user;
-      admit(context, user);
-      context.deps.addMember(context.salon.id, user.id).then(
-        () => self.send({ type: "MEMBER_STORED", user, session, ref }),
-        (e) => {
-          context.deps.reportError(`join ${context.salon.name} failed: ${e}`);
-          self.send({ type: "STORE_FAILED", session, ref, op: "join" });
-        },
-      );
-    },
-    /** `error rate_limited`: a join request was taken less than 10 minutes ago. */
-    replyRequestTooSoon: ({ context, event }) => {
-      const { session, ref } = event as E<"JOIN">;
-      const until = context.requested.until(session.user.id, context.deps.now())!;
-      context.deps.rateLimited?.("join_request");
-      session.send(errorEvent(
-        "rate_limited",
-        `you asked to join ${context.salon.name} less than ${
-          JOIN_REQUEST_INTERVAL_MS / 60_000
-        } minutes ago; ask again after ${new Date(until).toISOString()}`,
-        ref,
-      ));
-    },
-    /** Persists a join request (taken: the 10-minute window starts); comes back as REQUEST_STORED. */
-    storeRequest: ({ context, event, self }) => {
-      const { session, ref } = event as E<"JOIN">;
-      const since = context.deps.now();
-      const userId = session.user.id;
-      context.requested.set(userId, since);
-      context.requesting.add(userId);
-      context.deps.addJoinRequest(context.salon.id, userId, since).then(
-        () => self.send({ type: "REQUEST_STORED", user: session.user, session, ref, since }),
-        (e) => {
-          context.deps.reportError(`join request ${context.salon.name} failed: ${e}`);
-          self.send({ type: "STORE_FAILED", session, ref, op: "request" });
-        },
-      );
-    },
-    /**
-     * Removes the member at once in memory (a `say` right behind the `leave`
-     * is refused), then persists; MEMBER_REMOVED confirms, STORE_FAILED
-     * rolls back.
-     */
-    storeLeave: ({ context, event, self }) => {
-      const { session, ref } = event as E<"LEAVE">;
-      const user = session.user;
-      dismiss(context, user.id);
-      context.deps.removeMember(context.salon.id, user.id).then(
-        () => self.send({ type: "MEMBER_REMOVED", user, session, ref }),
-        (e) => {
-          context.deps.reportError(`leave ${context.salon.name} failed: ${e}`);
-          self.send({ type: "STORE_FAILED", session, ref, op: "leave" });
-        },
-      );
-    },
     /** Asks the request's actor to withdraw it; the outcome comes back as its output. */
     withdrawRequest: enqueueActions(({ context, event, enqueue, system }) => {
       const { session, ref } = event as E<"LEAVE">;
@@ -306,10 +234,6 @@ export const salonMachine = setup({
       if (!child) return decider.reply(new Error("not_pending"));
       enqueue.sendTo(child, { type: accept ? "ACCEPT" : "REJECT", decider });
     }),
-    /** Tells the decider there is no such pending request. */
-    replyNotPending: ({ event }) => {
-      (event as E<"DECIDE">).decider.reply(new Error("not_pending"));
-    },
     /** A ban already withdrew the user's request in the store: end its actor. */
     dropRequest: enqueueActions(({ context, event, enqueue, system }) => {
       const { userId } = event as E<"REQUESTS_WITHDRAWN">;
@@ -338,9 +262,6 @@ export const salonMachine = setup({
       const id = event.type.slice("xstate.done.actor.".length);
       if (self.getSnapshot().children[id]) enqueue.stopChild(id);
     }),
-    /** Applies the outcome of a finished request. */
-    applyOutcome: ({ context, event }) =>
-      applyOutcome(context, (event as unknown as { output: JoinRequestOutput }).output),
     /** A membership is stored: `joined` to every session of the user, `member_joined` to the others. */
     applyMember: ({ context, event }) => {
       const { user, session, ref } = event as E<"MEMBER_STORED">;
