@@ -117,8 +117,16 @@ export interface ClusterDirects {
 
 /** What is followed of one user with a session here. */
 interface UserTrack {
+  /** When their first session here came, epoch ms. */
+  cameAt: number;
   /** The newest id of all their conversations when they came; undefined while read. */
   baseline: number | undefined;
+  /**
+   * Until when (epoch ms) a conversation first heard of starts before the
+   * baseline: a message committed after the user came may be in the baseline
+   * read and heard on the bus only after it.
+   */
+  freshUntil: number;
   /** Messages offered while the baseline is read. */
   pending: RelayedDirect[];
   /** One order per conversation heard of, by the other side's id. */
@@ -157,6 +165,8 @@ export async function startClusterDirects(opts: ClusterDirectsOptions): Promise<
   const waitMs = opts.gapWaitMs ?? GAP_WAIT_MS;
   const checkMs = opts.checkMs ?? SALON_CHECK_MS;
   const tracks = new Map<number, UserTrack>();
+  /** Baseline reads to try again (after a failure), cancelled by a stop. */
+  const retries = new Set<unknown>();
   let stopped = false;
 
   /** Each message's frame, serialized once for both sides. */
@@ -205,7 +215,13 @@ export async function startClusterDirects(opts: ClusterDirectsOptions): Promise<
       return;
     }
     const otherId = m.fromUserId === userId ? m.toUserId : m.fromUserId;
-    orderOf(track, userId, otherId, track.baseline).offer([m]);
+    const order = track.orders.get(otherId);
+    if (order) return order.offer([m]);
+    // A conversation first heard of: a message committed since the user came is theirs to get,
+    // even when the baseline read already saw it (it was not in their welcome).
+    const fresh = now() <= track.freshUntil || Date.parse(m.item.at) >= track.cameAt;
+    const last = fresh ? Math.min(track.baseline, m.prev ?? track.baseline) : track.baseline;
+    orderOf(track, userId, otherId, last).offer([m]);
   };
   const offer = (m: RelayedDirect) => {
     offerTo(m.fromUserId, m);
@@ -214,9 +230,11 @@ export async function startClusterDirects(opts: ClusterDirectsOptions): Promise<
 
   /** Reads the baseline of a user who came; the messages held meanwhile are offered then. */
   const loadBaseline = (userId: number, track: UserTrack) => {
+    if (stopped || tracks.get(userId) !== track) return;
     cluster.conversationBaseline(userId).then((baseline) => {
       if (tracks.get(userId) !== track) return; // left meanwhile
       track.baseline = baseline;
+      track.freshUntil = now() + waitMs;
       const held = track.pending;
       track.pending = [];
       for (const m of held) {
@@ -231,7 +249,11 @@ export async function startClusterDirects(opts: ClusterDirectsOptions): Promise<
         error,
       });
       if (!stopped && tracks.get(userId) === track) {
-        clock.setTimeout(() => loadBaseline(userId, track), checkMs);
+        const timer = clock.setTimeout(() => {
+          retries.delete(timer);
+          loadBaseline(userId, track);
+        }, checkMs);
+        retries.add(timer);
       }
     });
   };
@@ -330,7 +352,13 @@ export async function startClusterDirects(opts: ClusterDirectsOptions): Promise<
     },
     sessionUp(userId) {
       if (tracks.has(userId) || stopped) return;
-      const track: UserTrack = { baseline: undefined, pending: [], orders: new Map() };
+      const track: UserTrack = {
+        cameAt: now(),
+        baseline: undefined,
+        freshUntil: 0,
+        pending: [],
+        orders: new Map(),
+      };
       tracks.set(userId, track);
       loadBaseline(userId, track);
     },
@@ -355,6 +383,8 @@ export async function startClusterDirects(opts: ClusterDirectsOptions): Promise<
     async stop() {
       stopped = true;
       clearTimeout(checkTimer);
+      for (const timer of retries) clock.clearTimeout(timer);
+      retries.clear();
       await checking;
       offResubscribed();
       for (const userId of [...tracks.keys()]) forget(userId);

@@ -235,6 +235,31 @@ Deno.test("cluster directs (memory bus): a message heard while the baseline is r
   }
 });
 
+Deno.test("cluster directs (memory bus): a message committed as the user came, heard just after the baseline read that saw it, is delivered", async () => {
+  const broker = new MemoryBroker();
+  const db = new FakeDb();
+  const a = await node(broker, db);
+  const b = await node(broker, db, 100); // the check too runs every 100 ms
+  try {
+    a.come(1);
+    const gate = Promise.withResolvers<void>();
+    db.hold = gate.promise;
+    b.come(2); // user 2's session is up on B; its baseline read is under way
+    const m = db.commit(1, 2, "bonjour"); // committed after the session came: the read sees it
+    gate.resolve();
+    await until(() => b.directs.followed().users === 1, "followed");
+    await new Promise((r) => setTimeout(r, 5)); // the baseline (m's id) is applied
+    a.directs.committed(m); // A's publication arrives only now
+    await until(() => ids(b, 2).length === 1, "delivered live");
+    await new Promise((r) => setTimeout(r, 250)); // waits and checks: nothing more
+    assert.deepEqual(ids(b, 2), [m.id]);
+  } finally {
+    db.hold = undefined;
+    await a.directs.stop();
+    await b.directs.stop();
+  }
+});
+
 Deno.test("cluster directs (memory bus): the periodic check finds a message never published", async () => {
   const broker = new MemoryBroker();
   const db = new FakeDb();
