@@ -44,9 +44,19 @@ export interface RedisBusOptions {
   connectTimeoutMs?: number;
   /** Interval of the self-probe, ms (default {@link BUS_PROBE_MS}); 0 turns it off. */
   probeMs?: number;
-  /** Told when the self-probe found the subscription silent (before it reconnects). */
-  onSilent?: () => void;
+  /**
+   * Told when the self-probe found a connection silent, before it reconnects
+   * it: `subscriber` when a probe Redis acknowledged never came back,
+   * `publisher` when Redis never acknowledged the probe (a half-open socket).
+   */
+  onSilent?: (side: "publisher" | "subscriber") => void;
 }
+
+/**
+ * Longest wait for Redis to acknowledge a publish, ms: a publish on a
+ * half-open socket is dropped (at most once) rather than queued forever.
+ */
+export const PUBLISH_TIMEOUT_MS = 2000;
 
 /** Default interval of the self-probe, ms (`CAUSERIE_BUS_PROBE_MS`). */
 export const BUS_PROBE_MS = 5000;
@@ -85,7 +95,11 @@ export async function openRedisBus(opts: RedisBusOptions): Promise<RedisBus> {
     disconnectTimeout: DISCONNECT_MS,
     retryStrategy: (times) => Math.min(times * 50, REDIS_RETRY_MAX_MS),
   };
-  const publisher = new Redis(opts.url, { ...options, connectionName: "causerie-pub" });
+  const publisher = new Redis(opts.url, {
+    ...options,
+    connectionName: "causerie-pub",
+    commandTimeout: PUBLISH_TIMEOUT_MS,
+  });
   const subscriber = new Redis(opts.url, { ...options, connectionName: "causerie-sub" });
   const bus = new RedisBus(publisher, subscriber, opts);
   try {
@@ -117,11 +131,13 @@ export class RedisBus implements Bus {
   #started = false;
   // -- self-probe
   readonly #probeMs: number;
-  readonly #onSilent: () => void;
+  readonly #onSilent: (side: "publisher" | "subscriber") => void;
   readonly #probeChannel = `bus-probe:${crypto.randomUUID()}`;
   #probeTimer: ReturnType<typeof setInterval> | undefined;
   /** The token published by the last probe and not received yet. */
   #awaited: string | undefined;
+  /** Whether Redis acknowledged the publish of {@link RedisBus.#awaited}. */
+  #acknowledged = false;
   /** Tests only: messages are dropped until the subscriber reconnects (a silent subscription). */
   #deaf = false;
 
@@ -234,15 +250,25 @@ export class RedisBus implements Bus {
     }
     if (this.#awaited !== undefined) {
       this.#awaited = undefined;
-      this.#onSilent();
-      this.#sub.disconnect(true); // ioredis reconnects; `ready` subscribes again and tells
+      if (this.#acknowledged) {
+        // Redis took the probe and the subscriber never heard it: the subscription is silent.
+        this.#onSilent("subscriber");
+        this.#sub.disconnect(true); // ioredis reconnects; `ready` subscribes again and tells
+      } else {
+        // Redis never acknowledged it: the publisher's socket is the silent one.
+        this.#onSilent("publisher");
+        this.#pub.disconnect(true); // ioredis reconnects it; queued publishes fail (dropped)
+      }
       return;
     }
     const token = crypto.randomUUID();
     this.#awaited = token; // the subscriber may receive it before the publish resolves
-    this.#pub.publish(prefixed(this.#prefix, this.#probeChannel), token).catch(() => {
-      // Publishing failed: the bus is down, not silent.
-      if (this.#awaited === token) this.#awaited = undefined;
+    this.#acknowledged = false;
+    this.#pub.publish(prefixed(this.#prefix, this.#probeChannel), token).then(() => {
+      if (this.#awaited === token) this.#acknowledged = true;
+    }, () => {
+      // Publishing failed (down, or no answer within PUBLISH_TIMEOUT_MS): told by the next probe
+      // if the token is still awaited then; a bus down is told by onStatus.
     });
   }
 

@@ -76,11 +76,14 @@ export async function joinCluster(opts: JoinOptions): Promise<ClusterNode> {
       url: opts.cluster.bus,
       prefix,
       probeMs: opts.cluster.probeMs,
-      onSilent: () =>
+      onSilent: (side) =>
         log.warn(
-          "the bus subscription was silent (its own probe did not come back): reconnecting; " +
-            "what it missed is read from the database",
-          { event: "bus_silent" },
+          side === "subscriber"
+            ? "the bus subscription was silent (its own probe did not come back): reconnecting; " +
+              "what it missed is read from the database"
+            : "the bus publisher was silent (Redis never acknowledged its probe): reconnecting; " +
+              "the other instances read what it could not publish from the database",
+          { event: "bus_silent", code: side },
         ),
       onStatus: (status, error) => {
         if (status === "down") {

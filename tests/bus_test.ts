@@ -195,7 +195,15 @@ busTest(
       const prefix = uniquePrefix();
       let silent = 0;
       a = await openRedisBus({ url: redis.url, prefix, probeMs: 0 });
-      b = await openRedisBus({ url: redis.url, prefix, probeMs: 100, onSilent: () => silent++ });
+      b = await openRedisBus({
+        url: redis.url,
+        prefix,
+        probeMs: 100,
+        onSilent: (side) => {
+          assert.equal(side, "subscriber");
+          silent++;
+        },
+      });
       const got = collector();
       let resubscribed = 0;
       b.onResubscribed(() => resubscribed++);
@@ -216,6 +224,110 @@ busTest(
       await a?.close();
       await b?.close();
       await redis.dispose();
+    }
+  },
+);
+
+/**
+ * A TCP proxy to Redis at `url` that can freeze the connections named
+ * `causerie-pub` open now: nothing more crosses them either way, their
+ * sockets stay open (a half-open peer). Later connections pass.
+ */
+async function freezingProxy(url: string) {
+  const target = new URL(url);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const links: Array<{ name: string; frozen: boolean; sockets: Deno.Conn[] }> = [];
+  const pumps: Promise<void>[] = [];
+  const pump = async (from: Deno.Conn, to: Deno.Conn, link: (typeof links)[number]) => {
+    const buf = new Uint8Array(65536);
+    try {
+      while (true) {
+        const n = await from.read(buf);
+        if (n === null) break;
+        const text = new TextDecoder().decode(buf.subarray(0, n));
+        if (text.includes("causerie-pub")) link.name = "pub";
+        if (link.frozen) continue; // swallowed: the peer never answers
+        await to.write(buf.subarray(0, n));
+      }
+    } catch { /* closed */ }
+    for (const s of link.sockets) {
+      try {
+        s.close();
+      } catch { /* closed already */ }
+    }
+  };
+  const accepting = (async () => {
+    for await (const client of listener) {
+      const upstream = await Deno.connect({
+        hostname: target.hostname,
+        port: Number(target.port),
+      });
+      const link = { name: "?", frozen: false, sockets: [client, upstream] };
+      links.push(link);
+      pumps.push(pump(client, upstream, link), pump(upstream, client, link));
+    }
+  })();
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    freezePublisher() {
+      for (const l of links) if (l.name === "pub") l.frozen = true;
+    },
+    async close() {
+      listener.close();
+      await accepting.catch(() => {});
+      for (const l of links) {
+        for (const s of l.sockets) {
+          try {
+            s.close();
+          } catch { /* closed already */ }
+        }
+      }
+      await Promise.all(pumps);
+    },
+  };
+}
+
+busTest(
+  "redis bus: a half-open publisher is found by the self-probe and reconnected; the subscriber is left alone",
+  async () => {
+    const proxy = await freezingProxy(BUS_URL!);
+    const sides: string[] = [];
+    let bus: RedisBus | undefined;
+    try {
+      bus = await openRedisBus({
+        url: proxy.url,
+        prefix: uniquePrefix(),
+        probeMs: 150,
+        onSilent: (side) => sides.push(side),
+      });
+      let resubscribed = 0;
+      bus.onResubscribed(() => resubscribed++);
+      const got = collector();
+      await bus.subscribe("salon:1", got.handler);
+      await bus.publish("salon:1", "before");
+      await eventually(() => got.got.length === 1, 5000, "before the freeze");
+
+      proxy.freezePublisher();
+      const stuck = bus.publish("salon:1", "stuck").then(() => "sent", () => "dropped");
+      await eventually(() => sides.includes("publisher"), 5000, "the publisher found silent");
+      // The publish Redis never acknowledged settles (resent on the new connection, or dropped):
+      // nothing waits forever behind a half-open socket.
+      assert.ok(["sent", "dropped"].includes(await stuck));
+      // A new publisher connection: publishes flow again; the subscription never moved.
+      await eventually(
+        async () => {
+          await bus!.publish("salon:1", "after").catch(() => {});
+          return got.got.includes("after");
+        },
+        5000,
+        "publishing works again",
+      );
+      assert.equal(resubscribed, 0, "the subscriber was not reconnected");
+      assert.ok(!sides.includes("subscriber"), JSON.stringify(sides));
+    } finally {
+      await bus?.close();
+      await proxy.close();
     }
   },
 );
