@@ -233,7 +233,7 @@ busTest(
  * `causerie-pub` open now: nothing more crosses them either way, their
  * sockets stay open (a half-open peer). Later connections pass.
  */
-async function freezingProxy(url: string) {
+function freezingProxy(url: string) {
   const target = new URL(url);
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
@@ -291,7 +291,7 @@ async function freezingProxy(url: string) {
 busTest(
   "redis bus: a half-open publisher is found by the self-probe and reconnected; the subscriber is left alone",
   async () => {
-    const proxy = await freezingProxy(BUS_URL!);
+    const proxy = freezingProxy(BUS_URL!);
     const sides: string[] = [];
     let bus: RedisBus | undefined;
     try {
