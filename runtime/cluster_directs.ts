@@ -45,6 +45,7 @@ import {
 } from "./direct_payload.ts";
 import { GAP_WAIT_MS, SALON_CHECK_MS } from "./salon_relay.ts";
 import type { OrderClock } from "./chain_order.ts";
+import { OutageLog } from "../lib/outage_log.ts";
 
 /** The channel of direct conversations. */
 export const DIRECTS_CHANNEL = "directs";
@@ -165,6 +166,7 @@ export async function startClusterDirects(opts: ClusterDirectsOptions): Promise<
   const waitMs = opts.gapWaitMs ?? GAP_WAIT_MS;
   const checkMs = opts.checkMs ?? SALON_CHECK_MS;
   const tracks = new Map<number, UserTrack>();
+  const outages = new OutageLog(log);
   /** Baseline reads to try again (after a failure), cancelled by a stop. */
   const retries = new Set<unknown>();
   let stopped = false;
@@ -197,10 +199,11 @@ export async function startClusterDirects(opts: ClusterDirectsOptions): Promise<
       clock,
       waitMs,
       onError: (error) =>
-        log.warn("reading missed direct messages failed; trying again", {
-          event: "direct_gap_read_failed",
+        outages.failed(
+          "direct_gap_read",
+          "reading missed direct messages failed; trying again",
           error,
-        }),
+        ),
     });
     track.orders.set(otherId, order);
     return order;
@@ -232,6 +235,7 @@ export async function startClusterDirects(opts: ClusterDirectsOptions): Promise<
   const loadBaseline = (userId: number, track: UserTrack) => {
     if (stopped || tracks.get(userId) !== track) return;
     cluster.conversationBaseline(userId).then((baseline) => {
+      outages.worked("direct_baseline", "reading users' direct conversations works again");
       if (tracks.get(userId) !== track) return; // left meanwhile
       track.baseline = baseline;
       track.freshUntil = now() + waitMs;
@@ -244,10 +248,11 @@ export async function startClusterDirects(opts: ClusterDirectsOptions): Promise<
         orderOf(track, userId, otherId, last).offer([m]);
       }
     }, (error) => {
-      log.warn("reading a user's direct conversations failed; trying again", {
-        event: "direct_baseline_failed",
+      outages.failed(
+        "direct_baseline",
+        "reading a user's direct conversations failed; trying again",
         error,
-      });
+      );
       if (!stopped && tracks.get(userId) === track) {
         const timer = clock.setTimeout(() => {
           retries.delete(timer);
@@ -306,6 +311,8 @@ export async function startClusterDirects(opts: ClusterDirectsOptions): Promise<
     const userIds = [...tracks].filter(([, t]) => t.baseline !== undefined).map(([id]) => id);
     try {
       const rows = await cluster.recentConversations(userIds, now() - CHECK_LOOKBACK_MS);
+      outages.worked("direct_check", "the check of direct conversations works again");
+      outages.worked("direct_gap_read", "reading missed direct messages works again");
       for (const row of rows) {
         const track = tracks.get(row.userId);
         if (!track || track.baseline === undefined) continue;
@@ -316,10 +323,7 @@ export async function startClusterDirects(opts: ClusterDirectsOptions): Promise<
         }
       }
     } catch (error) {
-      log.warn("the check of direct conversations failed", {
-        event: "direct_check_failed",
-        error,
-      });
+      outages.failed("direct_check", "the check of direct conversations failed", error);
     }
   };
   const runCheck = () => {

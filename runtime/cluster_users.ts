@@ -39,6 +39,7 @@ import type { Handshakes } from "./handshake.ts";
 import type { HubContext } from "./hub_context.ts";
 import type { MessagePorts } from "./message_desk.ts";
 import type { LivePorts } from "./moderation.ts";
+import { OutageLog } from "../lib/outage_log.ts";
 
 /** Default interval of the check, ms (the salons' check: `CAUSERIE_SALON_CHECK_MS`). */
 export const USERS_CHECK_MS = 1000;
@@ -177,6 +178,7 @@ export async function startClusterUsers(opts: ClusterUsersOptions): Promise<Clus
   };
 
   // The check: one at a time; a request while one runs runs once more after it.
+  const outages = new OutageLog(ctx.log);
   let stopped = false;
   let running: Promise<void> | undefined;
   let again = false;
@@ -192,11 +194,13 @@ export async function startClusterUsers(opts: ClusterUsersOptions): Promise<Clus
           trackMute: trackMuteQuietly,
           trackSanction: trackSanctionQuietly,
         });
+        outages.worked("users_check", "the check of moderation across instances works again");
       } catch (error) {
-        ctx.log.warn("the check of moderation across instances failed; it runs again", {
-          event: "users_check_failed",
+        outages.failed(
+          "users_check",
+          "the check of moderation across instances failed; it runs again",
           error,
-        });
+        );
       }
       touches.forget(mark);
     } while (again && !stopped);

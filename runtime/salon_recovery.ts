@@ -27,6 +27,7 @@ import type { Logger } from "../lib/log.ts";
 import { membershipDigest } from "../store/cluster_store.ts";
 import type { Store, UserSummary } from "../store/store.ts";
 import type { ClusterLink } from "./cluster_channel.ts";
+import { OutageLog } from "../lib/outage_log.ts";
 
 /** A replica's state, as the salon actor holds it now. */
 export interface ReplicaState {
@@ -194,6 +195,7 @@ export function startSalonRecovery(opts: SalonRecoveryOptions): SalonRecovery {
   };
 
   // One pass at a time; a pass asked for during one runs right after it.
+  const outages = new OutageLog(log);
   let running: Promise<void> | undefined;
   let again = false;
   const pass = (): Promise<void> => {
@@ -206,11 +208,13 @@ export function startSalonRecovery(opts: SalonRecoveryOptions): SalonRecovery {
         again = false;
         try {
           await once();
+          outages.worked("salon_recovery", "reading salons back from MySQL works again");
         } catch (error) {
-          log.warn("reading salons back from MySQL failed; the next check tries again", {
-            event: "salon_recovery_failed",
+          outages.failed(
+            "salon_recovery",
+            "reading salons back from MySQL failed; the next check tries again",
             error,
-          });
+          );
         }
       } while (again && !stopped);
       running = undefined;

@@ -50,6 +50,7 @@ import {
   parseWireBody,
   type WireBody,
 } from "./cluster_channel.ts";
+import { OutageLog } from "../lib/outage_log.ts";
 
 /** Default wait before a gap is read from MySQL, ms. */
 export const GAP_WAIT_MS = 200;
@@ -202,6 +203,7 @@ export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRel
   };
   const waitMs = opts.gapWaitMs ?? GAP_WAIT_MS;
   const orders = new Map<number, SalonOrder>();
+  const outages = new OutageLog(log);
   const latest = await cluster.salonLatestIds();
   for (const salonId of opts.salonIds) {
     orders.set(
@@ -215,10 +217,11 @@ export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRel
         clock,
         waitMs,
         onError: (error) =>
-          log.warn("reading missed salon messages failed; trying again", {
-            event: "salon_gap_read_failed",
+          outages.failed(
+            "salon_gap_read",
+            "reading missed salon messages failed; trying again",
             error,
-          }),
+          ),
       }),
     );
   }
@@ -255,9 +258,11 @@ export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRel
   const check = async () => {
     try {
       const ids = await cluster.salonLatestIds();
+      outages.worked("salon_check", "the check of salons' last messages works again");
+      outages.worked("salon_gap_read", "reading missed salon messages works again");
       for (const [salonId, id] of ids) orders.get(salonId)?.latest(id);
     } catch (error) {
-      log.warn("the check of salons' last messages failed", { event: "salon_check_failed", error });
+      outages.failed("salon_check", "the check of salons' last messages failed", error);
     }
     if (!stopped) schedule();
   };
