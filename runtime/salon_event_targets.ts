@@ -28,6 +28,11 @@ export function deliverSalonEvent(
     const online = (ref.getSnapshot().context as { online: Map<number, Set<Session>> }).online;
     for (const sessions of online.values()) for (const s of sessions) s.send(frame);
   };
+  // An `edited`/`deleted` never overtakes its message: it waits while the message does (a gap).
+  const afterMessage = (id: number, frame: string) => {
+    const send = () => toOnline(frame);
+    if (!ctx.salonRelay?.()?.afterDelivered(salonId, id, send)) send();
+  };
   if ("news" in event) {
     const news = event.news;
     if ("requested" in news) {
@@ -42,11 +47,13 @@ export function deliverSalonEvent(
     }
   } else if ("edited" in event) {
     const { id, text, editedAt, mentions } = event.edited;
-    toOnline(
+    afterMessage(
+      id,
       editedEvent({ salon: salon.name }, id, text, new Date(editedAt).toISOString(), mentions),
     );
-  } else if ("deleted" in event) toOnline(deletedEvent({ salon: salon.name }, event.deleted));
-  else {
+  } else if ("deleted" in event) {
+    afterMessage(event.deleted, deletedEvent({ salon: salon.name }, event.deleted));
+  } else {
     salon.slowModeSeconds = event.slowMode;
     ref.send({ type: "SET_SLOW_MODE", seconds: event.slowMode });
   }

@@ -54,6 +54,9 @@ import { OutageLog } from "../lib/outage_log.ts";
 
 /** Default wait before a gap is read from MySQL, ms. */
 export const GAP_WAIT_MS = 200;
+/** Most messages of one salon that changes may wait for; beyond, a change is written at once. */
+const WAITING_MAX = 1000;
+
 /** Default interval of the check of each salon's last id, ms. */
 export const SALON_CHECK_MS = 1000;
 
@@ -117,6 +120,12 @@ export interface SalonRelay {
   salonFrame(salonId: number, frame: string): void;
   /** A slow mode stored here: published. */
   slowModeStored(salonId: number, seconds: number): void;
+  /**
+   * Runs `fn` once this instance has delivered salon `salonId`'s message
+   * `id` (an `edited` or `deleted` of another instance must not overtake
+   * it); false, running nothing, when it is delivered already.
+   */
+  afterDelivered(salonId: number, id: number, fn: () => void): boolean;
   /** Unsubscribes and stops every timer. */
   stop(): Promise<void>;
 }
@@ -204,12 +213,29 @@ export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRel
   const waitMs = opts.gapWaitMs ?? GAP_WAIT_MS;
   const orders = new Map<number, SalonOrder>();
   const outages = new OutageLog(log);
+  /** What waits for a message not delivered here yet, by salon then id. */
+  const waiting = new Map<number, Map<number, Array<() => void>>>();
+  /** Runs what waited for messages the order has now delivered (or skipped: deleted, purged). */
+  const runWaiting = (salonId: number) => {
+    const bySalon = waiting.get(salonId);
+    const last = orders.get(salonId)?.last;
+    if (!bySalon || last === undefined) return;
+    for (const [id, fns] of bySalon) {
+      if (id > last) continue;
+      bySalon.delete(id);
+      for (const fn of fns) fn();
+    }
+    if (bySalon.size === 0) waiting.delete(salonId);
+  };
   const latest = await cluster.salonLatestIds();
   for (const salonId of opts.salonIds) {
     orders.set(
       salonId,
       new SalonOrder((latest.get(salonId) ?? 0) + 1, {
-        deliver: (messages) => targets.deliver(salonId, messages),
+        deliver: (messages) => {
+          targets.deliver(salonId, messages);
+          runWaiting(salonId);
+        },
         readAfter: async (after) => {
           const page = await store.salonHistory(salonId, { after, limit: HISTORY_MAX });
           return { messages: page.messages, more: page.more };
@@ -260,7 +286,10 @@ export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRel
       const ids = await cluster.salonLatestIds();
       outages.worked("salon_check", "the check of salons' last messages works again");
       outages.worked("salon_gap_read", "reading missed salon messages works again");
-      for (const [salonId, id] of ids) orders.get(salonId)?.latest(id);
+      for (const [salonId, id] of ids) {
+        orders.get(salonId)?.latest(id);
+        runWaiting(salonId); // what waited for a message the order skipped
+      }
     } catch (error) {
       outages.failed("salon_check", "the check of salons' last messages failed", error);
     }
@@ -315,8 +344,20 @@ export async function startSalonRelay(opts: SalonRelayOptions): Promise<SalonRel
     slowModeStored(salonId, seconds) {
       publishEvent(salonId, { sm: seconds });
     },
+    afterDelivered(salonId, id, fn) {
+      const order = orders.get(salonId);
+      if (!order || id <= order.last) return false;
+      let bySalon = waiting.get(salonId);
+      if (!bySalon) waiting.set(salonId, bySalon = new Map());
+      if (bySalon.size >= WAITING_MAX && !bySalon.has(id)) return false; // bounded: at once
+      let fns = bySalon.get(id);
+      if (!fns) bySalon.set(id, fns = []);
+      fns.push(fn);
+      return true;
+    },
     async stop() {
       stopped = true;
+      waiting.clear();
       clearTimeout(checkTimer);
       await checking;
       offResubscribed();

@@ -55,6 +55,31 @@ clusterTest(
 );
 
 clusterTest(
+  "cluster salon events: an edit on A never overtakes its message on B, when B still waits for it",
+  async () => {
+    // A never publishes its messages: B reads them from MySQL (its check), later than the edit.
+    const cluster = await startCluster({ inProcess: 2, env: CLUSTER_ENV, dropPublishesOn: [0] });
+    const clients: TestClient[] = [];
+    try {
+      const [a, b] = cluster.instances;
+      const ann = await inBlabla(await user(cluster, a, "ann"));
+      const bob = await inBlabla(await user(cluster, b, "bob"));
+      clients.push(ann, bob);
+      await ann.next((f) => f.type === "member_joined", WAIT_MS, "bob's arrival on A");
+      const said = await ann.request({ type: "say", salon: BLABLA, text: "first" });
+      const edit = await ann.request({ type: "edit", salon: BLABLA, id: said.id, text: "second" });
+      assert.equal(edit.type, "ok", JSON.stringify(edit));
+      await bob.next((f) => f.type === "edited", WAIT_MS, "edited on B");
+      const seen = bob.frames.filter((f) => f.id === said.id).map((f) => f.type);
+      assert.deepEqual(seen, ["message", "edited"], "the message first, then its edit");
+    } finally {
+      await closeAll(clients);
+      await cluster.dispose();
+    }
+  },
+);
+
+clusterTest(
   "cluster salon events: edited and deleted on A reach the members on B, as on A",
   async () => {
     const cluster = await startCluster({ inProcess: 2, env: CLUSTER_ENV });
