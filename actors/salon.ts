@@ -16,7 +16,7 @@
  */
 
 import { and, enqueueActions, not, setup } from "xstate";
-import { errorEvent, okEvent, salonEvent, whoPageEvent } from "../protocol/events.ts";
+import { errorEvent, salonEvent, whoPageEvent } from "../protocol/events.ts";
 import { WHO_DEFAULT } from "../protocol/frames.ts";
 import { findMentions } from "../protocol/mentions.ts";
 import { joinRequestMachine } from "./join_request.ts";
@@ -43,7 +43,13 @@ import {
 import { replyHistory, replyRead } from "./salon_catchup.ts";
 import { joinRequestFrame, requestInput } from "./salon_views.ts";
 import { paceActions, paceGuards } from "./salon_pace.ts";
-import { fanOut, replicaActions, replicaGuards, replicaQueued } from "./salon_replica.ts";
+import {
+  acknowledge,
+  fanOut,
+  replicaActions,
+  replicaGuards,
+  replicaQueued,
+} from "./salon_replica.ts";
 import { addPending, type RequestEnqueue } from "./salon_replica_requests.ts";
 import { joinActions } from "./salon_joins.ts";
 
@@ -173,10 +179,7 @@ export const salonMachine = setup({
     },
     /** `ok` to the sender, then the message, serialized once, to every online member. */
     deliverMessage: ({ context, event }) => {
-      const { session, ref, id, at, text, mentions } = event as E<"COMMITTED">;
-      session.send(okEvent(ref, { id, at: new Date(at).toISOString() }));
-      const from = { username: session.user.username, alias: session.user.alias };
-      fanOut(context, [{ id, at, from, text, ...(mentions ? { mentions } : {}) }]);
+      fanOut(context, [acknowledge(event as E<"COMMITTED">)]);
     },
     /** Tells the sender the message was not stored. */
     replyCommitFailed: ({ event }) => {

@@ -45,16 +45,7 @@ export const replicaGuards = {
 export const replicaActions = {
   /** Several instances: `ok` to the sender, then the message to the ordered delivery. */
   relayMessage: ({ context, event }: Args) => {
-    const { session, ref, id, at, text, mentions } = event as E<"COMMITTED">;
-    session.send(okEvent(ref, { id, at: new Date(at).toISOString() }));
-    const from = { username: session.user.username, alias: session.user.alias };
-    context.deps.relay!(context.salon.id, {
-      id,
-      at,
-      from,
-      text,
-      ...(mentions ? { mentions } : {}),
-    });
+    context.deps.relay!(context.salon.id, acknowledge(event as E<"COMMITTED">));
   },
   /**
    * Messages in id order from the ordered delivery: to every online member;
@@ -129,6 +120,14 @@ export const replicaQueued = {
   applyRequestsReloaded: ({ context, event, enqueue, self }: Queued) =>
     reloadRequests(self, enqueue, context, event as E<"REQUESTS_RELOADED">),
 };
+
+/** `ok` to the sender of a committed message; returns the message as it is delivered. */
+export function acknowledge(committed: E<"COMMITTED">): RelayedMessage {
+  const { session, ref, id, at, text, mentions } = committed;
+  session.send(okEvent(ref, { id, at: new Date(at).toISOString() }));
+  const from = { username: session.user.username, alias: session.user.alias };
+  return { id, at, from, text, ...(mentions ? { mentions } : {}) };
+}
 
 /** The `message` frame of each message, serialized once, to every online member. */
 export function fanOut(context: SalonContext, messages: readonly RelayedMessage[]): void {

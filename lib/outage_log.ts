@@ -8,7 +8,10 @@
  * @module
  */
 
-import type { Logger } from "./log.ts";
+import type { LogFields, Logger } from "./log.ts";
+
+/** Fields a line may carry besides its event and error (the node, say). */
+type Extra = Omit<LogFields, "event" | "error">;
 
 /** The failing steps of one part, each logged once per outage. */
 export class OutageLog {
@@ -21,18 +24,19 @@ export class OutageLog {
   }
 
   /** `step` failed: `<step>_failed` with `message` and the error, unless it is failing already. */
-  failed(step: string, message: string, error: unknown): void {
+  failed(step: string, message: string, error: unknown, extra: Extra = {}): void {
     if (this.#failing.has(step)) return;
     this.#failing.add(step);
     this.#log.warn(`${message} (logged once until it works again)`, {
+      ...extra,
       event: `${step}_failed`,
       error,
     });
   }
 
   /** `step` worked: `<step>_recovered` once, if it was failing. */
-  worked(step: string, message: string): void {
+  worked(step: string, message: string, extra: Extra = {}): void {
     if (!this.#failing.delete(step)) return;
-    this.#log.info(message, { event: `${step}_recovered` });
+    this.#log.info(message, { ...extra, event: `${step}_recovered` });
   }
 }

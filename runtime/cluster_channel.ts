@@ -90,7 +90,16 @@ export async function openClusterChannel<T>(opts: ChannelOptions<T>): Promise<Cl
     if (body.o === link.origin) return; // published by this process: applied already
     const message = opts.decode(body);
     if (message === undefined) return malformed();
-    opts.receive(message);
+    try {
+      opts.receive(message);
+    } catch (error) {
+      // A bug here: the bus would swallow it (Subscriptions.deliver), so it is logged.
+      log.error(`applying a payload of bus channel ${name} failed`, {
+        event: "bus_receive_failed",
+        channel: name,
+        error,
+      });
+    }
   });
   let stopping: Promise<void> | undefined;
   return {

@@ -41,6 +41,7 @@ import {
   type WireBody,
 } from "./cluster_channel.ts";
 import { InFlight } from "../lib/in_flight.ts";
+import { OutageLog } from "../lib/outage_log.ts";
 
 /** The channel of presence across instances. */
 export const PRESENCE_CHANNEL = "presence";
@@ -202,20 +203,14 @@ export async function startClusterPresence(
   const inFlight = new InFlight();
   const track = <T>(p: Promise<T>): Promise<T> => inFlight.track(p);
   // A failing write is logged once per outage, and once when it works again.
-  let failing = false;
-  const failed = (what: string, error: unknown) => {
-    if (failing) return;
-    failing = true;
-    log.warn(`${what} failed; live sessions are written again at each check (told once)`, {
-      event: "live_sessions_failed",
+  const outages = new OutageLog(log);
+  const failed = (what: string, error: unknown) =>
+    outages.failed(
+      "live_sessions",
+      `${what} failed; live sessions are written again at each check`,
       error,
-    });
-  };
-  const worked = () => {
-    if (!failing) return;
-    failing = false;
-    log.info("live sessions are written again", { event: "live_sessions_recovered" });
-  };
+    );
+  const worked = () => outages.worked("live_sessions", "live sessions are written again");
 
   const setRemote = (node: string, userId: number, username: string, online: boolean) => {
     let users = remote.get(node);

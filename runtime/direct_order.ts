@@ -29,12 +29,7 @@
  * @module
  */
 
-import {
-  CHAIN_BUFFER_MAX,
-  type ChainedMessage as Chained,
-  ChainOrder,
-  type ChainOrderPorts,
-} from "./chain_order.ts";
+import { type ChainedMessage as Chained, ChainOrder, type ChainOrderPorts } from "./chain_order.ts";
 
 /** A committed direct message as the order sees it. */
 export interface ChainedMessage extends Chained {
@@ -44,9 +39,6 @@ export interface ChainedMessage extends Chained {
 
 /** What a conversation's order needs. */
 export type DirectOrderPorts<M extends ChainedMessage> = Omit<ChainOrderPorts<M>, "prevOf">;
-
-/** Most messages buffered per conversation; beyond, the newest are left to the store. */
-export const DIRECT_BUFFER_MAX = CHAIN_BUFFER_MAX;
 
 /** One conversation's ordered delivery to one user on this instance (see the module). */
 export class DirectOrder<M extends ChainedMessage> extends ChainOrder<M> {

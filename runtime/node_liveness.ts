@@ -12,6 +12,7 @@ import { nodeHeartbeatMachine } from "../actors/node_heartbeat.ts";
 import type { Logger } from "../lib/log.ts";
 import type { ClusterStore, Reaped } from "../store/cluster_store.ts";
 import { InFlight } from "../lib/in_flight.ts";
+import { OutageLog } from "../lib/outage_log.ts";
 
 /** What the rest of the instance hears from its liveness. */
 export interface LivenessHooks {
@@ -71,11 +72,9 @@ export async function startNodeLiveness(opts: NodeLivenessOptions): Promise<Node
   let current = first;
   // A step that fails is logged once per outage, and once when it works again: a database down
   // for a minute is two lines, not one every beat.
-  const failing = new Set<string>();
+  const outages = new OutageLog(log);
   const worked = <T>(step: string) => (result: T): T => {
-    if (failing.delete(step)) {
-      log.info(`node ${step} works again`, { event: `node_${step}_recovered`, node: current });
-    }
+    outages.worked(`node_${step}`, `node ${step} works again`, { node: current });
     return result;
   };
   const actor: Actor<typeof nodeHeartbeatMachine> = createActor(nodeHeartbeatMachine, {
@@ -113,15 +112,10 @@ export async function startNodeLiveness(opts: NodeLivenessOptions): Promise<Node
           }
           opts.onReapedOthers?.(reaped);
         },
-        onError: (step, error) => {
-          if (failing.has(step)) return;
-          failing.add(step);
-          log.warn(`node ${step} failed; trying again at every beat (told once)`, {
-            event: `node_${step}_failed`,
+        onError: (step, error) =>
+          outages.failed(`node_${step}`, `node ${step} failed; trying again at every beat`, error, {
             node: current,
-            error,
-          });
-        },
+          }),
       },
     },
     // An explicit `clock: undefined` would replace xstate's own timers.
